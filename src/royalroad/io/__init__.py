@@ -1,0 +1,1 @@
+"""Readers, column mapping, validation and quarantine."""
