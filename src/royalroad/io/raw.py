@@ -43,10 +43,12 @@ class RawTable:
     sheet: str | None = None
     blank_rows: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    header_line: int | None = None
 
     @property
     def columns(self) -> list[str]:
-        return [c for c in self.table.column_names if c != LINE]
+        """The source's own columns (without ``_line`` and other ``_`` bookkeeping)."""
+        return [c for c in self.table.column_names if c not in (LINE, "_extra")]
 
     @property
     def num_rows(self) -> int:

@@ -1,0 +1,117 @@
+"""The backend connection and the workspace.
+
+The workspace is a DuckDB database (a file with ``--workspace``, else in memory)
+holding the canonical tables ``leads``, ``events``, ``notes`` and the bookkeeping
+tables ``quarantine``, ``files`` and ``meta``. Analyses see it through Ibis
+(:attr:`Workspace.ibis`), so the same expressions run on DuckDB here and on Spark
+or a warehouse later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from royalroad.errors import InputError
+
+if TYPE_CHECKING:
+    import ibis
+
+TABLES = ("leads", "events", "notes", "quarantine", "files", "meta")
+
+
+def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB connection configured for reproducible results.
+
+    A fixed ``TimeZone`` (UTC) makes any TIMESTAMPTZ arithmetic independent of the
+    machine; the progress bar is off because it writes to the terminal.
+    """
+    target = str(path) if path else ":memory:"
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(target, read_only=read_only)
+    except duckdb.Error as exc:
+        raise InputError("engine.cannot_open", file=target, reason=str(exc).splitlines()[0]) from None
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+class Workspace:
+    """Canonical tables in one DuckDB database, with an Ibis view of them."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, path: Path | None = None) -> None:
+        self.con = con
+        self.path = path
+        self._ibis = None
+
+    @property
+    def ibis(self) -> ibis.BaseBackend:
+        if self._ibis is None:
+            import ibis
+
+            self._ibis = ibis.duckdb.from_connection(self.con)
+        return self._ibis
+
+    def table(self, name: str) -> ibis.Table:
+        """An Ibis expression over one canonical table."""
+        return self.ibis.table(name)
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.con.execute("SELECT key, value FROM meta ORDER BY key").fetchall())
+
+    @property
+    def as_of(self) -> datetime:
+        return datetime.fromisoformat(self.meta()["as_of"])
+
+    def segments(self) -> list[str]:
+        """Extra columns of ``leads``: the segments (industry, source, rep…)."""
+        fixed = {"lead_id", "created_at", "outcome", "closed_at", "amount", "_file", "_line"}
+        cols = [r[0] for r in self.con.execute("DESCRIBE leads").fetchall()]
+        return [c for c in cols if c not in fixed]
+
+    def check_learnable(self) -> None:
+        """Fatal when no lead is closed: there is nothing to learn a win from."""
+        won, lost, open_ = self.con.execute(
+            "SELECT count(*) FILTER (outcome = 'won'), count(*) FILTER (outcome = 'lost'), "
+            "count(*) FILTER (outcome = 'open') FROM leads"
+        ).fetchone()
+        if won + lost == 0:
+            files = [r[0] for r in self.con.execute(
+                "SELECT file FROM files WHERE table_name IN ('leads', 'events') ORDER BY file_idx").fetchall()]
+            quarantined = self.con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+            top = self.con.execute(
+                "SELECT reason FROM quarantine GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 1"
+            ).fetchone()
+            from royalroad.i18n import t
+
+            raise InputError(
+                "load.no_closed",
+                file=", ".join(files),
+                won=won,
+                lost=lost,
+                open=open_,
+                quarantined=quarantined,
+                top=t(f"quarantine.{top[0]}") if top else "-",
+            )
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def open_workspace(path: str | Path) -> Workspace:
+    """Open a workspace written by ``royalroad ingest --workspace``."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("io.file_missing", file=str(path))
+    con = connect(p)
+    present = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+    missing = [t for t in TABLES if t not in present]
+    if missing:
+        con.close()
+        raise InputError("engine.not_a_workspace", file=str(path), missing=", ".join(missing))
+    return Workspace(con, path=p)

@@ -1,0 +1,433 @@
+"""Ingest: read sources, validate them in the engine, store the canonical tables.
+
+Two input shapes are accepted:
+
+* **tables** — ``leads`` (one row per lead, with its outcome) plus ``events`` and
+  optionally ``notes``;
+* **an event log** — events only; the outcome comes from activities (``won=`` /
+  ``lost=``): the close is the first outcome event and a lead with neither is open.
+  XES trace attributes become lead columns (segments).
+
+The result is a :class:`~royalroad.engine.Workspace` holding ``leads``, ``events``,
+``notes``, ``quarantine``, ``files`` (row accounting per file) and ``meta``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from royalroad.engine import Workspace, connect
+from royalroad.errors import InputError
+from royalroad.io import sqlparts as sp
+from royalroad.io.mapping import ColumnMap, Preset, load_config, resolve, with_outcome_values
+from royalroad.io.readers import read_source
+from royalroad.io.validate import Settings, stage
+
+LIFECYCLES = ("complete", "all")
+ROLE_ORDER = {"leads": 0, "traces": 1, "events": 2, "notes": 3}
+
+
+@dataclass(frozen=True)
+class _Staged:
+    role: str
+    file_idx: int
+    source: str
+    kind: str
+    encoding: str | None
+    delimiter: str | None
+    sheet: str | None
+    preset: str
+    rows: int
+    blank_rows: int
+    table: str
+    cmap: ColumnMap
+
+
+def _paths(value: str | Path | Sequence[str | Path] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (str, Path)):
+        return [str(value)]
+    return [str(v) for v in value]
+
+
+def ingest(
+    leads: str | Path | Sequence[str | Path] | None = None,
+    events: str | Path | Sequence[str | Path] | None = None,
+    notes: str | Path | Sequence[str | Path] | None = None,
+    *,
+    won: Sequence[str] = (),
+    lost: Sequence[str] = (),
+    preset: str | None = None,
+    mapping: str | Path | None = None,
+    sheet: str | None = None,
+    table: str | None = None,
+    tz: str = "UTC",
+    dayfirst: bool = False,
+    as_of: str | datetime | None = None,
+    lifecycle: str = "complete",
+    workspace: str | Path | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Workspace:
+    """Read, validate and store CRM data; return the workspace.
+
+    Parameters
+    ----------
+    leads, events, notes : path, URL or list of them
+        Sources for each canonical table. Without ``leads``, ``events`` is an event
+        log and the outcome comes from ``won`` / ``lost`` activities.
+    won, lost : list of str
+        Event log: activities that close a lead as won / lost. Leads table: the
+        outcome values meaning won / lost (overriding the preset).
+    preset : str, optional
+        ``canonical``, ``japanese``, ``salesforce``, ``hubspot``, ``maven``, ``xes``;
+        detected when omitted.
+    mapping : path, optional
+        A TOML mapping file overriding single columns.
+    tz : str
+        Zone in which naive times are read and into which all times are normalised.
+    as_of : str or datetime, optional
+        What counts as open: leads closed after it are open, events after it are
+        marked. Default: the latest timestamp in the data.
+    lifecycle : {"complete", "all"}
+        Which XES lifecycle transitions feed milestones.
+    workspace : path, optional
+        DuckDB file to store the tables in (in memory when omitted).
+
+    Examples
+    --------
+    >>> ws = ingest(leads="leads.csv", events="events.csv")  # doctest: +SKIP
+    >>> ws.summary().accepted("leads")                        # doctest: +SKIP
+    """
+    step = on_step or (lambda _key: None)
+    if lifecycle not in LIFECYCLES:
+        raise InputError("load.bad_lifecycle", value=lifecycle, allowed=", ".join(LIFECYCLES))
+    lead_paths, event_paths, note_paths = _paths(leads), _paths(events), _paths(notes)
+    if not lead_paths and not event_paths:
+        raise InputError("load.no_input")
+    _check_zone(tz)
+    config: Preset | None = load_config(mapping) if mapping else None
+    settings = Settings(tz=tz, dayfirst=dayfirst)
+    won_t, lost_t = tuple(won), tuple(lost)
+    log_mode = not lead_paths
+
+    con = connect(workspace)
+    staged: list[_Staged] = []
+    idx = 0
+    step("load.step.read")
+    for role, paths in (("leads", lead_paths), ("events", event_paths), ("notes", note_paths)):
+        for path in paths:
+            src = read_source(path, sheet=sheet, table=table)
+            parts = [(role, src.table)]
+            if src.traces is not None and role == "events":
+                parts.append(("traces", src.traces))
+            for part_role, raw in parts:
+                cmap = resolve(raw.columns, part_role, source=raw.source, preset=_preset_for(part_role, preset, raw.kind), config=config)
+                if part_role == "leads":
+                    cmap = with_outcome_values(cmap, won_t, lost_t)
+                step("load.step.validate")
+                name = stage(con, raw, cmap, file_idx=idx, settings=settings)
+                staged.append(
+                    _Staged(part_role, idx, raw.source, raw.kind, raw.encoding, raw.delimiter, raw.sheet,
+                            cmap.preset, raw.num_rows, raw.blank_rows, name, cmap)
+                )
+                idx += 1
+
+    step("load.step.build")
+    builder = _Builder(con, staged, log_mode=log_mode, won=won_t, lost=lost_t, lifecycle=lifecycle)
+    builder.build(as_of=as_of, settings=settings)
+    ws = Workspace(con, path=Path(workspace) if workspace else None)
+    ws.check_learnable()
+    return ws
+
+
+def _preset_for(role: str, preset: str | None, kind: str) -> str | None:
+    if preset:
+        return preset
+    if role == "traces" or kind == "xes":
+        return "xes" if role == "traces" else None
+    return None
+
+
+def _check_zone(tz: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError("load.bad_tz", value=tz) from None
+
+
+class _Builder:
+    """Turns staging tables into the canonical tables, quarantine and summary."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, staged: list[_Staged], *, log_mode: bool,
+                 won: tuple[str, ...], lost: tuple[str, ...], lifecycle: str) -> None:
+        self.con = con
+        self.staged = staged
+        self.log_mode = log_mode
+        self.won = won
+        self.lost = lost
+        self.lifecycle = lifecycle
+
+    def _union(self, role: str) -> str | None:
+        tables = [s.table for s in self.staged if s.role == role]
+        if not tables:
+            return None
+        name = f"all_{role}"
+        body = " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in tables)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {body}")
+        return name
+
+    def _columns(self, table: str) -> list[str]:
+        return [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
+
+    def _dedupe(self, table: str, key: str = "lead_id") -> str:
+        """Mark later rows of an already-seen lead as duplicate or conflicting."""
+        cols = [c for c in self._columns(table) if not c.startswith("_") and c != key]
+        payload = "CAST(struct_pack(" + ", ".join(f"{sp.ident('v' + str(i))} := {sp.ident(c)}" for i, c in enumerate(cols)) + ") AS VARCHAR)" if cols else "''"
+        out = f"{table}_d"
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {out} AS
+            SELECT * EXCLUDE (_rn, _payload, _first_payload, _first_at, _reason),
+              CASE WHEN _reason IS NULL AND _rn > 1 THEN struct_pack(
+                  reason := CASE WHEN _payload = _first_payload THEN 'duplicate_lead' ELSE 'conflicting_lead' END,
+                  col := 'lead_id',
+                  val := {key} || ' @ ' || _first_at)
+                ELSE _reason END AS _reason
+            FROM (
+              SELECT * EXCLUDE (_reason), _reason,
+                row_number() OVER w AS _rn,
+                {payload} AS _payload,
+                first_value({payload}) OVER w AS _first_payload,
+                first_value(_file || ':' || _line) OVER w AS _first_at
+              FROM {table}
+              WINDOW w AS (PARTITION BY {key}, _reason IS NULL ORDER BY _file_idx, _line)
+            )""")
+        return out
+
+    def build(self, *, as_of: str | datetime | None, settings: Settings) -> None:
+        con = self.con
+        leads_stg = self._union("leads")
+        traces_stg = self._union("traces")
+        events_stg = self._union("events")
+        notes_stg = self._union("notes")
+        if leads_stg:
+            leads_stg = self._dedupe(leads_stg)
+        if traces_stg:
+            traces_stg = self._dedupe(traces_stg)
+
+        # Events: reject rows whose lead is unknown (tables mode) after the row checks.
+        if events_stg:
+            if self.log_mode:
+                self._check_outcome_activities(events_stg)
+            else:
+                events_stg = self._check_leads(events_stg, leads_stg)
+        if notes_stg:
+            notes_stg = self._check_leads(notes_stg, leads_stg or self._log_leads_ids(events_stg))
+
+        if self.log_mode:
+            self._derive_leads(events_stg, traces_stg)
+        else:
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE leads_ok AS
+                SELECT * EXCLUDE (_reason, _raw, _file_idx, _file, _line), _file, _line
+                FROM {leads_stg} WHERE _reason IS NULL
+                ORDER BY _file_idx, _line""")
+
+        cutoff = self._as_of(as_of, settings, events_stg)
+        # As of the cutoff, a lead closed later is still open.
+        con.execute(f"""CREATE OR REPLACE TABLE leads AS
+            SELECT * REPLACE (
+                CASE WHEN closed_at > {cutoff} THEN 'open' ELSE outcome END AS outcome,
+                CASE WHEN closed_at > {cutoff} THEN NULL ELSE closed_at END AS closed_at)
+            FROM leads_ok""")
+        self._events(events_stg, cutoff)
+        self._notes(notes_stg, cutoff)
+        self._quarantine([("leads", leads_stg), ("traces", traces_stg), ("events", events_stg), ("notes", notes_stg)])
+        self._files()
+        self._meta(cutoff, settings)
+
+    def _log_leads_ids(self, events_stg: str | None) -> str | None:
+        if events_stg is None:
+            return None
+        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE log_ids AS
+            SELECT DISTINCT lead_id, CAST(NULL AS STRUCT(reason VARCHAR, col VARCHAR, val VARCHAR)) AS _reason
+            FROM {events_stg} WHERE _reason IS NULL""")
+        return "log_ids"
+
+    def _check_leads(self, table: str, leads_stg: str | None) -> str:
+        if leads_stg is None:
+            return table
+        out = f"{table}_k"
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {out} AS
+            SELECT t.* EXCLUDE (_reason),
+              CASE WHEN t._reason IS NOT NULL THEN t._reason
+                   WHEN ok.lead_id IS NULL AND bad.lead_id IS NOT NULL THEN
+                        struct_pack(reason := 'quarantined_lead', col := 'lead_id', val := t.lead_id)
+                   WHEN ok.lead_id IS NULL THEN
+                        struct_pack(reason := 'unknown_lead', col := 'lead_id', val := t.lead_id)
+              END AS _reason
+            FROM {table} t
+            LEFT JOIN (SELECT DISTINCT lead_id FROM {leads_stg} WHERE _reason IS NULL) ok USING (lead_id)
+            LEFT JOIN (SELECT DISTINCT lead_id FROM {leads_stg} WHERE _reason IS NOT NULL) bad USING (lead_id)
+            """)
+        return out
+
+    def _complete(self, alias: str = "") -> str:
+        if self.lifecycle == "all":
+            return "TRUE"
+        return f"({alias}lifecycle IS NULL OR lower({alias}lifecycle) = 'complete')"
+
+    def _check_outcome_activities(self, events_stg: str) -> None:
+        present = {r[0] for r in self.con.execute(
+            f"SELECT DISTINCT activity FROM {events_stg} WHERE _reason IS NULL").fetchall()}
+        source = ", ".join(s.source for s in self.staged if s.role == "events")
+        for option, acts in (("--won", self.won), ("--lost", self.lost)):
+            for act in acts:
+                if act not in present:
+                    sample = ", ".join(sorted(present)[:12]) + (" …" if len(present) > 12 else "")
+                    raise InputError("load.unknown_outcome_activity", option=option, activity=act,
+                                     file=source, found=sample or "-")
+
+    def _derive_leads(self, events_stg: str, traces_stg: str | None) -> None:
+        won = ", ".join(sp.lit(a) for a in self.won) or "NULL"
+        lost = ", ".join(sp.lit(a) for a in self.lost) or "NULL"
+        complete = self._complete()
+        extras = []
+        if traces_stg:
+            extras = [c for c in self._columns(traces_stg) if not c.startswith("_") and c not in ("lead_id", "amount")]
+        extra_sel = "".join(f", t.{sp.ident(c)}" for c in extras)
+        amount = "t.amount" if traces_stg else "CAST(NULL AS DOUBLE)"
+        file_line = "coalesce(t._file, e._file), coalesce(t._line, e._line)" if traces_stg else "e._file, e._line"
+        join = (f"FULL OUTER JOIN (SELECT * FROM {traces_stg} WHERE _reason IS NULL) t USING (lead_id)"
+                if traces_stg else "")
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE leads_ok AS
+            WITH e AS (
+              SELECT lead_id,
+                min(ts) AS created_at,
+                min(ts) FILTER (WHERE activity IN ({won}) AND {complete}) AS won_at,
+                min(ts) FILTER (WHERE activity IN ({lost}) AND {complete}) AS lost_at,
+                arg_min(_file, _file_idx * 1e12 + _line) AS _file,
+                min(_line) AS _line,
+                min(_file_idx * 1e12 + _line) AS _order
+              FROM {events_stg} WHERE _reason IS NULL GROUP BY lead_id
+            )
+            SELECT lead_id, e.created_at,
+              CASE WHEN won_at IS NOT NULL AND (lost_at IS NULL OR won_at <= lost_at) THEN 'won'
+                   WHEN lost_at IS NOT NULL THEN 'lost' ELSE 'open' END AS outcome,
+              least(won_at, lost_at) AS closed_at,
+              {amount} AS amount{extra_sel},
+              {file_line.split(', ')[0]} AS _file, {file_line.split(', ')[1]} AS _line
+            FROM e {join}
+            ORDER BY {'coalesce(t._file_idx * 1e12 + t._line, e._order)' if traces_stg else 'e._order'}
+            """)
+
+    def _as_of(self, as_of: str | datetime | None, settings: Settings, events_stg: str | None) -> str:
+        con = self.con
+        if as_of is None:
+            parts = ["SELECT max(created_at) AS t FROM leads_ok", "SELECT max(closed_at) FROM leads_ok"]
+            if events_stg:
+                parts.append(f"SELECT max(ts) FROM {events_stg} WHERE _reason IS NULL")
+            value = con.execute(f"SELECT max(t) FROM ({' UNION ALL '.join(parts)})").fetchone()[0]
+            if value is None:
+                raise InputError("load.no_timestamps")
+        elif isinstance(as_of, datetime):
+            value = as_of
+        else:
+            import pyarrow as pa
+
+            expr = sp.timestamp(sp.lit(str(as_of)), pa.string(), tz=settings.tz, dayfirst=settings.dayfirst)
+            value = con.execute(f"SELECT {expr}").fetchone()[0]
+            if value is None:
+                raise InputError("load.bad_as_of", value=str(as_of))
+        return f"TIMESTAMP {sp.lit(value.isoformat(sep=' '))}"
+
+    def _events(self, events_stg: str | None, cutoff: str) -> None:
+        con = self.con
+        if events_stg is None:
+            con.execute("""CREATE OR REPLACE TABLE events (lead_id VARCHAR, activity VARCHAR, ts TIMESTAMP,
+                seq BIGINT, lifecycle VARCHAR, mark VARCHAR, _file VARCHAR, _line BIGINT)""")
+            return
+        cols = [c for c in self._columns(events_stg) if not c.startswith("_") and c not in ("lead_id", "activity", "ts", "lifecycle")]
+        extra = "".join(f", e.{sp.ident(c)}" for c in cols)
+        con.execute(f"""
+            CREATE OR REPLACE TABLE events AS
+            SELECT e.lead_id, e.activity, e.ts,
+              row_number() OVER (ORDER BY e._file_idx, e._line) AS seq,
+              e.lifecycle,
+              CASE WHEN NOT {self._complete('e.')} THEN 'not_complete'
+                   WHEN l.outcome IN ('won', 'lost') AND e.ts >= l.closed_at THEN 'after_close'
+                   WHEN e.ts > {cutoff} THEN 'after_as_of'
+              END AS mark{extra},
+              e._file, e._line
+            FROM {events_stg} e JOIN leads l USING (lead_id)
+            WHERE e._reason IS NULL
+            ORDER BY seq""")
+
+    def _notes(self, notes_stg: str | None, cutoff: str) -> None:
+        con = self.con
+        if notes_stg is None:
+            con.execute("""CREATE OR REPLACE TABLE notes (lead_id VARCHAR, ts TIMESTAMP, text VARCHAR,
+                author VARCHAR, mark VARCHAR, _file VARCHAR, _line BIGINT)""")
+            return
+        cols = [c for c in self._columns(notes_stg) if not c.startswith("_") and c not in ("lead_id", "ts", "text", "author")]
+        extra = "".join(f", n.{sp.ident(c)}" for c in cols)
+        con.execute(f"""
+            CREATE OR REPLACE TABLE notes AS
+            SELECT n.lead_id, n.ts, n.text, n.author,
+              CASE WHEN l.outcome IN ('won', 'lost') AND n.ts >= l.closed_at THEN 'after_close'
+                   WHEN n.ts > {cutoff} THEN 'after_as_of' END AS mark{extra},
+              n._file, n._line
+            FROM {notes_stg} n JOIN leads l USING (lead_id)
+            WHERE n._reason IS NULL
+            ORDER BY n._file_idx, n._line""")
+
+    def _quarantine(self, tables: list[tuple[str, str | None]]) -> None:
+        parts = [
+            f"""SELECT {sp.lit(role)} AS table_name, _file_idx, _file AS file, _line AS line,
+                _reason.reason AS reason, _reason.col AS column_name, _reason.val AS value, _raw AS raw
+                FROM {t} WHERE _reason IS NOT NULL"""
+            for role, t in tables
+            if t is not None
+        ]
+        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE quarantine_all AS
+            SELECT * FROM ({" UNION ALL ".join(parts)}) ORDER BY _file_idx, line""")
+        self.con.execute("CREATE OR REPLACE TABLE quarantine AS SELECT * EXCLUDE (_file_idx) FROM quarantine_all")
+
+    def _files(self) -> None:
+        counts = dict(self.con.execute(
+            "SELECT _file_idx, count(*) FROM quarantine_all GROUP BY ALL").fetchall())
+        rows = []
+        for s in self.staged:
+            quarantined = counts.get(s.file_idx, 0)
+            rows.append((s.file_idx, s.role, s.source, s.kind, s.encoding, s.delimiter, s.sheet, s.preset,
+                         s.rows, s.rows - quarantined, quarantined, s.blank_rows,
+                         "; ".join(f"{k}={v}" for k, v in s.cmap.describe().items())))
+        self.con.execute("""CREATE OR REPLACE TABLE files (file_idx INT, table_name VARCHAR, file VARCHAR,
+            kind VARCHAR, encoding VARCHAR, delimiter VARCHAR, sheet VARCHAR, preset VARCHAR,
+            rows_read BIGINT, accepted BIGINT, quarantined BIGINT, blank_rows BIGINT, mapping VARCHAR)""")
+        if rows:
+            self.con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def _meta(self, cutoff: str, settings: Settings) -> None:
+        from royalroad import __version__
+
+        as_of = self.con.execute(f"SELECT CAST({cutoff} AS VARCHAR)").fetchone()[0]
+        items = {
+            "as_of": as_of,
+            "tz": settings.tz,
+            "mode": "log" if self.log_mode else "tables",
+            "won": "\t".join(self.won),
+            "lost": "\t".join(self.lost),
+            "lifecycle": self.lifecycle,
+            "royalroad_version": __version__,
+        }
+        self.con.execute("CREATE OR REPLACE TABLE meta (key VARCHAR, value VARCHAR)")
+        self.con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(items.items()))

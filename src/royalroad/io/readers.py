@@ -1,0 +1,63 @@
+"""Pick the reader for a source from its name and its first bytes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from royalroad.errors import InputError
+from royalroad.io.raw import RawTable
+
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+_TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ".dat", ""}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input as read: its main table and, for XES, the trace attributes."""
+
+    table: RawTable
+    traces: RawTable | None = None
+
+
+def read_source(path: str, *, sheet: str | None = None, table: str | None = None) -> Source:
+    """Read ``path`` (a file or a connection URL) with the matching reader.
+
+    The format comes from the suffix; gzip and zip magic bytes are checked too, so
+    a ``.xes.gz`` renamed ``.gz`` or an xlsx without suffix still reads.
+    """
+    if _URL.match(path):
+        from royalroad.io.tables import read_url
+
+        return Source(read_url(path, table))
+    p = Path(path)
+    name = p.name.lower()
+    if not p.exists():
+        raise InputError("io.file_missing", file=path)
+    if p.is_dir():
+        raise InputError("io.file_unreadable", file=path, reason="is a directory")
+    with p.open("rb") as fh:
+        head = fh.read(12)
+    if name.endswith((".xes", ".xes.gz")) or (name.endswith(".gz") and head[:2] == b"\x1f\x8b"):
+        from royalroad.io.xes import read_xes
+
+        log = read_xes(p)
+        return Source(log.events, log.traces)
+    if name.endswith((".xlsx", ".xlsm", ".xls")) or head[:4] == b"PK\x03\x04":
+        from royalroad.io.excel import read_xlsx
+
+        return Source(read_xlsx(p, sheet=sheet))
+    if name.endswith(".parquet") or head[:4] == b"PAR1":
+        from royalroad.io.tables import read_parquet
+
+        return Source(read_parquet(p))
+    if name.endswith((".duckdb", ".ddb")) or head[8:12] == b"DUCK":
+        from royalroad.io.tables import read_duckdb
+
+        return Source(read_duckdb(p, table))
+    if p.suffix.lower() in _TEXT_SUFFIXES or not head.startswith(b"\x00"):
+        from royalroad.io.delimited import read_csv
+
+        return Source(read_csv(p, source=path))
+    raise InputError("io.unknown_format", file=path, suffix=p.suffix or "-")

@@ -1,0 +1,225 @@
+"""Validate raw sources into canonical staging tables, inside DuckDB.
+
+Each source becomes one staging table with the canonical columns, the row's raw
+values as JSON, where it came from (file, line) and ``_reason``: NULL for a good
+row, else a struct ``{reason, col, val}`` naming the *first* problem found. The
+loader then splits staging tables into the canonical tables and ``quarantine``, so
+that for every file ``rows read = accepted + quarantined`` holds by construction,
+and tests check it.
+
+Reason codes (rendered through the catalogue as ``quarantine.<code>``):
+
+============================  ====================================================
+``too_many_fields``           a CSV row longer than its header (non-empty surplus)
+``missing_id``                empty lead id
+``missing_activity``          empty activity
+``missing_timestamp``         empty timestamp where one is required
+``bad_timestamp``             a timestamp no known format reads
+``missing_outcome``           a close date but no outcome
+``unknown_outcome``           an outcome value that is neither won, lost nor open
+``bad_amount``                an amount that is not a number
+``negative_amount``           an amount below zero
+``closed_without_date``       won or lost without a close date
+``close_before_creation``     closed before it was created
+``missing_created``           won or lost without a creation date
+``missing_text``              an empty note
+``duplicate_lead``            the same lead again, identical (first kept)
+``conflicting_lead``          the same lead again with other values (first kept)
+``unknown_lead``              an event or note for a lead not in the leads table
+``quarantined_lead``          an event or note for a lead whose row was quarantined
+============================  ====================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from royalroad.io import sqlparts as sp
+from royalroad.io.delimited import EXTRA
+from royalroad.io.mapping import ColumnMap
+from royalroad.io.raw import LINE, RawTable
+
+CANONICAL: dict[str, tuple[str, ...]] = {
+    "leads": ("lead_id", "created_at", "outcome", "closed_at", "amount"),
+    "events": ("lead_id", "activity", "ts", "lifecycle"),
+    "notes": ("lead_id", "ts", "text", "author"),
+    "traces": ("lead_id", "amount"),
+}
+SYSTEM = frozenset({"_file", "_line", "_file_idx", "_raw", "_reason", "seq", "mark", EXTRA})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How raw values are read. ``tz``: zone of naive times and of all output."""
+
+    tz: str = "UTC"
+    dayfirst: bool = False
+
+
+def extra_name(name: str, role: str) -> str:
+    """Name of a carried-over source column in the canonical table."""
+    taken = set(CANONICAL[role]) | SYSTEM
+    return f"{name}_src" if name in taken else name
+
+
+def _check(cond: str, reason: str, col: str | None, val: str) -> tuple[str, str]:
+    col_sql = sp.lit(col) if col is not None else "CAST(NULL AS VARCHAR)"
+    return cond, f"struct_pack(reason := '{reason}', col := {col_sql}, val := CAST({val} AS VARCHAR))"
+
+
+def _reason_case(checks: list[tuple[str, str]]) -> str:
+    if not checks:
+        return "CAST(NULL AS STRUCT(reason VARCHAR, col VARCHAR, val VARCHAR))"
+    whens = " ".join(f"WHEN {cond} THEN {value}" for cond, value in checks)
+    return f"(CASE {whens} END)"
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawTable,
+    cmap: ColumnMap,
+    *,
+    file_idx: int,
+    settings: Settings,
+) -> str:
+    """Create ``stg_<role>_<file_idx>`` from one raw source; return its name."""
+    role = cmap.role
+    view = f"src_{role}_{file_idx}"
+    con.register(view, raw.table)
+    schema = raw.table.schema
+    src_cols = raw.columns
+
+    def dtype(col: str) -> pa.DataType:
+        return schema.field(col).type
+
+    def raw_of(field: str) -> str:
+        cols = cmap.fields[field]
+        return sp.coalesce([sp.text(sp.ident(c), dtype(c)) for c in cols])
+
+    def ts_of(field: str) -> str:
+        cols = cmap.fields[field]
+        return sp.coalesce(
+            [sp.timestamp(sp.ident(c), dtype(c), tz=settings.tz, dayfirst=settings.dayfirst) for c in cols]
+        )
+
+    def label(field: str) -> str:
+        return " | ".join(cmap.fields[field])
+
+    select: list[str] = [
+        f"{file_idx} AS _file_idx",
+        f"{sp.lit(raw.source)} AS _file",
+        f"{sp.ident(LINE)} AS _line",
+        "json_object(" + ", ".join(f"{sp.lit(c)}, CAST({sp.ident(c)} AS VARCHAR)" for c in src_cols) + ") AS _raw",
+    ]
+    inner: list[str] = []  # parsed columns, computed once in a sub-select
+    checks: list[tuple[str, str]] = []
+    has_extra = EXTRA in schema.names
+    if has_extra:
+        checks.append(_check(f"{sp.ident(EXTRA)} IS NOT NULL", "too_many_fields", None, sp.ident(EXTRA)))
+
+    inner.append(f"{raw_of('lead_id')} AS lead_id")
+    checks.append(_check("lead_id IS NULL", "missing_id", label("lead_id"), "NULL"))
+
+    if role == "leads":
+        inner += [
+            f"{raw_of('created_at')} AS _created_raw",
+            f"{ts_of('created_at')} AS created_at",
+            f"{raw_of('outcome')} AS _outcome_raw",
+            f"{_outcome_expr(cmap, dtype)} AS _outcome_mapped",
+            f"{raw_of('closed_at')} AS _closed_raw",
+            f"{ts_of('closed_at')} AS _closed_parsed",
+        ]
+        if "amount" in cmap.fields:
+            inner += [f"{raw_of('amount')} AS _amount_raw", f"{_number(cmap, dtype)} AS amount"]
+        else:
+            inner += ["CAST(NULL AS VARCHAR) AS _amount_raw", "CAST(NULL AS DOUBLE) AS amount"]
+        checks += [
+            _check("_created_raw IS NOT NULL AND created_at IS NULL", "bad_timestamp", label("created_at"), "_created_raw"),
+            _check("_outcome_raw IS NULL AND _closed_raw IS NOT NULL", "missing_outcome", label("outcome"), "NULL"),
+            _check("_outcome_raw IS NOT NULL AND _outcome_mapped IS NULL", "unknown_outcome", label("outcome"), "_outcome_raw"),
+            _check(
+                "_outcome IN ('won', 'lost') AND _closed_raw IS NOT NULL AND _closed_parsed IS NULL",
+                "bad_timestamp", label("closed_at"), "_closed_raw",
+            ),
+            _check("_amount_raw IS NOT NULL AND amount IS NULL", "bad_amount", _opt_label(cmap, "amount"), "_amount_raw"),
+            _check("amount < 0", "negative_amount", _opt_label(cmap, "amount"), "_amount_raw"),
+            _check("_outcome IN ('won', 'lost') AND _closed_raw IS NULL", "closed_without_date", label("closed_at"), "_outcome_raw"),
+            _check("_outcome IN ('won', 'lost') AND created_at IS NULL", "missing_created", label("created_at"), "_outcome_raw"),
+            _check(
+                "_outcome IN ('won', 'lost') AND closed_at < created_at",
+                "close_before_creation", label("closed_at"), "_closed_raw",
+            ),
+        ]
+        # Empty outcome and no close date: the deal is simply still open.
+        derived = (
+            "coalesce(_outcome_mapped, CASE WHEN _outcome_raw IS NULL AND _closed_raw IS NULL THEN 'open' END) AS _outcome"
+        )
+        # An open deal's close date is a forecast (Salesforce CloseDate): not a fact.
+        closed = "CASE WHEN _outcome IN ('won', 'lost') THEN _closed_parsed END AS closed_at"
+        canonical = ["lead_id", "created_at", "_outcome AS outcome", "closed_at", "amount"]
+        layers = [derived, closed]
+    elif role == "traces":
+        if "amount" in cmap.fields:
+            inner += [f"{raw_of('amount')} AS _amount_raw", f"{_number(cmap, dtype)} AS amount"]
+        else:
+            inner += ["CAST(NULL AS VARCHAR) AS _amount_raw", "CAST(NULL AS DOUBLE) AS amount"]
+        checks += [
+            _check("_amount_raw IS NOT NULL AND amount IS NULL", "bad_amount", _opt_label(cmap, "amount"), "_amount_raw"),
+            _check("amount < 0", "negative_amount", _opt_label(cmap, "amount"), "_amount_raw"),
+        ]
+        canonical = ["lead_id", "amount"]
+        layers = []
+    else:
+        ts_label = label("ts")
+        inner += [f"{raw_of('ts')} AS _ts_raw", f"{ts_of('ts')} AS ts"]
+        if role == "events":
+            inner.append(f"{raw_of('activity')} AS activity")
+            inner.append(
+                f"{raw_of('lifecycle')} AS lifecycle" if "lifecycle" in cmap.fields else "CAST(NULL AS VARCHAR) AS lifecycle"
+            )
+            checks.append(_check("activity IS NULL", "missing_activity", label("activity"), "NULL"))
+            canonical = ["lead_id", "activity", "ts", "lifecycle"]
+        else:
+            inner.append(f"{sp.ident(cmap.fields['text'][0])} AS text")
+            inner.append(f"{raw_of('author')} AS author" if "author" in cmap.fields else "CAST(NULL AS VARCHAR) AS author")
+            checks.append(_check("text IS NULL OR trim(text) = ''", "missing_text", label("text"), "NULL"))
+            canonical = ["lead_id", "ts", "text", "author"]
+        checks += [
+            _check("_ts_raw IS NULL", "missing_timestamp", ts_label, "NULL"),
+            _check("ts IS NULL", "bad_timestamp", ts_label, "_ts_raw"),
+        ]
+        layers = []
+
+    extras = [c for c in cmap.extras if c in schema.names]
+    extra_sql = [f"{sp.text(sp.ident(c), dtype(c))} AS {sp.ident(extra_name(c, role))}" for c in extras]
+    extra_out = [sp.ident(extra_name(c, role)) for c in extras]
+    extra_src = [sp.ident(EXTRA)] if has_extra else []
+
+    base = f"SELECT {', '.join(select + inner + extra_sql + extra_src)} FROM {view}"
+    for layer in layers:
+        base = f"SELECT *, {layer} FROM ({base})"
+    out_cols = ["_file_idx", "_file", "_line", "_raw", *canonical, *extra_out]
+    name = f"stg_{role}_{file_idx}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS "
+        f"SELECT {', '.join(out_cols)}, {_reason_case(checks)} AS _reason FROM ({base})"
+    )
+    con.unregister(view)
+    return name
+
+
+def _opt_label(cmap: ColumnMap, field: str) -> str | None:
+    return " | ".join(cmap.fields[field]) if field in cmap.fields else None
+
+
+def _outcome_expr(cmap: ColumnMap, dtype) -> str:
+    cols = cmap.fields["outcome"]
+    return sp.coalesce([sp.outcome(sp.ident(c), dtype(c), cmap.outcome_values, cmap.other_outcome) for c in cols])
+
+
+def _number(cmap: ColumnMap, dtype) -> str:
+    cols = cmap.fields["amount"]
+    return sp.coalesce([sp.number(sp.ident(c), dtype(c)) for c in cols])
