@@ -1,0 +1,232 @@
+"""The ``royalroad`` command line: thin commands that parse, call the library, render.
+
+Exit codes: 0 ok, 2 bad input (one red line on stderr, no traceback), 1 internal
+error. ``ROYALROAD_DEBUG=1`` shows the traceback of an internal error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from royalroad.errors import RoyalroadError
+from royalroad.i18n import set_lang, t
+
+app = typer.Typer(
+    name="royalroad",
+    help=t("cli.app_help"),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Lang(str, Enum):
+    en = "en"
+    ja = "ja"
+
+
+def _stdout() -> Console:
+    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Catch royalroad errors once: one red line on stderr, then the exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        lang = kwargs.get("lang")
+        try:
+            set_lang(lang.value if isinstance(lang, Lang) else lang)
+            return fn(*args, **kwargs)
+        except RoyalroadError as exc:
+            _stderr().print(f"[red]{t('error.prefix')}: {escape(str(exc))}[/red]")
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("ROYALROAD_DEBUG"):
+                raise
+            detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            _stderr().print(f"[red]{t('error.prefix')}: {escape(t('error.internal', detail=detail))}[/red]")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values or []:
+        out.extend(p.strip() for p in v.split(",") if p.strip())
+    return tuple(out)
+
+
+# Shared option types --------------------------------------------------------------
+LeadsOpt = Annotated[list[str] | None, typer.Option("--leads", help=t("cli.opt.leads"))]
+EventsOpt = Annotated[list[str] | None, typer.Option("--events", "--log", help=t("cli.opt.events"))]
+NotesOpt = Annotated[list[str] | None, typer.Option("--notes", help=t("cli.opt.notes"))]
+WonOpt = Annotated[list[str] | None, typer.Option("--won", help=t("cli.opt.won"))]
+LostOpt = Annotated[list[str] | None, typer.Option("--lost", help=t("cli.opt.lost"))]
+PresetOpt = Annotated[str | None, typer.Option("--preset", help=t("cli.opt.preset"))]
+MappingOpt = Annotated[Path | None, typer.Option("--mapping", help=t("cli.opt.mapping"))]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help=t("cli.opt.sheet"))]
+TableOpt = Annotated[str | None, typer.Option("--table", help=t("cli.opt.table"))]
+TzOpt = Annotated[str, typer.Option("--tz", help=t("cli.opt.tz"))]
+DayfirstOpt = Annotated[bool, typer.Option("--dayfirst", help=t("cli.opt.dayfirst"))]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=t("cli.opt.as_of"))]
+LifecycleOpt = Annotated[str, typer.Option("--lifecycle", help=t("cli.opt.lifecycle"))]
+WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help=t("cli.opt.workspace"))]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=t("cli.opt.format"))]
+LangOpt = Annotated[Lang | None, typer.Option("--lang", help=t("cli.opt.lang"))]
+
+
+def load_inputs(
+    *, leads, events, notes, won, lost, preset, mapping, sheet, table, tz, dayfirst, as_of, lifecycle,
+    workspace, status: Console | None = None,
+):
+    """Files given → ingest them (into ``workspace`` if given); else open ``workspace``."""
+    from royalroad.engine import open_workspace
+    from royalroad.errors import InputError
+    from royalroad.io.load import ingest
+
+    if not leads and not events:
+        if workspace is None:
+            raise InputError("load.no_input")
+        return open_workspace(workspace)
+    console = status or _stderr()
+    with console.status(t("load.step.read")) as spinner:
+        return ingest(
+            leads=leads, events=events, notes=notes, won=_split(won), lost=_split(lost), preset=preset,
+            mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
+            lifecycle=lifecycle, workspace=workspace,
+            on_step=lambda key: spinner.update(t(key)),
+        )
+
+
+def _print_summary(ws, fmt: Format) -> None:
+    from royalroad.presenters.terminal import render_summary
+    from royalroad.quality import summarise
+
+    summary = summarise(ws)
+    if fmt is Format.json:
+        typer.echo(summary.to_json())
+    else:
+        render_summary(summary, _stdout())
+
+
+@app.command()
+@guarded
+def ingest(
+    leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
+    lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
+    table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
+    lifecycle: LifecycleOpt = "complete",
+    workspace: Annotated[Path, typer.Option("--workspace", "-w", help=t("cli.opt.workspace_out"))] = Path("royalroad.duckdb"),
+    format: FormatOpt = Format.table, lang: LangOpt = None,
+) -> None:
+    """Read CRM exports, validate them and store them in a DuckDB workspace."""
+    from royalroad.errors import InputError
+
+    if not leads and not events:
+        raise InputError("load.no_input")
+    ws = load_inputs(leads=leads, events=events, notes=notes, won=won, lost=lost, preset=preset,
+                     mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
+                     lifecycle=lifecycle, workspace=workspace)
+    _print_summary(ws, format)
+    if format is Format.table:
+        _stdout().print(t("cli.ingest.done", path=escape(str(workspace))))
+    ws.close()
+
+
+@app.command()
+@guarded
+def validate(
+    leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
+    lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
+    table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
+    lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
+    format: FormatOpt = Format.table, lang: LangOpt = None,
+) -> None:
+    """Check input files (or a workspace) and report what is wrong; writes nothing."""
+    ws = load_inputs(leads=leads, events=events, notes=notes, won=won, lost=lost, preset=preset,
+                     mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
+                     lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
+    _print_summary(ws, format)
+    ws.close()
+
+
+@app.command()
+@guarded
+def simulate(
+    scenario: Annotated[str, typer.Option("--scenario", help=t("cli.opt.scenario"))] = "manufacturing",
+    leads: Annotated[int, typer.Option("--leads", help=t("cli.opt.sim_leads"))] = 5000,
+    seed: Annotated[int, typer.Option("--seed", help=t("cli.opt.seed"))] = 0,
+    null: Annotated[bool, typer.Option("--null", help=t("cli.opt.null"))] = False,
+    out: Annotated[Path, typer.Option("--out", help=t("cli.opt.sim_out"))] = Path("simulated"),
+    format: FormatOpt = Format.table, lang: LangOpt = None,
+) -> None:
+    """Write a synthetic CRM dataset with planted truth (leads, events, notes, truth.json)."""
+    from royalroad.simulate import simulate as run
+
+    with _stderr().status(t("cli.simulate.running")):
+        data = run(scenario, leads=leads, seed=seed, null=null)
+        paths = data.write(out)
+    if format is Format.json:
+        typer.echo(json.dumps({"files": [str(p) for p in paths], "truth": data.truth},
+                              ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    realised = data.truth["realised"]
+    _stdout().print(t("cli.simulate.done", scenario=scenario, leads=f"{realised['leads']:,}",
+                      won=f"{realised['won']:,}", lost=f"{realised['lost']:,}", open=f"{realised['open']:,}",
+                      events=f"{realised['events']:,}", out=escape(str(out))))
+    for p in paths:
+        _stdout().print(f"  {escape(str(p))}")
+
+
+@app.command()
+@guarded
+def demo(
+    out: Annotated[Path, typer.Option("--out", help=t("cli.opt.demo_out"))] = Path("out"),
+    scenario: Annotated[str, typer.Option("--scenario", help=t("cli.opt.scenario"))] = "manufacturing",
+    leads: Annotated[int, typer.Option("--leads", help=t("cli.opt.sim_leads"))] = 5000,
+    seed: Annotated[int, typer.Option("--seed", help=t("cli.opt.seed"))] = 42,
+    lang: LangOpt = None,
+) -> None:
+    """Simulate a dataset, analyse it and write the report: the whole tool in one command."""
+    from royalroad.pipeline import run_demo
+
+    with _stderr().status(t("cli.simulate.running")) as spinner:
+        written = run_demo(out, scenario=scenario, leads=leads, seed=seed,
+                           on_step=lambda key: spinner.update(t(key)))
+    console = _stdout()
+    console.print(t("cli.demo.done"))
+    for label, path in written.items():
+        console.print(f"  {t(label)}: {escape(str(path))}")
+
+
+def main() -> None:  # console_scripts entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,75 @@
+"""Run every analysis that exists on a workspace and write the outputs.
+
+Used by ``royalroad demo`` (and later ``royalroad analyze``): one place that knows
+which analyses run, so the CLI, the app and the demo produce the same files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from royalroad import __version__
+from royalroad.engine import Workspace
+from royalroad.quality import IngestSummary, summarise
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything one run found; each part renders to terminal, JSON, HTML and Excel."""
+
+    quality: IngestSummary
+    meta: dict[str, str]
+
+    def to_dict(self) -> dict:
+        return {
+            "royalroad_version": __version__,
+            "as_of": self.meta.get("as_of"),
+            "tz": self.meta.get("tz"),
+            "quality": self.quality.to_dict(),
+        }
+
+
+def analyse(ws: Workspace, *, on_step: Callable[[str], None] | None = None) -> Results:
+    step = on_step or (lambda _k: None)
+    step("pipeline.step.quality")
+    return Results(quality=summarise(ws), meta=ws.meta())
+
+
+def write_outputs(results: Results, out: Path, *, lang: str | None = None) -> dict[str, Path]:
+    """Write ``results.json`` and ``report.html`` into ``out``; return label → path."""
+    from royalroad.report.html import render_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / "results.json"
+    json_path.write_text(
+        json.dumps(results.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n",
+        encoding="utf-8",
+    )
+    html_path = out / "report.html"
+    html_path.write_text(render_report(results, lang=lang), encoding="utf-8")
+    return {"pipeline.out.report": html_path, "pipeline.out.results": json_path}
+
+
+def run_demo(out: Path, *, scenario: str = "manufacturing", leads: int = 5000, seed: int = 42,
+             on_step: Callable[[str], None] | None = None) -> dict[str, Path]:
+    """Simulate → ingest into ``out/workspace.duckdb`` → analyse → write the report."""
+    from royalroad.io.load import ingest
+    from royalroad.simulate import simulate
+
+    step = on_step or (lambda _k: None)
+    step("pipeline.step.simulate")
+    data_dir = out / "data"
+    data = simulate(scenario, leads=leads, seed=seed)
+    data.write(data_dir)
+    ws_path = out / "workspace.duckdb"
+    for stale in (ws_path, ws_path.with_suffix(".duckdb.wal")):
+        stale.unlink(missing_ok=True)
+    ws = ingest(leads=data_dir / "leads.csv", events=data_dir / "events.csv", notes=data_dir / "notes.csv",
+                workspace=ws_path, on_step=on_step)
+    results = analyse(ws, on_step=on_step)
+    written = write_outputs(results, out)
+    ws.close()
+    return {"pipeline.out.data": data_dir, "pipeline.out.workspace": ws_path, **written}

@@ -1,0 +1,74 @@
+"""Render the self-contained HTML report.
+
+Autoescaping is on for every template: activity names, segment values, notes and
+file names are user text and are escaped in text and attributes alike. Data for
+charts is embedded with :func:`json_for_script`, which also escapes ``<``, ``>`` and
+``&`` so that ``</script>`` inside a name cannot end the script element.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from royalroad import __version__
+from royalroad.i18n import get_lang, t
+
+
+def json_for_script(value: Any) -> str:
+    """JSON safe to place inside ``<script>``.
+
+    >>> json_for_script({"a": "</script>"})
+    '{"a": "\\\\u003c/script\\\\u003e"}'
+    """
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def fmt_int(value: int | float | None) -> str:
+    return "–" if value is None else f"{int(value):,}"
+
+
+def fmt_pct(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{100 * value:.{digits}f}%"
+
+
+@cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("royalroad.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["int"] = fmt_int
+    env.filters["pct"] = fmt_pct
+    env.filters["script_json"] = json_for_script
+    return env
+
+
+def _asset(name: str) -> str:
+    return resources.files("royalroad.report").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+def render_report(results, *, lang: str | None = None) -> str:
+    """The whole report as one HTML string (deterministic for the same results)."""
+    from royalroad.report.sections import build_sections
+
+    lang = lang or get_lang()
+
+    def tr(key: str, **params: Any) -> str:
+        return t(key, lang=lang, **params)
+
+    sections = build_sections(results)
+    env = _env()
+    body = [env.get_template(s.template).render(s=s, _=tr, lang=lang) for s in sections]
+    return env.get_template("base.html.j2").render(
+        _=tr, lang=lang, sections=sections, bodies=body, css=_asset("report.css"),
+        version=__version__, meta=results.meta,
+    )
