@@ -43,7 +43,10 @@ class Lang(str, Enum):
 
 
 def _stdout() -> Console:
-    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    # Piped output is plain text; give tables room instead of rich's 80-column default.
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    return Console(highlight=False, width=160, color_system=None)
 
 
 def _stderr() -> Console:
@@ -172,6 +175,53 @@ def validate(
                      mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
                      lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
     _print_summary(ws, format)
+    ws.close()
+
+
+def _ints(value: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    from royalroad.errors import InputError
+
+    if not value:
+        return default
+    try:
+        return tuple(int(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise InputError("goal.bad_windows", value=value) from None
+
+
+@app.command()
+@guarded
+def goals(
+    leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
+    lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
+    table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
+    lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
+    adjust: Annotated[list[str] | None, typer.Option("--adjust", help=t("cli.opt.adjust"))] = None,
+    not_proxy: Annotated[list[str] | None, typer.Option("--not-proxy", help=t("cli.opt.not_proxy"))] = None,
+    max_count: Annotated[int, typer.Option("--max-count", help=t("cli.opt.max_count"))] = 5,
+    windows: Annotated[str | None, typer.Option("--windows", help=t("cli.opt.windows"))] = None,
+    pairs: Annotated[int, typer.Option("--pairs", help=t("cli.opt.pairs"))] = 12,
+    alpha: Annotated[float, typer.Option("--alpha", help=t("cli.opt.alpha"))] = 0.05,
+    min_lift: Annotated[float, typer.Option("--min-lift", help=t("cli.opt.min_lift"))] = 1.5,
+    top: Annotated[int, typer.Option("--top", help=t("cli.opt.top"))] = 15,
+    format: FormatOpt = Format.table, lang: LangOpt = None,
+) -> None:
+    """Find the intermediate goal (中間ゴール): the milestone after which winning is highly probable."""
+    from royalroad.analysis.goals import DEFAULT_WINDOWS, discover_goals
+
+    ws = load_inputs(leads=leads, events=events, notes=notes, won=won, lost=lost, preset=preset,
+                     mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
+                     lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
+    with _stderr().status(t("goal.step")):
+        result = discover_goals(ws, max_count=max_count, windows=_ints(windows, DEFAULT_WINDOWS), pairs=pairs,
+                                adjust=_split(adjust), not_proxy=_split(not_proxy), alpha=alpha,
+                                min_lift=min_lift)
+    if format is Format.json:
+        typer.echo(result.to_json())
+    else:
+        from royalroad.presenters.goals_terminal import render_goals
+
+        render_goals(result, _stdout(), top=top)
     ws.close()
 
 

@@ -304,7 +304,8 @@ class _Builder:
             extras = [c for c in self._columns(traces_stg) if not c.startswith("_") and c not in ("lead_id", "amount")]
         extra_sel = "".join(f", t.{sp.ident(c)}" for c in extras)
         amount = "t.amount" if traces_stg else "CAST(NULL AS DOUBLE)"
-        file_line = "coalesce(t._file, e._file), coalesce(t._line, e._line)" if traces_stg else "e._file, e._line"
+        file_col, line_col = (("coalesce(t._file, e._file)", "coalesce(t._line, e._line)") if traces_stg
+                              else ("e._file", "e._line"))
         join = (f"FULL OUTER JOIN (SELECT * FROM {traces_stg} WHERE _reason IS NULL) t USING (lead_id)"
                 if traces_stg else "")
         self.con.execute(f"""
@@ -324,7 +325,7 @@ class _Builder:
                    WHEN lost_at IS NOT NULL THEN 'lost' ELSE 'open' END AS outcome,
               least(won_at, lost_at) AS closed_at,
               {amount} AS amount{extra_sel},
-              {file_line.split(', ')[0]} AS _file, {file_line.split(', ')[1]} AS _line
+              {file_col} AS _file, {line_col} AS _line
             FROM e {join}
             ORDER BY {'coalesce(t._file_idx * 1e12 + t._line, e._order)' if traces_stg else 'e._order'}
             """)

@@ -1,0 +1,221 @@
+"""Result types of intermediate-goal discovery: frozen, small, one source for every view."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from royalroad.i18n import t
+
+
+def _clean(value):
+    """JSON has no NaN/inf: map them to null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """A statistical warning: catalogue key + parameters, rendered in any language."""
+
+    key: str
+    params: dict = field(default_factory=dict)
+
+    def text(self, lang: str | None = None) -> str:
+        return t(self.key, lang=lang, **self.params)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One milestone tried, with its evidence (rates carry 95% Wilson intervals)."""
+
+    activity: str
+    then: str | None
+    min_count: int
+    within_days: int | None
+    leads: int
+    won: int
+    lost: int
+    open: int
+    win_rate: float
+    win_rate_ci: tuple[float, float]
+    lift: float
+    recall: float
+    precision: float
+    npv: float
+    specificity: float
+    mcc: float
+    odds_ratio: float
+    odds_ratio_ci: tuple[float, float]
+    p_value: float
+    q_value: float
+    adjusted_odds_ratio: float | None
+    adjusted_odds_ratio_ci: tuple[float, float] | None
+    median_days_to_reach: float | None
+    median_days_to_close: float | None
+    outcome_proxy: bool
+    proxy_reason: str | None
+    confounded: bool
+    eligible: bool
+    why_not: str | None
+
+    @property
+    def sensitivity(self) -> float:
+        return self.recall
+
+    @property
+    def key(self) -> tuple:
+        return (self.activity, self.then, self.min_count, self.within_days)
+
+    @property
+    def family(self) -> tuple[str, str | None]:
+        """Variants of the same milestone share a family (activity, then)."""
+        return (self.activity, self.then)
+
+    def label(self, lang: str | None = None) -> str:
+        """Human-readable milestone, e.g. ``≥2× 技術打合せ within 30 days``."""
+        name = self.activity if self.then is None else t("goal.label.pair", lang=lang, a=self.activity, b=self.then)
+        if self.min_count > 1:
+            name = t("goal.label.count", lang=lang, name=name, k=self.min_count)
+        if self.within_days is not None:
+            name = t("goal.label.window", lang=lang, name=name, days=self.within_days)
+        return name
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["win_rate_ci"] = list(self.win_rate_ci)
+        d["odds_ratio_ci"] = list(self.odds_ratio_ci)
+        d["adjusted_odds_ratio_ci"] = list(self.adjusted_odds_ratio_ci) if self.adjusted_odds_ratio_ci else None
+        d["label"] = self.label()
+        return _clean(d)
+
+
+@dataclass(frozen=True)
+class RunnerUp:
+    candidate: Candidate
+    why: str
+    params: dict = field(default_factory=dict)
+
+    def text(self, lang: str | None = None) -> str:
+        return t(f"goal.why.{self.why}", lang=lang, **self.params)
+
+
+@dataclass(frozen=True)
+class ProxyFlag:
+    activity: str
+    reason: str
+    params: dict = field(default_factory=dict)
+
+    def text(self, lang: str | None = None) -> str:
+        return t(f"goal.proxy.{self.reason}", lang=lang, activity=self.activity, **self.params)
+
+
+@dataclass(frozen=True)
+class Incidence:
+    """Cumulative incidence of winning by each horizon (Aalen–Johansen, loss competing)."""
+
+    horizons: tuple[int, ...]
+    reached: tuple[float, ...]
+    not_reached: tuple[float, ...]
+    n_reached: int
+    n_not_reached: int
+
+
+@dataclass(frozen=True)
+class GoalResult:
+    """Intermediate-goal discovery: every candidate tried, the recommendation and why."""
+
+    closed: int
+    won: int
+    lost: int
+    open: int
+    base_rate: float
+    base_rate_ci: tuple[float, float]
+    candidates: tuple[Candidate, ...]
+    recommended: Candidate | None
+    reason: str
+    reason_params: dict
+    runner_ups: tuple[RunnerUp, ...]
+    proxies: tuple[ProxyFlag, ...]
+    incidence: Incidence | None
+    caveats: tuple[Caveat, ...]
+    settings: dict
+
+    def distinct(self) -> list[tuple[Candidate, int]]:
+        """Candidates in rank order, one per set of reached leads, with how many equivalents.
+
+        Many variants reach exactly the same leads ("X" and "X within 180 days", or
+        "A → X" when A always precedes X); tables show the simplest once.
+        """
+        seen: dict[tuple[int, int, int, float], int] = {}
+        out: list[list] = []
+        for c in self.candidates:
+            sig = (c.won, c.lost, c.open, round(c.mcc, 12))
+            if sig in seen:
+                out[seen[sig]][1] += 1
+            else:
+                seen[sig] = len(out)
+                out.append([c, 0])
+        return [(c, n) for c, n in out]
+
+    def sentence(self, lang: str | None = None) -> str:
+        """The recommendation as one sentence a sales manager can act on."""
+        c = self.recommended
+        if c is None:
+            return t(f"goal.none.{self.reason}", lang=lang, **self.reason_params)
+        lo, hi = c.win_rate_ci
+        days = c.median_days_to_reach
+        key = "goal.sentence" if days is not None else "goal.sentence_nodays"
+        return t(
+            key, lang=lang, milestone=c.label(lang), rate=f"{c.win_rate:.0%}", lo=f"{100 * lo:.0f}",
+            hi=f"{100 * hi:.0f}%", base=f"{self.base_rate:.0%}", lift=f"{c.lift:.1f}",
+            recall=f"{c.recall:.0%}", days=f"{days:.0f}" if days is not None else "",
+        )
+
+    def reason_text(self, lang: str | None = None) -> str:
+        return t(f"goal.reason.{self.reason}", lang=lang, **self.reason_params)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per candidate, ranked; intervals as ``…_ci_low`` / ``…_ci_high`` columns."""
+        rows = []
+        for c in self.candidates:
+            d = c.to_dict()
+            for name in ("win_rate_ci", "odds_ratio_ci", "adjusted_odds_ratio_ci"):
+                lo, hi = d.pop(name) or (None, None)
+                d[f"{name}_low"], d[f"{name}_high"] = lo, hi
+            rows.append(d)
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        return _clean({
+            "base_rate": self.base_rate,
+            "base_rate_ci": list(self.base_rate_ci),
+            "closed": self.closed,
+            "won": self.won,
+            "lost": self.lost,
+            "open": self.open,
+            "recommended": self.recommended.to_dict() if self.recommended else None,
+            "reason": self.reason,
+            "reason_text": self.reason_text(),
+            "sentence": self.sentence(),
+            "runner_ups": [
+                {"candidate": r.candidate.to_dict(), "why": r.why, "why_text": r.text(), **r.params}
+                for r in self.runner_ups
+            ],
+            "proxies": [{"activity": p.activity, "reason": p.reason, "text": p.text(), **p.params} for p in self.proxies],
+            "incidence": asdict(self.incidence) if self.incidence else None,
+            "caveats": [{"key": c.key, "text": c.text(), **c.params} for c in self.caveats],
+            "settings": self.settings,
+            "candidates": [c.to_dict() for c in self.candidates],
+        })
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=True)

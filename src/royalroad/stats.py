@@ -1,0 +1,146 @@
+"""Statistics we stand behind: pure functions over small arrays of counts.
+
+Everything here takes counts that the engine aggregated (per candidate, per
+stratum, per day), never per-lead rows. Intervals are two-sided 95% by default.
+Tests compare each function with scipy/statsmodels to 1e-9.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.stats import fisher_exact
+from statsmodels.stats.contingency_tables import StratifiedTable, Table2x2
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
+
+Z95 = 1.959963984540054
+
+
+def wilson(k: np.ndarray | int, n: np.ndarray | int, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for k successes in n trials (NaN where n == 0).
+
+    >>> lo, hi = wilson(65, 100)
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.5525, 0.7364)
+    """
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    safe = np.where(n > 0, n, 1.0)
+    lo, hi = proportion_confint(k, safe, alpha=alpha, method="wilson")
+    lo = np.where(n > 0, lo, np.nan)
+    hi = np.where(n > 0, hi, np.nan)
+    return lo, hi
+
+
+def odds_ratio(a: int, b: int, c: int, d: int, alpha: float = 0.05) -> tuple[float, float, float]:
+    """Odds ratio ad/bc of the table [[a, b], [c, d]] with a Woolf (log) interval.
+
+    ``a`` reached & won, ``b`` reached & lost, ``c`` not reached & won, ``d`` not
+    reached & lost. With a zero cell the Haldane–Anscombe correction (+0.5 to every
+    cell) is applied, so the estimate and interval stay finite; without zero cells
+    the result equals statsmodels ``Table2x2``.
+    """
+    if min(a, b, c, d) == 0:
+        if (a + b == 0) or (c + d == 0) or (a + c == 0) or (b + d == 0):
+            return math.nan, math.nan, math.nan
+        a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
+        est = (a * d) / (b * c)
+        se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+        z = _z(alpha)
+        return est, math.exp(math.log(est) - z * se), math.exp(math.log(est) + z * se)
+    table = Table2x2(np.array([[a, b], [c, d]], dtype=float))
+    lo, hi = table.oddsratio_confint(alpha=alpha)
+    return float(table.oddsratio), float(lo), float(hi)
+
+
+def _z(alpha: float) -> float:
+    if alpha == 0.05:
+        return Z95
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - alpha / 2))
+
+
+def fisher_p(a: int, b: int, c: int, d: int) -> float:
+    """Two-sided Fisher exact p-value of [[a, b], [c, d]]."""
+    if (a + b == 0) or (c + d == 0) or (a + c == 0) or (b + d == 0):
+        return 1.0
+    return float(fisher_exact([[a, b], [c, d]], alternative="two-sided").pvalue)
+
+
+def bh(pvalues: Sequence[float]) -> np.ndarray:
+    """Benjamini–Hochberg q-values over every hypothesis tried."""
+    p = np.asarray(pvalues, dtype=float)
+    if p.size == 0:
+        return p
+    return multipletests(p, method="fdr_bh")[1]
+
+
+def mcc(a: float, b: float, c: float, d: float) -> float:
+    """Matthews correlation of reached vs won (0 when a margin is empty).
+
+    >>> mcc(10, 0, 0, 10)
+    1.0
+    """
+    den = (a + b) * (c + d) * (a + c) * (b + d)
+    if den == 0:
+        return 0.0
+    return float((a * d - b * c) / math.sqrt(den))
+
+
+def mantel_haenszel(tables: Sequence[np.ndarray], alpha: float = 0.05) -> tuple[float, float, float]:
+    """Mantel–Haenszel pooled odds ratio over 2×2 strata, with the RGB interval.
+
+    Strata with one row or column empty carry no information and are dropped.
+    Returns NaNs when nothing informative is left.
+    """
+    useful = [np.asarray(t, dtype=float) for t in tables]
+    useful = [t for t in useful if t.sum(axis=0).min() > 0 and t.sum(axis=1).min() > 0]
+    if not useful:
+        return math.nan, math.nan, math.nan
+    st = StratifiedTable(useful)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = float(st.oddsratio_pooled)
+        if not np.isfinite(est) or est == 0:
+            return est, math.nan, math.nan
+        lo, hi = st.oddsratio_pooled_confint(alpha=alpha)
+    return est, float(lo), float(hi)
+
+
+def aalen_johansen(times: np.ndarray, won: np.ndarray, lost: np.ndarray, censored: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cumulative incidence of ``won`` with ``lost`` as a competing risk.
+
+    Takes *aggregated* counts per distinct time (sorted ascending): how many leads
+    were won, lost and censored (still open) at that time. Ties are handled
+    exactly — all events at a time leave the risk set together, censorings after
+    them — so the result is deterministic (no random jitter of tied times).
+
+    Returns ``(times, cif_won, cif_lost)`` evaluated just after each time.
+    """
+    times = np.asarray(times, dtype=float)
+    won = np.asarray(won, dtype=float)
+    lost = np.asarray(lost, dtype=float)
+    censored = np.asarray(censored, dtype=float)
+    at_risk = (won + lost + censored)[::-1].cumsum()[::-1]
+    surv = 1.0
+    cif_w = np.zeros_like(times)
+    cif_l = np.zeros_like(times)
+    acc_w = acc_l = 0.0
+    for i in range(times.size):  # one step per distinct day: small
+        n = at_risk[i]
+        if n > 0:
+            acc_w += surv * won[i] / n
+            acc_l += surv * lost[i] / n
+            surv *= 1.0 - (won[i] + lost[i]) / n
+        cif_w[i] = acc_w
+        cif_l[i] = acc_l
+    return times, cif_w, cif_l
+
+
+def value_at(times: np.ndarray, values: np.ndarray, horizon: float) -> float:
+    """Step function value at ``horizon`` (0 before the first time)."""
+    idx = np.searchsorted(times, horizon, side="right") - 1
+    return float(values[idx]) if idx >= 0 else 0.0
