@@ -305,9 +305,12 @@ def _runner_ups(ranked: list[Candidate], goal: Candidate | None, near_equal: flo
             break
         # Pairs that contain the goal's own activity are variants of it, not rivals.
         sig = (c.won, c.lost, c.open)
+        # Pairs containing an activity already shown are variants of it, not rivals.
         if c.family in seen or sig in seen or (c.then is not None and goal_acts & {c.activity, c.then}):
             continue
         seen.update({c.family, sig})
+        if c.then is None:
+            goal_acts.add(c.activity)
         out.append(_why(c, goal, near_equal))
     return out
 
@@ -350,8 +353,9 @@ def _strata(ws: Workspace, max_count: int, grid, top, adjust) -> dict:
     for df, is_pair in ((singles, False), (pairs, True)):
         if df is None or not len(df):
             continue
-        df = df.assign(s=skey(df))
         group_cols = ["a", "b"] if is_pair else ["activity", "k"]
+        # Engine output order is arbitrary; sort so float sums are the same every run.
+        df = df.assign(s=skey(df)).sort_values([*group_cols, "s"], kind="stable")
         for keys, g in df.groupby(group_cols, sort=True):
             for i, d in enumerate(grid):
                 tables = []
