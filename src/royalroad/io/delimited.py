@@ -9,8 +9,11 @@ remains text.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,28 +27,49 @@ EXTRA = "_extra"
 
 _CANDIDATES = (",", ";", "\t", "|")
 _CHUNK = 200_000
+_SAMPLE_CHARS = 200_000
+_SAMPLE_LINES = 50
 
 csv.field_size_limit(1 << 27)
 
 
 def sniff_delimiter(sample_lines: list[str]) -> str:
-    """Pick the delimiter that splits the header most and the rows consistently.
+    """Pick the delimiter that splits the header and fits the rows best.
+
+    A delimiter that leaves the header in one piece is never chosen over one that
+    splits it: a single short or long row must not turn a CSV into a one-column
+    table. Among splitting delimiters, the one most rows agree with wins, then the
+    widest header. A row agrees when it has at least the header's fields and no
+    non-empty field beyond them (Excel pads rows with empty trailing fields).
 
     >>> sniff_delimiter(["a;b;c", "1;2,5;3"])
     ';'
+    >>> sniff_delimiter(["a,b,c", "1,2,3", "1,2", "1,2,3,4"])
+    ','
     """
-    best, best_score = ",", (-1, -1)
+    best, best_score = ",", (0, 0.0, 0)
     for delim in _CANDIDATES:
         rows = [r for r in csv.reader(sample_lines, delimiter=delim) if any(f.strip() for f in r)]
         if not rows:
             continue
-        width = len(rows[0])
-        consistent = sum(1 for r in rows[1:] if len(r) == width)
-        share = consistent / max(len(rows) - 1, 1)
-        score = (int(width > 1 and share >= 0.8), width if share >= 0.8 else 0)
+        header = _strip_trailing(rows[0])
+        width = len(header)
+        if width <= 1:
+            continue
+        body = rows[1:]
+        agree = sum(1 for r in body if len(r) >= width and len(_strip_trailing(r)) <= width)
+        share = agree / len(body) if body else 1.0
+        score = (1, round(share, 2), width)
         if score > best_score:
             best, best_score = delim, score
     return best
+
+
+def _strip_trailing(row: list[str]) -> list[str]:
+    end = len(row)
+    while end and not row[end - 1].strip():
+        end -= 1
+    return row[:end]
 
 
 def _header_names(raw: list[str]) -> tuple[list[str], list[str]]:
@@ -97,6 +121,10 @@ def read_csv(path: str | Path, *, source: str | None = None) -> RawTable:
         raise InputError("io.file_unreadable", file=source, reason=exc.strerror or str(exc)) from None
     if not data.strip():
         raise InputError("io.file_empty", file=source)
+    # NUL bytes mean a binary file (an image, a zip, an old .xls renamed .csv), unless
+    # the text is UTF-16, where NUL is half of every ASCII character.
+    if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError("io.binary_file", file=source)
     encoding = detect_encoding(data, source)
     text = data.decode(encoding)
     if text.startswith("\ufeff"):
@@ -104,15 +132,46 @@ def read_csv(path: str | Path, *, source: str | None = None) -> RawTable:
     if "\x00" in text:
         raise InputError("io.binary_file", file=source)
 
-    sample = text[:200_000].splitlines()[:50]
+    sample = list(itertools.islice(io.StringIO(text[:_SAMPLE_CHARS], newline=""), _SAMPLE_LINES))
     delimiter = sniff_delimiter(sample)
     stream = io.StringIO(text, newline="")
     reader = csv.reader(stream, delimiter=delimiter, strict=False)
-    return _collect(reader, source=source, encoding=encoding, delimiter=delimiter)
+    raw = _collect(reader, source=source, encoding=encoding, delimiter=delimiter)
+    if raw.last_record_multiline:
+        _check_closed_quotes(text, raw, delimiter)
+    return raw.table
 
 
-def _collect(reader, *, source: str, encoding: str, delimiter: str) -> RawTable:
+def _check_closed_quotes(text: str, raw: _Collected, delimiter: str) -> None:
+    """Fail when the last record is an unclosed quoted field running to the end of the file.
+
+    The csv module (non-strict, as Excel-written files need) silently takes a stray
+    opening quote to the end of the file, so that every later row would vanish into
+    one field. Only a last record spanning several lines can be such a case; it is
+    parsed again strictly.
+    """
+    start = raw.last_record_start
+    tail = io.StringIO(text, newline="")
+    for _ in range(start - 1):
+        tail.readline()
+    try:
+        for _ in csv.reader(tail, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise InputError("io.csv_unclosed_quote", file=raw.table.source, line=start) from None
+
+
+@dataclass(frozen=True)
+class _Collected:
+    table: RawTable
+    last_record_start: int  # physical line where the last non-blank record starts
+    last_record_multiline: bool  # a field of that record holds a line break
+
+
+def _collect(reader, *, source: str, encoding: str, delimiter: str) -> _Collected:
     header: list[str] | None = None
+    last_start, last_row = 0, []
     header_line = 0
     blank = 0
     prev_line = 0
@@ -130,6 +189,7 @@ def _collect(reader, *, source: str, encoding: str, delimiter: str) -> RawTable:
                 if header is not None:
                     blank += 1
                 continue
+            last_start, last_row = start, row
             if header is None:
                 header, header_line = row, start
                 names, notes = _header_names(header)
@@ -160,7 +220,7 @@ def _collect(reader, *, source: str, encoding: str, delimiter: str) -> RawTable:
             break
     if table[EXTRA].null_count == table.num_rows:
         table = table.drop_columns([EXTRA])
-    return RawTable(
+    raw = RawTable(
         source=source,
         table=table,
         kind="csv",
@@ -170,6 +230,8 @@ def _collect(reader, *, source: str, encoding: str, delimiter: str) -> RawTable:
         notes=tuple(notes),
         header_line=header_line,
     )
+    multiline = any("\n" in f or "\r" in f for f in last_row)
+    return _Collected(raw, last_start, multiline)
 
 
 def _batch(names, cols, extras, lines) -> pa.RecordBatch:
