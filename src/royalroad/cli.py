@@ -63,7 +63,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             set_lang(lang.value if isinstance(lang, Lang) else lang)
             return fn(*args, **kwargs)
         except RoyalroadError as exc:
-            _stderr().print(f"[red]{t('error.prefix')}: {escape(str(exc))}[/red]")
+            _stderr().print(f"[red]{t('error.prefix')}: {escape(str(exc))}[/red]", soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
@@ -71,7 +71,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             if os.environ.get("ROYALROAD_DEBUG"):
                 raise
             detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            _stderr().print(f"[red]{t('error.prefix')}: {escape(t('error.internal', detail=detail))}[/red]")
+            _stderr().print(f"[red]{t('error.prefix')}: {escape(t('error.internal', detail=detail))}[/red]", soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper
@@ -100,7 +100,9 @@ AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=t("cli.opt.as_of"))
 LifecycleOpt = Annotated[str, typer.Option("--lifecycle", help=t("cli.opt.lifecycle"))]
 WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help=t("cli.opt.workspace"))]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=t("cli.opt.format"))]
-LangOpt = Annotated[Lang | None, typer.Option("--lang", help=t("cli.opt.lang"))]
+# A plain string checked by set_lang: a wrong value is then one catalogue line and exit
+# code 2 like every other input error, not click's multi-line usage message.
+LangOpt = Annotated[str | None, typer.Option("--lang", help=t("cli.opt.lang"))]
 
 
 def load_inputs(
