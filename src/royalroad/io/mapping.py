@@ -104,6 +104,8 @@ def _parse(doc: dict[str, Any], source: str) -> Preset:
         columns[role] = {}
         for key, value in spec.items():
             if key == "outcome_values" and role == "leads":
+                if not isinstance(value, dict):
+                    raise InputError("mapping.bad_table", where=f"{source} [{role}] {key}")
                 for cls, vals in value.items():
                     if cls == "other":
                         if vals not in OTHER_CHOICES:
@@ -144,9 +146,17 @@ def load_config(path: str | Path) -> Preset:
     """Read a user mapping file (TOML, the same shape as a built-in preset)."""
     path = Path(path)
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise InputError("io.file_missing", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("io.file_unreadable", file=str(path), reason="is a directory") from None
+    except OSError as exc:
+        raise InputError("io.file_unreadable", file=str(path), reason=exc.strerror or str(exc)) from None
+    except UnicodeDecodeError:
+        raise InputError("mapping.not_utf8", file=str(path)) from None
+    try:
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError("mapping.bad_toml", file=str(path), reason=str(exc)) from None
     return _parse(doc, str(path))
