@@ -9,6 +9,7 @@ tell "empty" from "unreadable" and quarantines the latter.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 import pyarrow as pa
 
@@ -44,7 +45,18 @@ _DAY_FIRST = (
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y",
 )
-_AWARE = r"^\d{4}-\d{1,2}-\d{1,2}[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
+# A time followed by a zone designator (an offset, Z, UTC/GMT, an abbreviation such
+# as JST, or an IANA name). Such a value must never reach the naive parsers: DuckDB's
+# cast to TIMESTAMP and strptime silently drop the zone.
+_ZONED = (
+    r"\d:\d{2}(:\d{2}(\.\d+)?)?\s*"
+    r"(Z|z|[+-]\d{2}(:?\d{2})?|UTC|GMT|[A-Z]{3,4}|[A-Za-z]+(/[A-Za-z_+-]+)+)$"
+)
+_ZONED_REWRITES = (
+    (r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})", r"\1-\2-\3"),
+    (r"\s*([+-]\d{2}(:?\d{2})?|[Zz])$", r"\1"),
+    (r"(\d)\s*([A-Za-z]{2,}[A-Za-z_/+-]*)$", r"\1 \2"),
+)
 _SERIAL = r"^\d{5}(\.\d+)?$"
 EXCEL_SERIAL_RANGE = (20000, 80000)  # 1954-10-03 .. 2119-01-10: anything else is not a date
 
@@ -101,25 +113,52 @@ def timestamp(expr: str, dtype: pa.DataType, *, tz: str, dayfirst: bool = False)
         )
     x = text(expr, dtype)
     formats = _YEAR_FIRST + (_DAY_FIRST if dayfirst else _MONTH_FIRST)
+    # Zoned values: year-first dates with / or . become ISO, the zone designator is
+    # written the way DuckDB's TIMESTAMPTZ cast reads it (offsets and Z attached, names
+    # after one space). Anything it still cannot read is NULL, hence quarantined.
+    zoned = x
+    for pattern, replacement in _ZONED_REWRITES:
+        zoned = f"regexp_replace({zoned}, {lit(pattern)}, {lit(replacement)})"
     return (
         f"(CASE WHEN {x} IS NULL THEN NULL "
-        f"WHEN regexp_matches({x}, {lit(_AWARE)}) THEN timezone({lit(tz)}, try_cast({x} AS TIMESTAMPTZ)) "
+        f"WHEN regexp_matches({x}, {lit(_ZONED)}) THEN timezone({lit(tz)}, try_cast({zoned} AS TIMESTAMPTZ)) "
         f"WHEN regexp_matches({x}, {lit(_SERIAL)}) THEN "
         f"CASE WHEN CAST({x} AS DOUBLE) BETWEEN {lo} AND {hi} THEN {serial.format(x=x)} END "
         f"ELSE coalesce(try_cast({x} AS TIMESTAMP), try_strptime({x}, {_list(formats)})) END)"
     )
 
 
-def number(expr: str, dtype: pa.DataType) -> str:
-    """Parse an amount: thousands separators and currency marks are removed.
+_FULLWIDTH = "０１２３４５６７８９．，－＋"
+_HALFWIDTH = "0123456789.,-+"
+# Currency marks and spaces around or inside an amount. The backslash is the yen sign
+# as Shift_JIS/CP932 stores it (byte 0x5C): Excel in Japan writes "¥1,200" that way.
+_CURRENCY = r"[\s¥￥$€£円\\]|JPY|USD|EUR"
+_GROUPED = r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$"  # 1,234,567.89 or 1234.5
+_SCIENTIFIC = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"  # 1e3, .5, 12.
+_DECIMAL_COMMA = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$"  # 1.234,56 or 12,5
 
-    ``1,234`` → 1234, ``¥1,234`` → 1234, ``1 234 円`` → 1234, ``$12.50`` → 12.5.
+
+def number(expr: str, dtype: pa.DataType) -> str:
+    """Parse an amount; NULL for anything that is not plainly a finite number.
+
+    Thousands separators must group by three (``1,234`` → 1234, ``12,34,5`` is not a
+    number); a decimal comma is read when it cannot be a thousands separator
+    (``1.234,56`` → 1234.56, ``12,5`` → 12.5). Currency marks and full-width
+    digits are accepted: ``¥1,234`` / ``\\1,234`` (CP932) / ``１,２３４円`` → 1234,
+    ``$12.50`` → 12.5. ``NaN`` and ``inf`` are not amounts.
     """
-    if pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype):
+    if pa.types.is_integer(dtype) or pa.types.is_decimal(dtype):
         return f"CAST({expr} AS DOUBLE)"
+    if pa.types.is_floating(dtype):
+        return f"CASE WHEN isfinite({expr}) THEN CAST({expr} AS DOUBLE) END"
     x = text(expr, dtype)
-    cleaned = f"regexp_replace({x}, '[,\\s¥￥$€£円]|JPY|USD|EUR', '', 'g')"
-    return f"try_cast({cleaned} AS DOUBLE)"
+    c = f"regexp_replace(translate({x}, {lit(_FULLWIDTH)}, {lit(_HALFWIDTH)}), {lit(_CURRENCY)}, '', 'g')"
+    return (
+        f"(CASE WHEN regexp_matches({c}, {lit(_GROUPED)}) THEN CAST(replace({c}, ',', '') AS DOUBLE) "
+        f"WHEN regexp_matches({c}, {lit(_SCIENTIFIC)}) THEN CAST({c} AS DOUBLE) "
+        f"WHEN regexp_matches({c}, {lit(_DECIMAL_COMMA)}) "
+        f"THEN CAST(replace(replace({c}, '.', ''), ',', '.') AS DOUBLE) END)"
+    )
 
 
 def norm_value(value: str) -> str:
@@ -127,15 +166,43 @@ def norm_value(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().casefold()
 
 
-def outcome(expr: str, dtype: pa.DataType, values: dict[str, tuple[str, ...]], other: str) -> str:
-    """Map raw outcome values to won/lost/open; NULL for an unknown value."""
-    x = f"lower({text(expr, dtype)})"
+def outcome(
+    expr: str,
+    dtype: pa.DataType,
+    values: dict[str, tuple[str, ...]],
+    other: str,
+    raw_values: Iterable[str | None] | None = None,
+) -> str:
+    """Map raw outcome values to won/lost/open; NULL for an unknown value.
+
+    With ``raw_values`` (the column's distinct values, known for any in-memory
+    source) the comparison is exactly :func:`norm_value` (NFKC, so ``Ｗｏｎ`` is
+    ``won``); the engine only matches the listed raw strings. Without them, it falls
+    back to lower-casing in SQL.
+    """
+    classes = ("won", "lost", "open")
+    wanted = {cls: {norm_value(v) for v in values.get(cls, ())} for cls in classes}
+    fallback = "'open'" if other == "open" else "NULL"
     parts = []
-    for cls in ("won", "lost", "open"):
-        vals = sorted({norm_value(v) for v in values.get(cls, ())})
+    if raw_values is not None and (pa.types.is_string(dtype) or pa.types.is_large_string(dtype)):
+        matched: dict[str, list[str]] = {cls: [] for cls in classes}
+        for value in raw_values:
+            if value is None:
+                continue
+            key = norm_value(value)
+            for cls in classes:
+                if key and key in wanted[cls]:
+                    matched[cls].append(value)
+                    break
+        for cls in classes:
+            if matched[cls]:
+                parts.append(f"WHEN {expr} IN ({', '.join(lit(v) for v in sorted(matched[cls]))}) THEN '{cls}'")
+        return f"(CASE {' '.join(parts)} ELSE {fallback} END)" if parts else f"(CASE WHEN TRUE THEN {fallback} END)"
+    x = f"lower({text(expr, dtype)})"
+    for cls in classes:
+        vals = sorted(wanted[cls])
         if vals:
             parts.append(f"WHEN {x} IN ({', '.join(lit(v) for v in vals)}) THEN '{cls}'")
-    fallback = "'open'" if other == "open" else "NULL"
     return f"(CASE {' '.join(parts)} ELSE {fallback} END)"
 
 

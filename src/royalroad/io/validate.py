@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from royalroad.io import sqlparts as sp
 from royalroad.io.delimited import EXTRA
@@ -128,7 +129,7 @@ def stage(
             f"{raw_of('created_at')} AS _created_raw",
             f"{ts_of('created_at')} AS created_at",
             f"{raw_of('outcome')} AS _outcome_raw",
-            f"{_outcome_expr(cmap, dtype)} AS _outcome_mapped",
+            f"{_outcome_expr(cmap, dtype, raw.table)} AS _outcome_mapped",
             f"{raw_of('closed_at')} AS _closed_raw",
             f"{ts_of('closed_at')} AS _closed_parsed",
         ]
@@ -215,9 +216,20 @@ def _opt_label(cmap: ColumnMap, field: str) -> str | None:
     return " | ".join(cmap.fields[field]) if field in cmap.fields else None
 
 
-def _outcome_expr(cmap: ColumnMap, dtype) -> str:
+def _outcome_expr(cmap: ColumnMap, dtype, table: pa.Table) -> str:
     cols = cmap.fields["outcome"]
-    return sp.coalesce([sp.outcome(sp.ident(c), dtype(c), cmap.outcome_values, cmap.other_outcome) for c in cols])
+    return sp.coalesce([
+        sp.outcome(sp.ident(c), dtype(c), cmap.outcome_values, cmap.other_outcome, _distinct(table, c))
+        for c in cols
+    ])
+
+
+def _distinct(table: pa.Table, column: str) -> list[str | None] | None:
+    """Distinct values of a string column (a handful for an outcome column)."""
+    col = table[column]
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return None
+    return pc.unique(col).to_pylist()
 
 
 def _number(cmap: ColumnMap, dtype) -> str:
