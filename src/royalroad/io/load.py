@@ -288,6 +288,9 @@ class _Builder:
         present = {r[0] for r in self.con.execute(
             f"SELECT DISTINCT activity FROM {events_stg} WHERE _reason IS NULL").fetchall()}
         source = ", ".join(s.source for s in self.staged if s.role == "events")
+        if not self.won and not self.lost:
+            sample = ", ".join(sorted(present)[:12]) + (" …" if len(present) > 12 else "")
+            raise InputError("load.log_needs_outcome", file=source, found=sample or "-")
         for option, acts in (("--won", self.won), ("--lost", self.lost)):
             for act in acts:
                 if act not in present:
@@ -338,9 +341,17 @@ class _Builder:
                 parts.append(f"SELECT max(ts) FROM {events_stg} WHERE _reason IS NULL")
             value = con.execute(f"SELECT max(t) FROM ({' UNION ALL '.join(parts)})").fetchone()[0]
             if value is None:
-                raise InputError("load.no_timestamps")
+                # No date anywhere means no closed lead either (a won or lost lead
+                # without dates is quarantined): the workspace's learnability check
+                # then names the real problem, instead of asking for an --as-of
+                # that could not help.
+                return "CAST(NULL AS TIMESTAMP)"
         elif isinstance(as_of, datetime):
             value = as_of
+            if value.tzinfo is not None:  # an aware moment: the same instant in --tz, naive
+                from zoneinfo import ZoneInfo
+
+                value = value.astimezone(ZoneInfo(settings.tz)).replace(tzinfo=None)
         else:
             import pyarrow as pa
 
