@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from royalroad import __version__
+from royalroad.analysis.goals import DEFAULT_WINDOWS, discover_goals
+from royalroad.analysis.goals_result import GoalResult
 from royalroad.engine import Workspace
 from royalroad.quality import IngestSummary, summarise
 
@@ -21,6 +23,7 @@ class Results:
     """Everything one run found; each part renders to terminal, JSON, HTML and Excel."""
 
     quality: IngestSummary
+    goals: GoalResult
     meta: dict[str, str]
 
     def to_dict(self) -> dict:
@@ -29,13 +32,38 @@ class Results:
             "as_of": self.meta.get("as_of"),
             "tz": self.meta.get("tz"),
             "quality": self.quality.to_dict(),
+            "goals": self.goals.to_dict(),
         }
 
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
 
-def analyse(ws: Workspace, *, on_step: Callable[[str], None] | None = None) -> Results:
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Knobs of every analysis, shared by the CLI, the app and the demo."""
+
+    adjust: tuple[str, ...] = ()
+    not_proxy: tuple[str, ...] = ()
+    max_count: int = 5
+    windows: tuple[int, ...] = DEFAULT_WINDOWS
+    pairs: int = 12
+    alpha: float = 0.05
+    min_lift: float = 1.5
+
+
+def analyse(ws: Workspace, options: AnalysisOptions | None = None, *,
+            on_step: Callable[[str], None] | None = None) -> Results:
+    """Run every analysis that exists on ``ws``."""
+    opts = options or AnalysisOptions()
     step = on_step or (lambda _k: None)
     step("pipeline.step.quality")
-    return Results(quality=summarise(ws), meta=ws.meta())
+    quality = summarise(ws)
+    step("goal.step")
+    goals = discover_goals(ws, max_count=opts.max_count, windows=opts.windows, pairs=opts.pairs,
+                           adjust=opts.adjust, not_proxy=opts.not_proxy, alpha=opts.alpha,
+                           min_lift=opts.min_lift)
+    return Results(quality=quality, goals=goals, meta=ws.meta())
 
 
 def write_outputs(results: Results, out: Path, *, lang: str | None = None) -> dict[str, Path]:
@@ -44,10 +72,7 @@ def write_outputs(results: Results, out: Path, *, lang: str | None = None) -> di
 
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / "results.json"
-    json_path.write_text(
-        json.dumps(results.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n",
-        encoding="utf-8",
-    )
+    json_path.write_text(results.to_json(), encoding="utf-8")
     html_path = out / "report.html"
     html_path.write_text(render_report(results, lang=lang), encoding="utf-8")
     return {"pipeline.out.report": html_path, "pipeline.out.results": json_path}
@@ -69,7 +94,8 @@ def run_demo(out: Path, *, scenario: str = "manufacturing", leads: int = 5000, s
         stale.unlink(missing_ok=True)
     ws = ingest(leads=data_dir / "leads.csv", events=data_dir / "events.csv", notes=data_dir / "notes.csv",
                 workspace=ws_path, on_step=on_step)
-    results = analyse(ws, on_step=on_step)
+    segments = [s for s in ("industry",) if s in ws.segments()]
+    results = analyse(ws, AnalysisOptions(adjust=tuple(segments)), on_step=on_step)
     written = write_outputs(results, out)
     ws.close()
     return {"pipeline.out.data": data_dir, "pipeline.out.workspace": ws_path, **written}
