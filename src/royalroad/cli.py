@@ -229,6 +229,40 @@ def goals(
 
 @app.command()
 @guarded
+def analyze(
+    leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
+    lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
+    table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
+    lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
+    adjust: Annotated[list[str] | None, typer.Option("--adjust", help=t("cli.opt.adjust"))] = None,
+    not_proxy: Annotated[list[str] | None, typer.Option("--not-proxy", help=t("cli.opt.not_proxy"))] = None,
+    max_count: Annotated[int, typer.Option("--max-count", help=t("cli.opt.max_count"))] = 5,
+    windows: Annotated[str | None, typer.Option("--windows", help=t("cli.opt.windows"))] = None,
+    pairs: Annotated[int, typer.Option("--pairs", help=t("cli.opt.pairs"))] = 12,
+    out: Annotated[Path, typer.Option("--out", help=t("cli.opt.analyze_out"))] = Path("out"),
+    lang: LangOpt = None,
+) -> None:
+    """Run every analysis and write report.html, results.json and royalroad.xlsx into --out."""
+    from royalroad.analysis.goals import DEFAULT_WINDOWS
+    from royalroad.pipeline import AnalysisOptions, analyse, write_outputs
+
+    ws = load_inputs(leads=leads, events=events, notes=notes, won=won, lost=lost, preset=preset,
+                     mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
+                     lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
+    options = AnalysisOptions(adjust=_split(adjust), not_proxy=_split(not_proxy), max_count=max_count,
+                              windows=_ints(windows, DEFAULT_WINDOWS), pairs=pairs)
+    with _stderr().status(t("goal.step")) as spinner:
+        results = analyse(ws, options, on_step=lambda key: spinner.update(t(key)))
+        written = write_outputs(results, out, lang=lang.value if lang else None)
+    console = _stdout()
+    console.print(escape(results.goals.sentence()))
+    for label, path in written.items():
+        console.print(f"  {t(label)}: {escape(str(path))}")
+    ws.close()
+
+
+@app.command()
+@guarded
 def simulate(
     scenario: Annotated[str, typer.Option("--scenario", help=t("cli.opt.scenario"))] = "manufacturing",
     leads: Annotated[int, typer.Option("--leads", help=t("cli.opt.sim_leads"))] = 5000,
