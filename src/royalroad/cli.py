@@ -253,7 +253,7 @@ def analyze(
                               windows=_ints(windows, DEFAULT_WINDOWS), pairs=pairs)
     with _stderr().status(t("goal.step")) as spinner:
         results = analyse(ws, options, on_step=lambda key: spinner.update(t(key)))
-        written = write_outputs(results, out, lang=lang.value if lang else None)
+        written = write_outputs(results, out)
     console = _stdout()
     console.print(escape(results.goals.sentence()))
     for label, path in written.items():

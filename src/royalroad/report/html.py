@@ -37,6 +37,14 @@ def fmt_pct(value: float | None, digits: int = 0) -> str:
     return "–" if value is None else f"{100 * value:.{digits}f}%"
 
 
+def fmt_ratio(value: float | None) -> str:
+    import math
+
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:.2f}" if value < 100 else f"{value:,.0f}"
+
+
 @cache
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -49,6 +57,7 @@ def _env() -> jinja2.Environment:
     env.filters["int"] = fmt_int
     env.filters["pct"] = fmt_pct
     env.filters["script_json"] = json_for_script
+    env.filters["ratio"] = fmt_ratio
     return env
 
 
@@ -65,10 +74,21 @@ def render_report(results, *, lang: str | None = None) -> str:
     def tr(key: str, **params: Any) -> str:
         return t(key, lang=lang, **params)
 
-    sections = build_sections(results)
+    sections = build_sections(results, lang)
     env = _env()
     body = [env.get_template(s.template).render(s=s, _=tr, lang=lang) for s in sections]
+    charts = [c for s in sections for c in s.charts]
     return env.get_template("base.html.j2").render(
         _=tr, lang=lang, sections=sections, bodies=body, css=_asset("report.css"),
-        version=__version__, meta=results.meta,
+        version=__version__, meta=results.meta, charts=charts,
+        plotlyjs=_plotlyjs() if charts else "",
     )
+
+
+@cache
+def _plotlyjs() -> str:
+    """plotly.js from the installed plotly package, inlined once: the file works offline."""
+    from plotly.offline import get_plotlyjs
+
+    # A literal "</script" inside the library would end our script element.
+    return get_plotlyjs().replace("</script", "<\\/script")

@@ -1,0 +1,127 @@
+"""Chart specs for the report: plotly figures as plain data with fixed ids.
+
+Charts are returned as :class:`Chart` (an id and the figure's JSON-ready dict), and
+the template draws them with ``Plotly.newPlot`` from data escaped by
+:func:`royalroad.report.html.json_for_script`. Every user string that reaches a
+chart label is HTML-escaped first, because plotly interprets a subset of HTML in
+text (``<a href>``, ``<b>``…).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+
+from royalroad.analysis.goals_result import Candidate, GoalResult
+from royalroad.i18n import t
+
+ACCENT = "#b0342a"
+MUTED = "#8a93a6"
+FONT = '"Hiragino Sans", "Noto Sans JP", "Noto Sans CJK JP", "Yu Gothic", Meiryo, sans-serif'
+
+
+@dataclass(frozen=True)
+class Chart:
+    chart_id: str
+    figure: dict
+    height: int
+
+
+def _label(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _finish(fig, chart_id: str, height: int) -> Chart:
+    import plotly.io as pio
+
+    fig.update_layout(template="none", font={"family": FONT, "size": 12}, height=height,
+                      margin={"l": 10, "r": 10, "t": 30, "b": 40}, paper_bgcolor="white", plot_bgcolor="white")
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return Chart(chart_id, json.loads(pio.to_json(fig, validate=True)), height)
+
+
+def forest(result: GoalResult, lang: str, *, top: int = 12) -> Chart | None:
+    """Win rate with its 95% interval for the top distinct candidates, base rate as a line."""
+    import plotly.graph_objects as go
+
+    rows = [c for c, _ in result.distinct() if not math.isnan(c.win_rate)][:top]
+    if not rows:
+        return None
+    rows = rows[::-1]
+    labels = [_label(c.label(lang)) for c in rows]
+    rate = [c.win_rate for c in rows]
+    colors = [ACCENT if c.eligible else MUTED for c in rows]
+    fig = go.Figure(go.Scatter(
+        x=rate, y=labels, mode="markers", marker={"color": colors, "size": 9},
+        error_x={"type": "data", "symmetric": False,
+                 "array": [c.win_rate_ci[1] - c.win_rate for c in rows],
+                 "arrayminus": [c.win_rate - c.win_rate_ci[0] for c in rows], "color": "#5b6478"},
+        hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+    ))
+    fig.add_vline(x=result.base_rate, line_dash="dash", line_color=MUTED)
+    fig.update_xaxes(tickformat=".0%", range=[0, 1], title=t("report.chart.win_rate_axis", lang=lang))
+    fig.update_yaxes(automargin=True)
+    return _finish(fig, "rr-forest", 60 + 28 * len(rows))
+
+
+def heatmaps(result: GoalResult, lang: str, *, activities: int = 4) -> list[Chart]:
+    """Compass-style grid per top activity: at least k times × within d days → MCC."""
+    import plotly.graph_objects as go
+
+    chosen: list[str] = []
+    for c, _ in result.distinct():
+        if c.then is None and not c.outcome_proxy and c.activity not in chosen:
+            chosen.append(c.activity)
+        if len(chosen) == activities:
+            break
+    windows = [*result.settings.get("windows", []), None]
+    max_k = int(result.settings.get("max_count", 5))
+    by_key = {c.key: c for c in result.candidates}
+    charts = []
+    for i, act in enumerate(chosen, start=1):
+        z, text = [], []
+        for k in range(1, max_k + 1):
+            zr, tr = [], []
+            for d in windows:
+                c: Candidate | None = by_key.get((act, None, k, d))
+                if c is None or c.won + c.lost == 0:
+                    zr.append(None)
+                    tr.append("")
+                else:
+                    zr.append(round(c.mcc, 4))
+                    tr.append(f"{c.win_rate:.0%}<br>n={c.won + c.lost}")
+            z.append(zr)
+            text.append(tr)
+        xs = [t("report.chart.within", lang=lang, days=d) if d is not None else t("report.chart.any", lang=lang)
+              for d in windows]
+        ys = [t("report.chart.at_least", lang=lang, k=k) for k in range(1, max_k + 1)]
+        fig = go.Figure(go.Heatmap(
+            z=z, x=xs, y=ys, text=text, texttemplate="%{text}", colorscale="Reds", zmin=0, zmax=1,
+            colorbar={"title": {"text": "MCC"}}, hovertemplate="%{y} · %{x}<br>MCC %{z:.3f}<extra></extra>",
+        ))
+        fig.update_layout(title={"text": _label(act), "x": 0})
+        fig.update_yaxes(autorange="reversed")
+        charts.append(_finish(fig, f"rr-heat-{i}", 80 + 36 * max_k))
+    return charts
+
+
+def incidence(result: GoalResult, lang: str) -> Chart | None:
+    """Cumulative win probability by horizon, reached vs not (Aalen–Johansen)."""
+    import plotly.graph_objects as go
+
+    inc = result.incidence
+    if inc is None or result.recommended is None:
+        return None
+    xs = [t("report.chart.by_day", lang=lang, days=h) for h in inc.horizons]
+    fig = go.Figure([
+        go.Bar(name=_label(t("report.chart.reached", lang=lang, n=inc.n_reached)), x=xs,
+               y=[None if math.isnan(v) else v for v in inc.reached], marker_color=ACCENT),
+        go.Bar(name=_label(t("report.chart.not_reached", lang=lang, n=inc.n_not_reached)), x=xs,
+               y=[None if math.isnan(v) else v for v in inc.not_reached], marker_color=MUTED),
+    ])
+    fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.2})
+    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    return _finish(fig, "rr-incidence", 320)

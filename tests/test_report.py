@@ -1,0 +1,154 @@
+"""The HTML report: self-contained, deterministic, escaped; and, in a real Chromium, rendered and inert."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import royalroad as rr
+from royalroad.pipeline import AnalysisOptions, analyse, write_outputs
+from royalroad.report.html import json_for_script, render_report
+from royalroad.simulate import simulate
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+XSS = {
+    "見積依頼": "<script>alert(1)</script>",
+    "試作評価": '"><img src=x onerror=alert(1)>',
+    "量産提案": "</script><script>alert(1)</script>",
+}
+XSS_FILE = '"><img src=x onerror=alert(1)>.csv'
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    simulate("manufacturing", leads=2000, seed=4).write(tmp)
+    ws = rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv", notes=tmp / "notes.csv",
+                   workspace=tmp / "ws.duckdb")
+    results = analyse(ws, AnalysisOptions(adjust=("industry",), pairs=4))
+    return tmp, ws, results
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """The simulated data with script payloads in activity names, segments, notes and a file name."""
+    tmp = tmp_path_factory.mktemp("xss")
+    simulate("manufacturing", leads=1500, seed=9).write(tmp)
+    events = pd.read_csv(tmp / "events.csv", dtype=str, keep_default_na=False)
+    events["activity"] = events["activity"].replace(XSS)
+    bad = pd.DataFrame([{"lead_id": "</script><script>alert(1)</script>", "activity": XSS["見積依頼"],
+                         "ts": "2025-01-01 00:00:00", "rep": "", "channel": ""}])
+    pd.concat([events, bad]).to_csv(tmp / "events.csv", index=False)
+    leads = pd.read_csv(tmp / "leads.csv", dtype=str, keep_default_na=False)
+    leads.loc[leads.industry == leads.industry.iloc[0], "industry"] = XSS["試作評価"]
+    leads.to_csv(tmp / XSS_FILE, index=False)
+    notes = pd.read_csv(tmp / "notes.csv", dtype=str, keep_default_na=False)
+    notes.loc[:5, "text"] = XSS["量産提案"]
+    notes.to_csv(tmp / "notes.csv", index=False)
+    ws = rr.ingest(leads=tmp / XSS_FILE, events=tmp / "events.csv", notes=tmp / "notes.csv")
+    results = analyse(ws, AnalysisOptions(adjust=("industry",), pairs=4))
+    out = tmp / "out"
+    write_outputs(results, out, lang="en")
+    return out / "report.html", results
+
+
+def test_report_is_byte_identical_on_rerun(demo, tmp_path):
+    _, ws, results = demo
+    again = analyse(ws, AnalysisOptions(adjust=("industry",), pairs=4))
+    a = write_outputs(results, tmp_path / "a", lang="ja")
+    b = write_outputs(again, tmp_path / "b", lang="ja")
+    for key in a:
+        assert a[key].read_bytes() == b[key].read_bytes(), key
+
+
+def test_report_is_self_contained(demo):
+    _, _, results = demo
+    html = render_report(results, lang="en")
+    assert html.count("<script>") >= 2
+    assert html.count("Plotly.newPlot") == 1
+    # plotly.js inlined exactly once, nothing fetched from the network
+    assert len(re.findall(r"plotly\.js v\d", html)) <= 1
+    from royalroad.report.html import _plotlyjs
+
+    ours = html.replace(_plotlyjs(), "")  # the library's own strings mention its website
+    assert len(ours) < len(html) - 1_000_000
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", ours)
+    assert "default-src 'none'" in html
+
+
+def test_sections_follow_the_results(demo):
+    _, _, results = demo
+    html_en = render_report(results, lang="en")
+    html_ja = render_report(results, lang="ja")
+    assert 'lang="en"' in html_en and 'lang="ja"' in html_ja
+    for anchor in ("summary", "goal-evidence", "data-quality"):
+        assert f'id="{anchor}"' in html_en
+    goal = results.goals.recommended.activity
+    assert f"「{goal}」に到達したリードの受注率は" in html_ja
+    for cid in ("rr-forest", "rr-heat-1", "rr-incidence"):
+        assert f'id="{cid}"' in html_en
+
+
+def test_json_for_script_cannot_close_the_script():
+    text = json_for_script({"x": "</script><script>alert(1)</script>", "y": "&"})
+    assert "</script" not in text and "<" not in text and "&" not in text
+
+
+def test_user_text_is_escaped_in_the_file(hostile):
+    path, results = hostile
+    html = path.read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in html
+    assert "<img src=x onerror" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    labels = {c.activity for c in results.goals.candidates}
+    assert XSS["見積依頼"] in labels
+
+
+def _browser():
+    from playwright.sync_api import sync_playwright
+
+    return sync_playwright()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed (.ci/run installs it)")
+def test_report_in_chromium_renders_and_nothing_executes(demo, hostile, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    tmp, _, results = demo
+    good = write_outputs(results, tmp_path / "good", lang="ja")["pipeline.out.report"]
+    with _browser() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM),
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            for name, path in (("report", good), ("report-xss", hostile[0])):
+                page = browser.new_page(viewport={"width": 1200, "height": 900})
+                problems: list[str] = []
+                dialogs: list[str] = []
+                requests: list[str] = []
+                page.on("console", lambda m, out=problems: out.append(m.text) if m.type in ("error", "warning") else None)
+                page.on("pageerror", lambda e, out=problems: out.append(str(e)))
+                page.on("dialog", lambda d, out=dialogs: (out.append(d.message), d.dismiss()))
+                page.on("request", lambda r, out=requests: out.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None)
+                page.goto(path.resolve().as_uri())
+                page.wait_for_function("document.querySelectorAll('.rr-chart').length > 0 && "
+                                       "[...document.querySelectorAll('.rr-chart')].every(e => e.querySelector('svg.main-svg'))",
+                                       timeout=20_000)
+                charts = page.eval_on_selector_all(".rr-chart", "els => els.map(e => !!e.querySelector('svg.main-svg'))")
+                assert charts and all(charts), (name, charts)
+                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+                assert problems == [], (name, problems)
+                assert dialogs == [], (name, dialogs)
+                assert requests == [], (name, requests)
+                if name == "report-xss":
+                    body = page.inner_text("body")
+                    assert XSS["見積依頼"] in body  # shown as text, not run
+                    assert XSS_FILE in body
+                    assert page.evaluate("document.querySelectorAll('img').length") == 0
+                page.close()
+        finally:
+            browser.close()
