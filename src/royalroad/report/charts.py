@@ -30,7 +30,7 @@ class Chart:
 
 
 def _label(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html.escape(text, quote=False)  # plotly decodes &lt; &gt; &amp; but not &quot;
 
 
 def _finish(fig, chart_id: str, height: int) -> Chart:
