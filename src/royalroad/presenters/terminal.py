@@ -29,7 +29,7 @@ def render_summary(summary: IngestSummary, console: Console) -> None:
         fmt = f.kind + (f" {f.encoding}" if f.encoding else "") + (f" {f.delimiter!r}" if f.delimiter else "")
         fmt += f" [{f.sheet}]" if f.sheet else ""
         files.add_row(
-            f.table, escape(f.file), escape(fmt), f.preset, f"{f.rows_read:,}", f"{f.accepted:,}",
+            f.table, escape(f.file), escape(fmt), escape(f.preset), f"{f.rows_read:,}", f"{f.accepted:,}",
             f"{f.quarantined:,}" if not f.quarantined else f"[yellow]{f.quarantined:,}[/yellow]",
         )
     files.add_row(
