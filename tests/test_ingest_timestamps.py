@@ -45,6 +45,11 @@ SPELLINGS: dict[str, object] = {
     "2024-07-01T12:00:00Z": ("aware", datetime(2024, 7, 1, 12, tzinfo=UTC)),  # summer time in New York
     "2024-07-01 08:00:00-04:00": ("aware", datetime(2024, 7, 1, 8, tzinfo=timezone(timedelta(hours=-4)))),
     "2024-01-05 13:00:00 America/New_York": ("aware", datetime(2024, 1, 5, 13, tzinfo=ZoneInfo("America/New_York"))),
+    "2024-01-05 13:00 JST": ("aware", datetime(2024, 1, 5, 13, tzinfo=JST)),
+    "2024年1月5日 13:00+09:00": ("aware", datetime(2024, 1, 5, 13, tzinfo=JST)),
+    "06/01/2024 09:00+09:00": {False: ("aware", datetime(2024, 6, 1, 9, tzinfo=JST)),
+                               True: ("aware", datetime(2024, 1, 6, 9, tzinfo=JST))},
+    "2024-01-05 13:00 +9": None,  # a one-digit offset is too odd to guess: quarantined, never dropped
     "05/01/2024": {False: ("naive", datetime(2024, 5, 1)), True: ("naive", datetime(2024, 1, 5))},
     "05/01/2024 13:00": {False: ("naive", datetime(2024, 5, 1, 13)), True: ("naive", datetime(2024, 1, 5, 13))},
     "13/01/2024": {False: None, True: ("naive", datetime(2024, 1, 13))},

@@ -45,17 +45,13 @@ _DAY_FIRST = (
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y",
 )
-# A time followed by a zone designator (an offset, Z, UTC/GMT, an abbreviation such
-# as JST, or an IANA name). Such a value must never reach the naive parsers: DuckDB's
-# cast to TIMESTAMP and strptime silently drop the zone.
+# A value ending in a zone designator after a time: an offset, Z, UTC/GMT, an
+# abbreviation such as JST, or an IANA name. Group 1 is the wall time, group 2 the
+# zone. Such a value must never reach the naive parsers alone: DuckDB's cast to
+# TIMESTAMP silently drops the zone.
 _ZONED = (
-    r"\d:\d{2}(:\d{2}(\.\d+)?)?\s*"
-    r"(Z|z|[+-]\d{2}(:?\d{2})?|UTC|GMT|[A-Z]{3,4}|[A-Za-z]+(/[A-Za-z_+-]+)+)$"
-)
-_ZONED_REWRITES = (
-    (r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})", r"\1-\2-\3"),
-    (r"\s*([+-]\d{2}(:?\d{2})?|[Zz])$", r"\1"),
-    (r"(\d)\s*([A-Za-z]{2,}[A-Za-z_/+-]*)$", r"\1 \2"),
+    r"^(.*\d:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*"
+    r"(Z|z|[+-]\d{1,2}(?::?\d{2})?|UTC|GMT|[A-Z]{3,4}|[A-Za-z]+(?:/[A-Za-z_+-]+)+)$"
 )
 _SERIAL = r"^\d{5}(\.\d+)?$"
 EXCEL_SERIAL_RANGE = (20000, 80000)  # 1954-10-03 .. 2119-01-10: anything else is not a date
@@ -113,18 +109,23 @@ def timestamp(expr: str, dtype: pa.DataType, *, tz: str, dayfirst: bool = False)
         )
     x = text(expr, dtype)
     formats = _YEAR_FIRST + (_DAY_FIRST if dayfirst else _MONTH_FIRST)
-    # Zoned values: year-first dates with / or . become ISO, the zone designator is
-    # written the way DuckDB's TIMESTAMPTZ cast reads it (offsets and Z attached, names
-    # after one space). Anything it still cannot read is NULL, hence quarantined.
-    zoned = x
-    for pattern, replacement in _ZONED_REWRITES:
-        zoned = f"regexp_replace({zoned}, {lit(pattern)}, {lit(replacement)})"
+
+    def naive(v: str) -> str:
+        return f"coalesce(try_cast({v} AS TIMESTAMP), try_strptime({v}, {_list(formats)}))"
+
+    # Zoned values: the wall time is read like any naive value (so 05/01/2024 13:00+09:00
+    # follows --dayfirst too), written back as ISO with the zone attached, and cast to
+    # an instant. Whatever cannot be read that way is NULL, hence quarantined.
+    wall = naive(f"regexp_extract({x}, {lit(_ZONED)}, 1)")
+    zone = f"regexp_extract({x}, {lit(_ZONED)}, 2)"
+    zone = f"(CASE WHEN regexp_matches({zone}, '^[A-Za-z]{{2,}}') THEN ' ' || {zone} ELSE {zone} END)"
+    instant = f"try_cast(strftime({wall}, '%Y-%m-%dT%H:%M:%S.%f') || {zone} AS TIMESTAMPTZ)"
     return (
         f"(CASE WHEN {x} IS NULL THEN NULL "
-        f"WHEN regexp_matches({x}, {lit(_ZONED)}) THEN timezone({lit(tz)}, try_cast({zoned} AS TIMESTAMPTZ)) "
+        f"WHEN regexp_matches({x}, {lit(_ZONED)}) THEN timezone({lit(tz)}, {instant}) "
         f"WHEN regexp_matches({x}, {lit(_SERIAL)}) THEN "
         f"CASE WHEN CAST({x} AS DOUBLE) BETWEEN {lo} AND {hi} THEN {serial.format(x=x)} END "
-        f"ELSE coalesce(try_cast({x} AS TIMESTAMP), try_strptime({x}, {_list(formats)})) END)"
+        f"ELSE {naive(x)} END)"
     )
 
 
