@@ -237,3 +237,10 @@ def test_won_lost_values_override_for_a_leads_table(write):
         ("A", "won"), ("B", "lost")]
     assert ws.con.execute("SELECT line, reason, value FROM quarantine").fetchall() == [
         (4, "unknown_outcome", "won")]
+
+
+def test_regression_connection_is_idle_after_ingest(write):
+    """Bug: with DuckDB 2.0, ws.con.sql(...) right after ingest raised 'unfinished result'."""
+    write("leads.csv", LEADS)
+    ws = rr.ingest(leads="leads.csv")
+    assert ws.con.sql("SELECT count(*) FROM leads").fetchall() == [(3,)]

@@ -143,6 +143,9 @@ def ingest(
     builder.build(as_of=as_of, settings=settings)
     ws = Workspace(con, path=Path(workspace) if workspace else None)
     ws.check_learnable()
+    # DuckDB 2.0 keeps a result opened by fetchone() pending, and then refuses
+    # con.sql(...) on the connection ("unfinished result"): hand back an idle one.
+    con.execute("SELECT 1").fetchall()
     return ws
 
 
