@@ -61,10 +61,10 @@ def accounting(ws) -> dict[str, Counts]:
     ).fetchall()
     for table, file, read, accepted, quarantined in rows:
         canon = CANONICAL_TABLE[table]
-        in_table = ws.con.execute(f"SELECT count(*) FROM {canon} WHERE _file = ?", [file]).fetchone()[0]
+        in_table = ws.con.execute(f"SELECT count(*) FROM {canon} WHERE _file = ?", [file]).fetchall()[0][0]
         in_quarantine = ws.con.execute(
             "SELECT count(*) FROM quarantine WHERE file = ? AND table_name = ?", [file, table]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         assert accepted == in_table, (file, accepted, in_table)
         assert quarantined == in_quarantine, (file, quarantined, in_quarantine)
         assert read == accepted + quarantined, (file, read, accepted, quarantined)
