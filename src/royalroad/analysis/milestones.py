@@ -128,3 +128,23 @@ def incidence_counts(leads: ir.Table, reached: ir.Table, as_of) -> ir.Table:
     days = ((end.epoch_seconds() - ld.created_at.epoch_seconds()) / DAY).ceil().cast("int64")
     t = ld.mutate(reached=ld.hit.notnull(), t=ibis.greatest(days, 0))
     return t.group_by(["reached", "t", "outcome"]).agg(n=t.count())
+
+
+def goal_reach(e: ir.Table, occ: ir.Table, activity: str, k: int, within: int | None,
+               then: str | None = None) -> ir.Table:
+    """Where each lead reached the milestone: the (ts, seq) of the event that completed it."""
+    if then is None:
+        cond = (occ.activity == activity) & (occ.k == k)
+        if within is not None:
+            cond &= occ.day <= within
+        return occ.filter(cond).select("lead_id", r_ts=occ.ts, r_seq=occ.seq)
+    first = occ.filter((occ.k == 1) & (occ.activity == activity)).select(
+        a_lead=occ.lead_id, a_ts=occ.ts, a_seq=occ.seq)
+    bs = e.filter(e.activity == then).select("lead_id", "ts", "seq", "day")
+    after = (bs.ts > first.a_ts) | ((bs.ts == first.a_ts) & (bs.seq > first.a_seq))
+    j = first.join(bs, [first.a_lead == bs.lead_id, after])
+    if within is not None:
+        j = j.filter(j.day <= within)
+    w = ibis.window(group_by=j.lead_id, order_by=[j.ts, j.seq])
+    j = j.mutate(_n=ibis.row_number().over(w))
+    return j.filter(j._n == 0).select("lead_id", r_ts=j.ts, r_seq=j.seq)

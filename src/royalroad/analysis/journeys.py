@@ -1,0 +1,185 @@
+"""Journey queries: directly-follows edges, variants and lead states, as Ibis expressions.
+
+Everything that grows with the number of events is expressed here and executed by
+the backend; Python sees per-edge and per-variant summaries only. Order is
+``(ts, seq)`` everywhere, so ties in time follow the source order, as pm4py does.
+
+Scopes:
+
+* ``before_close`` (default): events that feed milestones (``mark IS NULL``);
+* ``all``: every complete event, including those after the close or the as-of date
+  (the process-mining view; what pm4py counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+
+START = "▶start"
+WON = "■won"
+LOST = "■lost"
+OPEN = "■open"
+SEP = "\x1f"
+MARK = " ✓"
+"""Suffix of a chain state once the lead has passed the intermediate goal."""
+SCOPES = ("before_close", "all")
+
+
+def usable(events: ir.Table, scope: str = "before_close") -> ir.Table:
+    if scope == "all":
+        return events.filter(events.mark.isnull() | (events.mark != "not_complete"))
+    return events.filter(events.mark.isnull())
+
+
+def ordered(ev: ir.Table, leads: ir.Table, *, reach: ir.Table | None = None, first_only: bool = False) -> ir.Table:
+    """Events with their lead's outcome, chain ``state`` and the previous / next state.
+
+    ``state`` is the activity, marked with ``✓`` once the lead has passed the
+    intermediate goal when ``reach`` (lead_id, r_ts, r_seq: where the goal was
+    reached) is given. ``first_only`` keeps each activity's first occurrence per
+    lead, so that repeats (a fifth e-mail) do not dominate the chain.
+    """
+    ld = leads.select("lead_id", "outcome", "created_at")
+    e = ev.select("lead_id", "activity", "ts", "seq").join(ld, "lead_id")
+    if first_only:
+        w1 = ibis.window(group_by=[e.lead_id, e.activity], order_by=[e.ts, e.seq])
+        e = e.mutate(_n=ibis.row_number().over(w1))
+        e = e.filter(e._n == 0).drop("_n")
+    if reach is not None:
+        r = reach.rename(r_lead="lead_id")
+        e = e.left_join(r, e.lead_id == r.r_lead)
+        passed = e.r_ts.notnull() & ((e.ts > e.r_ts) | ((e.ts == e.r_ts) & (e.seq >= e.r_seq)))
+        e = e.mutate(state=passed.ifelse(e.activity.concat(MARK), e.activity), passed=passed)
+        e = e.drop("r_lead", "r_ts", "r_seq")
+    else:
+        e = e.mutate(state=e.activity, passed=ibis.literal(False))
+    w = ibis.window(group_by=e.lead_id, order_by=[e.ts, e.seq])
+    return e.mutate(
+        prev=e.state.lag().over(w),
+        nxt=e.state.lead().over(w),
+        nxt_ts=e.ts.lead().over(w),
+    )
+
+
+def _end(o: ir.Table) -> ir.Value:
+    return ibis.cases((o.outcome == "won", WON), (o.outcome == "lost", LOST), else_=OPEN)
+
+
+def edges(o: ir.Table) -> ir.Table:
+    """Every transition of the chain with counts by outcome, distinct leads and gap statistics.
+
+    Internal edges are activity → next activity (the directly-follows graph). A
+    journey also starts (``▶start`` → first activity) and, when the lead is closed,
+    ends (last activity → ``■won`` / ``■lost``); an open lead's journey has no
+    exit edge: it is censored, not lost.
+    """
+    hours = (o.nxt_ts.epoch_seconds() - o.ts.epoch_seconds()) / 3600.0
+    end = _end(o)
+    inner = o.select(
+        "lead_id", "outcome", src=o.state, dst=ibis.coalesce(o.nxt, end), hours=o.nxt.notnull().ifelse(hours, None)
+    )
+    first_hours = (o.ts.epoch_seconds() - o.created_at.epoch_seconds()) / 3600.0
+    starts = o.filter(o.prev.isnull()).select(
+        "lead_id", "outcome", src=ibis.literal(START), dst=o.state, hours=first_hours
+    )
+    u = inner.union(starts)
+    return u.group_by(["src", "dst"]).agg(
+        count=u.count(),
+        won=u.count(where=u.outcome == "won"),
+        lost=u.count(where=u.outcome == "lost"),
+        open=u.count(where=u.outcome == "open"),
+        leads=u.lead_id.nunique(),
+        won_leads=u.lead_id.nunique(where=u.outcome == "won"),
+        lost_leads=u.lead_id.nunique(where=u.outcome == "lost"),
+        median_hours=u.hours.median(),
+        p90_hours=u.hours.quantile(0.9),
+    )
+
+
+def edges_order2(o: ir.Table) -> ir.Table:
+    """Transitions between pairs of consecutive activities (order-2 states)."""
+    end = _end(o)
+    prev = ibis.coalesce(o.prev, START)
+    src = prev.concat(SEP, o.state)
+    dst = o.nxt.notnull().ifelse(o.state.concat(SEP, o.nxt), end)
+    inner = o.select("outcome", src=src, dst=dst)
+    starts = o.filter(o.prev.isnull()).select("outcome", src=ibis.literal(START), dst=prev.concat(SEP, o.state))
+    u = inner.union(starts)
+    return u.group_by(["src", "dst"]).agg(count=u.count())
+
+
+def sequences(o: ir.Table) -> ir.Table:
+    """Per lead: the ordered activity list, as an array and as a joined string, and its duration."""
+    s = o.group_by(["lead_id", "outcome"]).agg(
+        steps=ibis.struct({"ts": o.ts, "seq": o.seq, "activity": o.activity}).collect(),
+        first_ts=o.ts.min(),
+        last_ts=o.ts.max(),
+    )
+    path = s.steps.sort().map(lambda x: x.activity)
+    return s.select(
+        "lead_id", "outcome", path=path, key=path.join(SEP),
+        days=(s.last_ts.epoch_seconds() - s.first_ts.epoch_seconds()) / 86400.0,
+    )
+
+
+def variants(seqs: ir.Table) -> ir.Table:
+    """Distinct journeys with leads per outcome and median duration."""
+    return seqs.group_by("key").agg(
+        path=seqs.path.first(),
+        leads=seqs.count(),
+        won=seqs.count(where=seqs.outcome == "won"),
+        lost=seqs.count(where=seqs.outcome == "lost"),
+        open=seqs.count(where=seqs.outcome == "open"),
+        median_days=seqs.days.median(),
+    )
+
+
+def subsequence_pattern(steps: Sequence[str]) -> str:
+    """RE2 regex matching ``SEP + key + SEP`` when the journey contains ``steps`` in order.
+
+    >>> import re
+    >>> p = subsequence_pattern(["A", "B"])
+    >>> bool(re.search(p, SEP + SEP.join(["A", "X", "B"]) + SEP)), bool(re.search(p, SEP + "A" + SEP + "XB" + SEP))
+    (True, False)
+    """
+    import re
+
+    gap = f"(?:.*{SEP})?"
+    return SEP + gap.join(f"{re.escape(s)}{SEP}" for s in steps)
+
+
+def conformance(seqs: ir.Table, steps: Sequence[str]) -> ir.Table:
+    """Leads per outcome, and how many of them followed ``steps`` in order (gaps allowed)."""
+    hit = ibis.literal(SEP).concat(seqs.key, SEP).re_search(subsequence_pattern(steps))
+    return seqs.group_by("outcome").agg(leads=seqs.count(), followed=seqs.count(where=hit))
+
+
+def lead_states(o: ir.Table, leads: ir.Table, as_of) -> ir.Table:
+    """Open leads with their last activity (``▶start`` if none) and days since it."""
+    last = o.filter(o.nxt.isnull()).select("lead_id", "passed", state=o.state, last_ts=o.ts)
+    op = leads.filter(leads.outcome == "open").select("lead_id", "created_at")
+    j = op.left_join(last, op.lead_id == last.lead_id)
+    ref = ibis.coalesce(j.last_ts, j.created_at)
+    cutoff = ibis.literal(as_of).cast("timestamp")
+    return j.select(
+        lead_id=j.lead_id,
+        state=ibis.coalesce(j.state, START),
+        passed=ibis.coalesce(j.passed, False),
+        days_idle=(cutoff.epoch_seconds() - ref.epoch_seconds()) / 86400.0,
+    )
+
+
+def gaps(o: ir.Table) -> ir.Table:
+    """Per state: how long leads typically wait before their next step (hours, p50 and p90).
+
+    For ``▶start`` the wait is from creation to the first event.
+    """
+    hours = (o.nxt_ts.epoch_seconds() - o.ts.epoch_seconds()) / 3600.0
+    inner = o.filter(o.nxt.notnull()).select(state=o.state, hours=hours)
+    first = (o.ts.epoch_seconds() - o.created_at.epoch_seconds()) / 3600.0
+    starts = o.filter(o.prev.isnull() & o.created_at.notnull()).select(state=ibis.literal(START), hours=first)
+    u = inner.union(starts)
+    return u.group_by("state").agg(p50=u.hours.median(), p90=u.hours.quantile(0.9), n=u.count())

@@ -1,0 +1,212 @@
+"""The royal road: winning journeys, directly-follows graph and an exact Markov model.
+
+* **DFG and variants** are the process-mining view: every activity, counted in the
+  engine (:mod:`royalroad.analysis.journeys`), equal to pm4py on the same log.
+* **The Markov chain** models how journeys end. Outcome proxies (contract signing,
+  invoices…) are part of the outcome, not steps, so they are left out of it.
+* **The royal road** is the most probable sequence of steps from the first contact
+  to a win that passes through the intermediate goal, with P(win) after each step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+from royalroad import stats
+from royalroad.analysis import journeys as j
+from royalroad.analysis import markov
+from royalroad.analysis.paths_result import (
+    Conformance,
+    Edge,
+    PathsResult,
+    RoadStep,
+    SingleActivity,
+    StateValue,
+    Variant,
+)
+from royalroad.engine import Workspace
+from royalroad.errors import InputError
+
+
+def _num(x) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def edge_counts(df: pd.DataFrame) -> dict[tuple[str, str], float]:
+    return {(s, d): float(n) for s, d, n in zip(df.src, df.dst, df["count"], strict=True)}
+
+
+def goal_reach_table(ws: Workspace, goal):
+    """Ibis table (lead_id, r_ts, r_seq): where each lead reached the intermediate goal."""
+    from royalroad.analysis import milestones as m
+
+    e = m.journey(ws.table("events"), ws.table("leads"))
+    occ = m.with_occurrence(e, max(goal.min_count, 1))
+    return m.goal_reach(e, occ, goal.activity, goal.min_count, goal.within_days, goal.then)
+
+
+def chain_tables(ws: Workspace, *, goal=None, scope: str = "before_close", exclude: Sequence[str] = ()):
+    """Journeys for the chain: first occurrences, proxies removed, states marked after the goal."""
+    ev = j.usable(ws.table("events"), scope)
+    if exclude:
+        ev = ev.filter(~ev.activity.isin(list(exclude)))
+    reach = goal_reach_table(ws, goal) if goal is not None else None
+    return j.ordered(ev, ws.table("leads"), reach=reach, first_only=True)
+
+
+def analyse_paths(
+    ws: Workspace,
+    *,
+    goal=None,
+    exclude: Sequence[str] = (),
+    scope: str = "before_close",
+    order: int = 1,
+    top: int = 20,
+    coverage: float = 0.8,
+) -> PathsResult:
+    """Variants, DFG, Markov chain (exact) and the royal road through ``goal``.
+
+    Parameters
+    ----------
+    goal : Candidate, optional
+        The intermediate goal (from :func:`~royalroad.analysis.goals.discover_goals`)
+        the royal road must pass through.
+    exclude : activities left out of the Markov chain (outcome proxies).
+    scope : ``before_close`` or ``all`` (process-mining view: every complete event).
+    order : 1 or 2, the memory of the Markov chain.
+    top, coverage : variants shown: the ``top`` most frequent, fewer if they already
+        cover ``coverage`` of leads.
+    """
+    if scope not in j.SCOPES:
+        raise InputError("paths.bad_scope", value=scope, allowed=", ".join(j.SCOPES))
+    if order not in (1, 2):
+        raise InputError("paths.bad_order", value=order)
+    leads = ws.table("leads")
+    raw = j.ordered(j.usable(ws.table("events"), scope), leads)
+
+    # 1. process-mining view: every activity
+    e_all = j.edges(raw).execute()
+    internal = e_all[~e_all.src.isin([j.START]) & ~e_all.dst.isin([j.WON, j.LOST, j.OPEN])]
+    dfg = tuple(
+        Edge(r.src, r.dst, int(r.count), int(r.won), int(r.lost), int(r.open), _num(r.median_hours))
+        for r in internal.sort_values(["count", "src", "dst"], ascending=[False, True, True]).itertuples()
+    )
+    starts = e_all[e_all.src == j.START]
+    ends = e_all[e_all.dst.isin([j.WON, j.LOST, j.OPEN])].groupby("src")["count"].sum()
+    seqs = j.sequences(raw)
+    var_df = j.variants(seqs).execute()
+    variants, total, covered = _variants(var_df, top, coverage)
+    singles = _single_activity(seqs)
+
+    # 2. the chain, without outcome proxies
+    o = chain_tables(ws, goal=goal, scope=scope, exclude=exclude)
+    e_chain = j.edges(o).execute() if order == 1 else j.edges_order2(o).execute()
+    chain = markov.Chain.from_counts(edge_counts(e_chain))
+    sol = markov.solve(chain)
+    exits = chain.counts.sum(axis=1)
+    states = tuple(
+        StateValue(s, float(sol.p_win[i]), float(sol.expected_steps[i]), int(exits[i]))
+        for i, s in enumerate(chain.transient)
+    )
+    groups = _groups(chain.transient, order)
+    effects = markov.removal_effects(chain, groups)
+    effects = dict(sorted(effects.items(), key=lambda kv: (-(kv[1] if kv[1] == kv[1] else -1), kv[0])))
+
+    road, through = _royal_road(chain, sol, goal, order)
+    conf = None
+    if road:
+        steps = [s.activity for s in road if s.activity not in (j.WON,)]
+        df = j.conformance(seqs, steps).execute()
+        got = {r.outcome: (int(r.leads), int(r.followed)) for r in df.itertuples()}
+        conf = Conformance(*got.get("won", (0, 0)), *got.get("lost", (0, 0)), *got.get("open", (0, 0)))
+    return PathsResult(
+        scope=scope, order=order, leads=int(var_df.leads.sum()) if len(var_df) else 0,
+        events=int(internal["count"].sum() + starts["count"].sum()), dfg=dfg,
+        start_activities={r.dst: int(r.count) for r in starts.sort_values(["count", "dst"], ascending=[False, True]).itertuples()},
+        end_activities={k: int(v) for k, v in sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))},
+        variants=variants, variants_total=total, variants_coverage=covered, single_activity=singles,
+        states=states, p_win_start=sol.of(j.START) if j.START in chain.transient else math.nan,
+        removal_effects=effects, royal_road=road, through=through, conformance=conf, excluded=tuple(exclude),
+    )
+
+
+def _variants(df: pd.DataFrame, top: int, coverage: float) -> tuple[tuple[Variant, ...], int, float]:
+    total = int(df.leads.sum()) if len(df) else 0
+    df = df.sort_values(["leads", "key"], ascending=[False, True])
+    out, acc = [], 0
+    for r in df.itertuples():
+        if len(out) >= top or (total and acc / total >= coverage):
+            break
+        closed = int(r.won) + int(r.lost)
+        lo, hi = stats.wilson(int(r.won), closed)
+        out.append(Variant(tuple(r.path), int(r.leads), int(r.won), int(r.lost), int(r.open),
+                           r.won / closed if closed else math.nan, (float(lo), float(hi)), _num(r.median_days)))
+        acc += int(r.leads)
+    return tuple(out), len(df), acc / total if total else 0.0
+
+
+def _single_activity(seqs) -> tuple[SingleActivity, ...]:
+    first = seqs.path[0]
+    only = seqs.filter(seqs.path.unique().length() == 1)
+    df = only.group_by(activity=first).agg(
+        leads=only.count(), won=only.count(where=only.outcome == "won"),
+        lost=only.count(where=only.outcome == "lost"), open=only.count(where=only.outcome == "open"),
+    ).execute().sort_values(["leads", "activity"], ascending=[False, True])
+    out = []
+    for r in df.itertuples():
+        closed = int(r.won) + int(r.lost)
+        lo, hi = stats.wilson(int(r.won), closed)
+        out.append(SingleActivity(r.activity, int(r.leads), int(r.won), int(r.lost), int(r.open),
+                                  r.won / closed if closed else math.nan, (float(lo), float(hi))))
+    return tuple(out)
+
+
+def activity_of(state: str) -> str:
+    """The activity a chain state stands for (drops the order-2 prefix and the goal mark)."""
+    act = state.split(j.SEP)[-1]
+    return act[: -len(j.MARK)] if act.endswith(j.MARK) else act
+
+
+def _groups(states: Sequence[str], order: int) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for s in states:
+        if s == j.START:
+            continue
+        groups.setdefault(activity_of(s), []).append(s)
+    return groups
+
+
+def _royal_road(chain: markov.Chain, sol: markov.Solution, goal, order: int) -> tuple[tuple[RoadStep, ...], tuple[str, ...]]:
+    if j.START not in chain.transient:
+        return (), ()
+    names = chain.transient
+    p_of = {s: float(sol.p_win[i]) for i, s in enumerate(names)}
+    waypoints: list[str] = []
+    if goal is not None:
+        wanted = [goal.activity] + ([goal.then] if goal.then else [])
+        for w in wanted:
+            carrying = [s for s in names if activity_of(s) == w]
+            marked = [s for s in carrying if s.endswith(j.MARK)]
+            pool = marked or carrying
+            if not pool:
+                return (), tuple(wanted)
+            # the most visited state carrying the goal activity (order 2 has several)
+            waypoints.append(max(pool, key=lambda s: (chain.counts[names.index(s)].sum(), s)))
+    path: list[str] = [j.START]
+    for target in [*waypoints, j.WON]:
+        leg = markov.most_probable_path(chain, path[-1], target)
+        if leg is None:
+            return (), tuple(activity_of(w) for w in waypoints)
+        path.extend(leg[1:])
+    steps = tuple(RoadStep(j.WON if s == j.WON else activity_of(s), 1.0 if s == j.WON else p_of[s]) for s in path[1:])
+    return steps, tuple(activity_of(w) for w in waypoints)
+
+
+__all__ = ["analyse_paths", "chain_tables", "edge_counts"]
