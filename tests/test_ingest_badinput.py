@@ -292,6 +292,8 @@ ROWS = [
             quarantined=[("leads", 5, "bad_amount", "amount", "NaN")], counts=_counts(leads=(4, 3, 1))),
     RowCase("infinite_amount", leads="L4,2024-01-04,won,2024-03-04,inf\n",
             quarantined=[("leads", 5, "bad_amount", "amount", "inf")], counts=_counts(leads=(4, 3, 1))),
+    RowCase("overflowing_amount", leads="L4,2024-01-04,won,2024-03-04,1e309\n",
+            quarantined=[("leads", 5, "bad_amount", "amount", "1e309")], counts=_counts(leads=(4, 3, 1))),
     RowCase("misgrouped_thousands", leads='L4,2024-01-04,won,2024-03-04,"12,34,5"\n',
             quarantined=[("leads", 5, "bad_amount", "amount", "12,34,5")], counts=_counts(leads=(4, 3, 1))),
     RowCase("closed_without_date", leads="L4,2024-01-04,won,,\n",

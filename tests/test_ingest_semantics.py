@@ -244,3 +244,26 @@ def test_regression_connection_is_idle_after_ingest(write):
     write("leads.csv", LEADS)
     ws = rr.ingest(leads="leads.csv")
     assert ws.con.sql("SELECT count(*) FROM leads").fetchall() == [(3,)]
+
+
+AMOUNTS = {
+    "1,200": 1200.0, "¥1,200": 1200.0, "￥1,200": 1200.0, "1,200円": 1200.0, "1 234 円": 1234.0,
+    "$12.50": 12.5, "JPY 1000": 1000.0, "１，２００": 1200.0, "1,234,567.5": 1234567.5, "1e3": 1000.0,
+    "1.234,56": 1234.56, "12,5": 12.5, "1,2345": 1.2345, "0": 0.0, ".5": 0.5,
+    # not amounts: quarantined as bad_amount, never guessed
+    "(5)": None, "12,34,5": None, "1,2,3": None, "NaN": None, "-inf": None, "1e309": None, "abc": None, "--1": None,
+}
+
+
+def test_regression_amount_spellings(write):
+    """Bugs: '1,5' became 15, '1.234,56' became 1.23456, NaN/inf/overflow were accepted."""
+    rows = "".join(f'A{i},2024-01-01,won,2024-02-01,"{v}"\n' for i, v in enumerate(AMOUNTS))
+    write("leads.csv", "lead_id,created_at,outcome,closed_at,amount\n" + rows)
+    ws = rr.ingest(leads="leads.csv")
+    got = dict(ws.con.execute("SELECT lead_id, amount FROM leads").fetchall())
+    bad = dict(ws.con.execute("SELECT value, reason FROM quarantine").fetchall())
+    for i, (value, expected) in enumerate(AMOUNTS.items()):
+        if expected is None:
+            assert bad.get(value) == "bad_amount", value
+        else:
+            assert got[f"A{i}"] == expected, value

@@ -55,7 +55,15 @@ SPELLINGS: dict[str, object] = {
     "13/01/2024": {False: None, True: ("naive", datetime(2024, 1, 13))},
     "1/5/2024 1:00 PM": {False: ("naive", datetime(2024, 1, 5, 13)), True: None},
     "05.01.2024": {False: None, True: ("naive", datetime(2024, 1, 5))},
+    "2024-01-05 1:00 PM": ("naive", datetime(2024, 1, 5, 13)),
+    "2024/01/05 12:30:15 am": ("naive", datetime(2024, 1, 5, 0, 30, 15)),
+    "1/5/24": {False: ("naive", datetime(2024, 1, 5)), True: ("naive", datetime(2024, 5, 1))},
+    "12/31/99 23:59": {False: ("naive", datetime(1999, 12, 31, 23, 59)), True: None},
+    "2024-01-05T13:00:00.000+0000": ("aware", datetime(2024, 1, 5, 13, tzinfo=UTC)),  # Salesforce API
     # not dates
+    "2024-01-05 13:00 foo": None,  # DuckDB's cast would ignore the trailing text
+    "0001-01-01": None,  # a sentinel, not a date in a CRM
+    "24-01-05": None,
     "2024-02-30": None,
     "2024-01-05 25:00": None,
     "yesterday": None,
@@ -141,3 +149,17 @@ def test_regression_zoned_values_never_lose_their_offset(write):
     ws = rr.ingest(leads="leads.csv", events="events.csv", tz="UTC")
     assert ws.con.execute("SELECT ts FROM events ORDER BY seq").fetchall() == [
         (datetime(2024, 1, 5, 4),), (datetime(2024, 1, 5, 13),), (datetime(2024, 1, 5, 4),)]
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2024-01-05 1:00 PM", datetime(2024, 1, 5, 13)),
+    ("1/5/24", datetime(2024, 1, 5)),
+    ("2024-01-05 13:00 foo", None),
+    ("0001-01-01", None),
+])
+def test_regression_lenient_cast_no_longer_guesses(write, value, expected):
+    """Bug: DuckDB's cast read '1:00 PM' as 01:00, '1/5/24' as the year 1 and ignored trailing text."""
+    _write_inputs(write, [value])
+    ws = rr.ingest(leads="leads.csv", events="events.csv")
+    got = ws.con.execute("SELECT ts FROM events").fetchall()
+    assert got == ([(expected,)] if expected else [])

@@ -13,13 +13,25 @@ from collections.abc import Iterable
 
 import pyarrow as pa
 
-# Formats tried, in order, after DuckDB's own ISO cast. Year-first formats are
-# unambiguous; the month/day order of slashed dates follows ``dayfirst``.
+# Naive values are dispatched by shape, because DuckDB's cast to TIMESTAMP is lenient:
+# it reads '1-05-24' as the year 1 and ignores anything after the time ('1:00 PM' is
+# 01:00). Only strict ISO goes to the cast; a value starting with a four-digit year
+# goes to the year-first formats; anything else to month-first or day-first (two-digit
+# years first: strptime is strict, so '%y' never eats the '20' of '2024').
+_ISO = r"^\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
+_YEAR_LEAD = r"^(\d{4}\D|\d{8}$)"
 _YEAR_FIRST = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M:%S.%f",
     "%Y/%m/%d %H:%M",
+    "%Y/%m/%d %I:%M %p",
+    "%Y/%m/%d %I:%M:%S %p",
     "%Y/%m/%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %I:%M %p",
+    "%Y-%m-%d %I:%M:%S %p",
+    "%Y-%m-%d",
     "%Y.%m.%d %H:%M:%S",
     "%Y.%m.%d %H:%M",
     "%Y.%m.%d",
@@ -28,9 +40,12 @@ _YEAR_FIRST = (
     "%Y年%m月%d日 %H時%M分",
     "%Y年%m月%d日",
     "%Y%m%d",
-    "%Y-%m-%dT%H:%M:%S.%f",
 )
 _MONTH_FIRST = (
+    "%m/%d/%y %H:%M:%S",
+    "%m/%d/%y %H:%M",
+    "%m/%d/%y %I:%M %p",
+    "%m/%d/%y",
     "%m/%d/%Y %H:%M:%S",
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y %I:%M %p",
@@ -38,6 +53,10 @@ _MONTH_FIRST = (
     "%m/%d/%Y",
 )
 _DAY_FIRST = (
+    "%d/%m/%y %H:%M:%S",
+    "%d/%m/%y %H:%M",
+    "%d/%m/%y",
+    "%d.%m.%y",
     "%d/%m/%Y %H:%M:%S",
     "%d/%m/%Y %H:%M",
     "%d/%m/%Y",
@@ -45,6 +64,8 @@ _DAY_FIRST = (
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y",
 )
+YEARS = (1900, 2199)
+"""Plausible years of a CRM timestamp; anything else is a typo or a sentinel (0001-01-01)."""
 # A value ending in a zone designator after a time: an offset, Z, UTC/GMT, an
 # abbreviation such as JST, or an IANA name. Group 1 is the wall time, group 2 the
 # zone. Such a value must never reach the naive parsers alone: DuckDB's cast to
@@ -108,10 +129,15 @@ def timestamp(expr: str, dtype: pa.DataType, *, tz: str, dayfirst: bool = False)
             f"CASE WHEN {expr} BETWEEN {lo} AND {hi} THEN {serial.format(x=expr)} END"
         )
     x = text(expr, dtype)
-    formats = _YEAR_FIRST + (_DAY_FIRST if dayfirst else _MONTH_FIRST)
+    others = _DAY_FIRST if dayfirst else _MONTH_FIRST
 
     def naive(v: str) -> str:
-        return f"coalesce(try_cast({v} AS TIMESTAMP), try_strptime({v}, {_list(formats)}))"
+        parsed = (
+            f"(CASE WHEN regexp_matches({v}, {lit(_ISO)}) THEN try_cast({v} AS TIMESTAMP) "
+            f"WHEN regexp_matches({v}, {lit(_YEAR_LEAD)}) THEN try_strptime({v}, {_list(_YEAR_FIRST)}) "
+            f"ELSE try_strptime({v}, {_list(others)}) END)"
+        )
+        return f"(CASE WHEN year({parsed}) BETWEEN {YEARS[0]} AND {YEARS[1]} THEN {parsed} END)"
 
     # Zoned values: the wall time is read like any naive value (so 05/01/2024 13:00+09:00
     # follows --dayfirst too), written back as ISO with the zone attached, and cast to
@@ -154,12 +180,13 @@ def number(expr: str, dtype: pa.DataType) -> str:
         return f"CASE WHEN isfinite({expr}) THEN CAST({expr} AS DOUBLE) END"
     x = text(expr, dtype)
     c = f"regexp_replace(translate({x}, {lit(_FULLWIDTH)}, {lit(_HALFWIDTH)}), {lit(_CURRENCY)}, '', 'g')"
-    return (
-        f"(CASE WHEN regexp_matches({c}, {lit(_GROUPED)}) THEN CAST(replace({c}, ',', '') AS DOUBLE) "
-        f"WHEN regexp_matches({c}, {lit(_SCIENTIFIC)}) THEN CAST({c} AS DOUBLE) "
+    value = (
+        f"(CASE WHEN regexp_matches({c}, {lit(_GROUPED)}) THEN try_cast(replace({c}, ',', '') AS DOUBLE) "
+        f"WHEN regexp_matches({c}, {lit(_SCIENTIFIC)}) THEN try_cast({c} AS DOUBLE) "
         f"WHEN regexp_matches({c}, {lit(_DECIMAL_COMMA)}) "
-        f"THEN CAST(replace(replace({c}, '.', ''), ',', '.') AS DOUBLE) END)"
+        f"THEN try_cast(replace(replace({c}, '.', ''), ',', '.') AS DOUBLE) END)"
     )
+    return f"(CASE WHEN isfinite({value}) THEN {value} END)"  # 1e309 overflows to inf
 
 
 def norm_value(value: str) -> str:
