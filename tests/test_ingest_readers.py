@@ -274,3 +274,23 @@ def test_maven_via_cli(shared_data):
     data = json.loads(result.stdout)
     assert (data["rows_read"], data["quarantined"], data["won"], data["lost"], data["open"]) == (
         8800, 0, 4238, 2473, 2089)
+
+
+def test_regression_header_named_like_a_bookkeeping_column(write):
+    """Bug: a source column called _line or _extra crashed ingest (duplicate field in the schema)."""
+    write("leads.csv", "lead_id,created_at,outcome,closed_at,_line,_extra,seq,seq_src\n"
+                       "L1,2024-01-01,won,2024-02-01,a,b,c,d\n")
+    raw = read_csv("leads.csv")
+    assert raw.columns == ["lead_id", "created_at", "outcome", "closed_at", "_line.1", "_extra.1", "seq", "seq_src"]
+    assert raw.table["_line"].to_pylist() == [2]
+    write("events.csv", "lead_id,activity,ts,seq,seq_src,mark\nL1,call,2024-01-05,x,y,z\n")
+    ws = rr.ingest(leads="leads.csv", events="events.csv")
+    assert _rows(ws, 'SELECT "_line.1", "_extra.1", seq_src, seq_src2 FROM leads') == [("a", "b", "c", "d")]
+    assert _rows(ws, "SELECT seq, seq_src, seq_src2, mark, mark_src FROM events") == [(1, "x", "y", None, "z")]
+
+
+def test_header_only_events_file_is_zero_rows(write):
+    write("leads.csv", "lead_id,created_at,outcome,closed_at\nL1,2024-01-01,won,2024-02-01\n")
+    write("events.csv", "lead_id,activity,ts\r\n")
+    ws = rr.ingest(leads="leads.csv", events="events.csv")
+    assert accounting(ws) == {"leads.csv": Counts(1, 1, 0), "events.csv": Counts(0, 0, 0)}

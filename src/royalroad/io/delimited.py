@@ -75,7 +75,8 @@ def _strip_trailing(row: list[str]) -> list[str]:
 def _header_names(raw: list[str]) -> tuple[list[str], list[str]]:
     names: list[str] = []
     notes: list[str] = []
-    seen: dict[str, int] = {}
+    # The bookkeeping columns count as taken: a header called _line is renamed _line.1.
+    seen: dict[str, int] = {LINE: 0, EXTRA: 0}
     for i, name in enumerate(raw, start=1):
         name = name.strip()
         if not name:

@@ -66,6 +66,25 @@ def extra_name(name: str, role: str) -> str:
     return f"{name}_src" if name in taken else name
 
 
+def _unique_extra_names(extras: list[str], role: str) -> list[str]:
+    """Output names of carried-over columns: canonical and system names get ``_src``,
+    and a name that is still taken (a source with both ``seq`` and ``seq_src``) a number.
+
+    >>> _unique_extra_names(["seq", "seq_src", "industry"], "events")
+    ['seq_src', 'seq_src2', 'industry']
+    """
+    taken = set(CANONICAL[role]) | SYSTEM
+    out: list[str] = []
+    for c in extras:
+        name, n = extra_name(c, role), 1
+        while name in taken:
+            n += 1
+            name = f"{extra_name(c, role)}{n}"
+        taken.add(name)
+        out.append(name)
+    return out
+
+
 def _check(cond: str, reason: str, col: str | None, val: str) -> tuple[str, str]:
     col_sql = sp.lit(col) if col is not None else "CAST(NULL AS VARCHAR)"
     return cond, f"struct_pack(reason := '{reason}', col := {col_sql}, val := CAST({val} AS VARCHAR))"
@@ -195,8 +214,9 @@ def stage(
         layers = []
 
     extras = [c for c in cmap.extras if c in schema.names]
-    extra_sql = [f"{sp.text(sp.ident(c), dtype(c))} AS {sp.ident(extra_name(c, role))}" for c in extras]
-    extra_out = [sp.ident(extra_name(c, role)) for c in extras]
+    out_names = _unique_extra_names(extras, role)
+    extra_sql = [f"{sp.text(sp.ident(c), dtype(c))} AS {sp.ident(n)}" for c, n in zip(extras, out_names)]
+    extra_out = [sp.ident(n) for n in out_names]
     extra_src = [sp.ident(EXTRA)] if has_extra else []
 
     base = f"SELECT {', '.join(select + inner + extra_sql + extra_src)} FROM {view}"
