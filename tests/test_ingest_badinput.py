@@ -151,6 +151,8 @@ FATAL = [
           "--lifecycle: 'start' is not supported; expected one of complete, all"),
     Fatal("bad_lang", _std(), STD, "--lang: 'fr' is not a supported language; expected one of en, ja", lang="fr"),
     Fatal("no_input", {}, {}, "no input: give --leads (with --events) or an event log with --events and --won/--lost"),
+    Fatal("same_file_twice", _std(), {**STD, "events": ["events.csv", "./events.csv"]},
+          "./events.csv: given twice as --events; give each file once (its rows would be counted twice)"),
     Fatal("unclosed_quote",
           _std(**{"events.csv": 'lead_id,activity,ts\nL1,call,2024-01-10\nL2,"call,2024-01-11\nL3,call,2024-01-12\n'}),
           STD,
@@ -165,6 +167,9 @@ def _argv(kwargs: dict[str, Any]) -> list[str]:
         opt = "--" + key.replace("_", "-")
         if isinstance(value, bool):
             argv += [opt] if value else []
+        elif isinstance(value, list) and key in ("leads", "events", "notes"):
+            for v in value:
+                argv += [opt, v]
         elif isinstance(value, list):
             argv += [opt, ",".join(value)]
         else:

@@ -111,6 +111,8 @@ def ingest(
     if not lead_paths and not event_paths:
         raise InputError("load.no_input")
     _check_zone(tz)
+    for option, paths in (("--leads", lead_paths), ("--events", event_paths), ("--notes", note_paths)):
+        _check_given_once(option, paths)
     config: Preset | None = load_config(mapping) if mapping else None
     settings = Settings(tz=tz, dayfirst=dayfirst)
     won_t, lost_t = tuple(won), tuple(lost)
@@ -155,6 +157,17 @@ def _preset_for(role: str, preset: str | None, kind: str) -> str | None:
     if role == "traces" or kind == "xes":
         return "xes" if role == "traces" else None
     return None
+
+
+def _check_given_once(option: str, paths: list[str]) -> None:
+    """The same file twice for one table would silently double its events."""
+    seen: set[str] = set()
+    for path in paths:
+        p = Path(path)
+        key = str(p.resolve()) if p.exists() else path
+        if key in seen:
+            raise InputError("load.same_file_twice", file=path, option=option)
+        seen.add(key)
 
 
 def _check_zone(tz: str) -> None:
