@@ -261,6 +261,101 @@ def analyze(
     ws.close()
 
 
+class PathFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _goal_for(ws, adjust: tuple[str, ...] = ()):
+    """The intermediate goal and the proxies, which the journey analyses build on."""
+    from royalroad.analysis.goals import discover_goals
+
+    result = discover_goals(ws, pairs=6, adjust=adjust)
+    return result, [p.activity for p in result.proxies]
+
+
+@app.command()
+@guarded
+def paths(
+    leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
+    lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
+    table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
+    lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
+    path_file: Annotated[Path | None, typer.Option("--path-file", help=t("cli.opt.path_file"))] = None,
+    scope: Annotated[str, typer.Option("--scope", help=t("cli.opt.scope"))] = "before_close",
+    order: Annotated[int, typer.Option("--order", help=t("cli.opt.order"))] = 1,
+    top: Annotated[int, typer.Option("--top", help=t("cli.opt.top_variants"))] = 20,
+    coverage: Annotated[float, typer.Option("--coverage", help=t("cli.opt.coverage"))] = 0.8,
+    format: FormatOpt = Format.table, lang: LangOpt = None,
+) -> None:
+    """Winning paths: variants, directly-follows graph, exact Markov model and the royal road."""
+    if path_file is not None:
+        from royalroad.analysis.pathfile import analyse_path_file
+        from royalroad.presenters.paths_terminal import render_path_file
+
+        res = analyse_path_file(path_file)
+        if format is Format.json:
+            typer.echo(json.dumps(res.to_dict(), ensure_ascii=False, indent=2, sort_keys=True))
+        else:
+            render_path_file(res, _stdout())
+        return
+    from royalroad.analysis.paths import analyse_paths
+    from royalroad.presenters.paths_terminal import render_paths
+
+    ws = load_inputs(leads=leads, events=events, notes=notes, won=won, lost=lost, preset=preset,
+                     mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
+                     lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
+    with _stderr().status(t("paths.step")):
+        goals_result, proxies = _goal_for(ws)
+        result = analyse_paths(ws, goal=goals_result.recommended, exclude=proxies, scope=scope, order=order,
+                               top=top, coverage=coverage)
+    if format is Format.json:
+        typer.echo(result.to_json())
+    else:
+        render_paths(result, goals_result, _stdout())
+    ws.close()
+
+
+@app.command("next")
+@guarded
+def next_(
+    leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
+    lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
+    table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
+    lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
+    min_evidence: Annotated[int, typer.Option("--min-evidence", help=t("cli.opt.min_evidence"))] = 10,
+    out: Annotated[Path | None, typer.Option("--out", help=t("cli.opt.next_out"))] = None,
+    top: Annotated[int, typer.Option("--top", help=t("cli.opt.top_leads"))] = 20,
+    format: Annotated[PathFormat, typer.Option("--format", "-f", help=t("cli.opt.next_format"))] = PathFormat.table,
+    lang: LangOpt = None,
+) -> None:
+    """Hand-off and next best action for every open lead (table, JSON or CSV for CRM import)."""
+    from royalroad.analysis.nba import next_best_actions
+    from royalroad.presenters.nba_csv import write_next_csv
+
+    ws = load_inputs(leads=leads, events=events, notes=notes, won=won, lost=lost, preset=preset,
+                     mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
+                     lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
+    with _stderr().status(t("nba.step")):
+        goals_result, proxies = _goal_for(ws)
+        result = next_best_actions(ws, goal=goals_result.recommended, exclude=proxies, min_evidence=min_evidence)
+    if out is not None:
+        write_next_csv(result, out)
+    if format is PathFormat.csv:
+        if out is None:
+            write_next_csv(result, sys.stdout)
+    elif format is PathFormat.json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        from royalroad.presenters.paths_terminal import render_next
+
+        render_next(result, goals_result, _stdout(), top=top)
+        if out is not None:
+            _stdout().print(t("nba.written", path=escape(str(out))))
+    ws.close()
+
+
 @app.command()
 @guarded
 def simulate(
@@ -308,6 +403,53 @@ def demo(
     console.print(t("cli.demo.done"))
     for label, path in written.items():
         console.print(f"  {t(label)}: {escape(str(path))}")
+
+
+@app.command()
+@guarded
+def serve(
+    port: Annotated[int, typer.Option("--port", help=t("app.opt.port"))] = 8501,
+    host: Annotated[str, typer.Option("--host", help=t("app.opt.host"))] = "127.0.0.1",
+    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", help=t("app.opt.max_upload"))] = 200,
+    lang: LangOpt = None,
+) -> None:
+    """Start the web app (upload → check columns → analyse → report) on this machine."""
+    import importlib.util
+    import shutil
+    import signal
+    import subprocess
+    import tempfile
+
+    from royalroad.app.launch import server_command, server_env
+    from royalroad.errors import InputError
+
+    cmd = server_command(port=port, host=host, max_upload_mb=max_upload_mb)
+    if importlib.util.find_spec("streamlit") is None:
+        raise InputError("app.no_streamlit")
+    # Every session's uploads and workspace live below this folder; it goes with the server.
+    tmp = tempfile.mkdtemp(prefix="royalroad-app-")
+    env = server_env(lang=lang, max_upload_mb=max_upload_mb, tmp_root=tmp)
+    _stderr().print(t("app.serve.starting", url=f"http://{host}:{port}"), soft_wrap=True)
+    proc = subprocess.Popen(cmd, env=env)
+    # `kill <pid>` of this command must not leave Streamlit running without us.
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: proc.send_signal(signum))
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:  # Ctrl+C reached Streamlit too (same process group)
+        code = 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    if code not in (0, -signal.SIGTERM, -signal.SIGINT):
+        _stderr().print(f"[red]{t('error.prefix')}: {escape(t('app.server_failed', code=code))}[/red]", soft_wrap=True)
+        raise typer.Exit(1)
 
 
 def main() -> None:  # console_scripts entry point
