@@ -268,11 +268,12 @@ class PathFormat(str, Enum):
 
 
 def _goal_for(ws, adjust: tuple[str, ...] = ()):
-    """The intermediate goal and the proxies, which the journey analyses build on."""
+    """The intermediate goal, the proxies and the confounded activities the journey analyses need."""
     from royalroad.analysis.goals import discover_goals
 
     result = discover_goals(ws, pairs=6, adjust=adjust)
-    return result, [p.activity for p in result.proxies]
+    confounded = sorted({c.activity for c in result.candidates if c.confounded and c.then is None})
+    return result, [p.activity for p in result.proxies], confounded
 
 
 @app.command()
@@ -282,6 +283,7 @@ def paths(
     lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
     table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
     lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
+    adjust: Annotated[list[str] | None, typer.Option("--adjust", help=t("cli.opt.adjust"))] = None,
     path_file: Annotated[Path | None, typer.Option("--path-file", help=t("cli.opt.path_file"))] = None,
     scope: Annotated[str, typer.Option("--scope", help=t("cli.opt.scope"))] = "before_close",
     order: Annotated[int, typer.Option("--order", help=t("cli.opt.order"))] = 1,
@@ -307,7 +309,7 @@ def paths(
                      mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
                      lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
     with _stderr().status(t("paths.step")):
-        goals_result, proxies = _goal_for(ws)
+        goals_result, proxies, _ = _goal_for(ws, _split(adjust))
         result = analyse_paths(ws, goal=goals_result.recommended, exclude=proxies, scope=scope, order=order,
                                top=top, coverage=coverage)
     if format is Format.json:
@@ -324,6 +326,7 @@ def next_(
     lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
     table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
     lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
+    adjust: Annotated[list[str] | None, typer.Option("--adjust", help=t("cli.opt.adjust"))] = None,
     min_evidence: Annotated[int, typer.Option("--min-evidence", help=t("cli.opt.min_evidence"))] = 10,
     out: Annotated[Path | None, typer.Option("--out", help=t("cli.opt.next_out"))] = None,
     top: Annotated[int, typer.Option("--top", help=t("cli.opt.top_leads"))] = 20,
@@ -338,8 +341,9 @@ def next_(
                      mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
                      lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
     with _stderr().status(t("nba.step")):
-        goals_result, proxies = _goal_for(ws)
-        result = next_best_actions(ws, goal=goals_result.recommended, exclude=proxies, min_evidence=min_evidence)
+        goals_result, proxies, confounded = _goal_for(ws, _split(adjust))
+        result = next_best_actions(ws, goal=goals_result.recommended, exclude=proxies, avoid=confounded,
+                                   min_evidence=min_evidence)
     if out is not None:
         write_next_csv(result, out)
     if format is PathFormat.csv:

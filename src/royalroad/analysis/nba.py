@@ -90,9 +90,17 @@ def next_best_actions(
     *,
     goal=None,
     exclude: Sequence[str] = (),
+    avoid: Sequence[str] = (),
     min_evidence: int = 10,
 ) -> NextResult:
-    """Classify open leads (sales-ready / nurture) and design each one's next step."""
+    """Classify open leads (sales-ready / nurture) and design each one's next step.
+
+    ``exclude``: outcome proxies (left out of the chain). ``avoid``: activities never
+    to recommend though they stay in the chain, e.g. those whose apparent effect
+    is confounded by a segment (the chain is not causal; the adjusted goal
+    analysis is the better judge).
+    """
+    avoided = set(avoid)
     o = chain_tables(ws, goal=goal, exclude=exclude)
     e = j.edges(o).execute()
     chain = markov.Chain.from_counts(edge_counts(e))
@@ -104,7 +112,7 @@ def next_best_actions(
         out = e[(e.src == state) & ~e.dst.isin([j.WON, j.LOST, j.OPEN]) & (e.leads >= min_evidence)]
         actions = []
         for r in out.itertuples():
-            if r.dst not in p_of or math.isnan(p_of[r.dst]):
+            if r.dst not in p_of or math.isnan(p_of[r.dst]) or activity_of(r.dst) in avoided:
                 continue
             closed = int(r.won_leads) + int(r.lost_leads)
             lo, hi = stats.wilson(int(r.won_leads), closed)
