@@ -242,3 +242,23 @@ def test_rich_markup_in_names_and_values_is_shown_literally(write):
     assert "[x].csv" in result.stdout
     assert "canonical+[m]" in result.stdout
     assert "outcome=[bold]x" in result.stdout
+
+
+def test_regression_failed_ingest_keeps_the_previous_workspace(inputs, tmp_path, write):
+    """Bug: a failing ingest left a half-built (or empty) DuckDB file at --workspace."""
+    ws_path = tmp_path / "ws.duckdb"
+    assert run("ingest", *inputs, "-w", str(ws_path)).exit_code == 0
+    write("open.csv", "lead_id,created_at,outcome,closed_at\nA,2024-01-01,open,\n")
+    failed = run("ingest", "--leads", "open.csv", "-w", str(ws_path))
+    assert failed.exit_code == 2
+    assert failed.stderr.startswith("error: open.csv: no closed (won or lost) leads")
+    ws = rr.open_workspace(ws_path)  # still the first workspace, complete
+    assert ws.con.execute("SELECT count(*) FROM leads").fetchall() == [(3,)]
+    ws.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("ws")) == ["ws.duckdb"]
+
+
+def test_failed_ingest_leaves_no_file(inputs, tmp_path):
+    result = run("ingest", "--leads", "missing.csv", "-w", str(tmp_path / "new.duckdb"))
+    assert result.exit_code == 2
+    assert not any(p.name.startswith("new.duckdb") for p in tmp_path.iterdir())

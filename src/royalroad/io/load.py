@@ -14,6 +14,7 @@ The result is a :class:`~royalroad.engine.Workspace` holding ``leads``, ``events
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -118,7 +119,43 @@ def ingest(
     won_t, lost_t = tuple(won), tuple(lost)
     log_mode = not lead_paths
 
-    con = connect(workspace)
+    target = Path(workspace) if workspace else None
+    # A workspace file is built under a scratch name and moved into place only when the
+    # ingest succeeded: a failed run neither leaves a half-built file nor spoils the
+    # workspace that was there before.
+    scratch = target.with_name(target.name + ".partial") if target else None
+    if scratch:
+        _remove_db(scratch)
+    con = connect(scratch)
+    try:
+        _load(con, step, lead_paths, event_paths, note_paths, sheet=sheet, table=table, preset=preset,
+              config=config, won=won_t, lost=lost_t, settings=settings, log_mode=log_mode,
+              lifecycle=lifecycle, as_of=as_of)
+        Workspace(con).check_learnable()
+    except BaseException:
+        con.close()
+        if scratch:
+            _remove_db(scratch)
+        raise
+    if target is None:
+        # DuckDB 2.0 keeps a result opened by fetchone() pending, and then refuses
+        # con.sql(...) on the connection ("unfinished result"): hand back an idle one.
+        con.execute("SELECT 1").fetchall()
+        return Workspace(con)
+    con.close()
+    _remove_db(target)
+    os.replace(scratch, target)
+    return Workspace(connect(target), path=target)
+
+
+def _remove_db(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        p.unlink(missing_ok=True)
+
+
+def _load(con, step, lead_paths, event_paths, note_paths, *, sheet, table, preset, config, won, lost,
+          settings, log_mode, lifecycle, as_of) -> None:
+    """Read and stage every source, then build the canonical tables in ``con``."""
     staged: list[_Staged] = []
     idx = 0
     step("load.step.read")
@@ -129,9 +166,10 @@ def ingest(
             if src.traces is not None and role == "events":
                 parts.append(("traces", src.traces))
             for part_role, raw in parts:
-                cmap = resolve(raw.columns, part_role, source=raw.source, preset=_preset_for(part_role, preset, raw.kind), config=config)
+                cmap = resolve(raw.columns, part_role, source=raw.source,
+                               preset=_preset_for(part_role, preset, raw.kind), config=config)
                 if part_role == "leads":
-                    cmap = with_outcome_values(cmap, won_t, lost_t)
+                    cmap = with_outcome_values(cmap, won, lost)
                 step("load.step.validate")
                 name = stage(con, raw, cmap, file_idx=idx, settings=settings)
                 staged.append(
@@ -141,14 +179,8 @@ def ingest(
                 idx += 1
 
     step("load.step.build")
-    builder = _Builder(con, staged, log_mode=log_mode, won=won_t, lost=lost_t, lifecycle=lifecycle)
+    builder = _Builder(con, staged, log_mode=log_mode, won=won, lost=lost, lifecycle=lifecycle)
     builder.build(as_of=as_of, settings=settings)
-    ws = Workspace(con, path=Path(workspace) if workspace else None)
-    ws.check_learnable()
-    # DuckDB 2.0 keeps a result opened by fetchone() pending, and then refuses
-    # con.sql(...) on the connection ("unfinished result"): hand back an idle one.
-    con.execute("SELECT 1").fetchall()
-    return ws
 
 
 def _preset_for(role: str, preset: str | None, kind: str) -> str | None:
