@@ -262,3 +262,11 @@ def test_failed_ingest_leaves_no_file(inputs, tmp_path):
     result = run("ingest", "--leads", "missing.csv", "-w", str(tmp_path / "new.duckdb"))
     assert result.exit_code == 2
     assert not any(p.name.startswith("new.duckdb") for p in tmp_path.iterdir())
+
+
+def test_note_for_unknown_lead_is_not_called_an_event(write):
+    write("leads.csv", "lead_id,created_at,outcome,closed_at\nA,2024-01-01,won,2024-02-01\n")
+    write("notes.csv", "lead_id,ts,text\nZ,2024-01-05,hello\n")
+    result = run("validate", "--leads", "leads.csv", "--notes", "notes.csv", "--lang", "en")
+    assert "event or note for an unknown lead" in result.stdout
+    assert "line 2 lead_id=Z" in result.stdout
