@@ -294,3 +294,13 @@ def test_header_only_events_file_is_zero_rows(write):
     write("events.csv", "lead_id,activity,ts\r\n")
     ws = rr.ingest(leads="leads.csv", events="events.csv")
     assert accounting(ws) == {"leads.csv": Counts(1, 1, 0), "events.csv": Counts(0, 0, 0)}
+
+
+def test_regression_preset_without_a_section_for_the_role(write):
+    """Bug: --preset maven with an events file failed with 'looked for: -' (maven has no events)."""
+    write("mv.csv", "opportunity_id,sales_agent,deal_stage,engage_date,close_date,close_value\n"
+                    "X1,a,Won,2017-01-01,2017-02-01,100\nX2,b,Prospecting,,,\n")
+    write("ev.csv", "lead_id,activity,ts\nX1,call,2017-01-05\n")
+    ws = rr.ingest(leads="mv.csv", events="ev.csv", preset="maven")
+    assert [(f.table, f.preset) for f in summarise(ws).files] == [("leads", "maven"), ("events", "canonical")]
+    assert accounting(ws) == {"mv.csv": Counts(2, 2, 0), "ev.csv": Counts(1, 1, 0)}

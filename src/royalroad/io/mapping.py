@@ -225,7 +225,9 @@ def resolve(
     >>> m.preset, m.fields["closed_at"], m.extras
     ('japanese', ('受注日', '失注日'), ('業種',))
     """
-    names = [preset] if preset else list(PRESET_ORDER)
+    # A named preset that says nothing about this role (maven has no events, xes no
+    # notes) does not apply to it: that file's columns are detected as usual.
+    names = [preset] if preset and get_preset(preset).columns.get(role) else list(PRESET_ORDER)
     best: tuple[int, str, list[str]] | None = None
     for name in names:
         p = get_preset(name)
