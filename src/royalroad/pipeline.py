@@ -14,6 +14,9 @@ from pathlib import Path
 from royalroad import __version__
 from royalroad.analysis.goals import DEFAULT_WINDOWS, discover_goals
 from royalroad.analysis.goals_result import GoalResult
+from royalroad.analysis.nba import NextResult, next_best_actions
+from royalroad.analysis.paths import analyse_paths
+from royalroad.analysis.paths_result import PathsResult
 from royalroad.engine import Workspace
 from royalroad.quality import IngestSummary, summarise
 
@@ -24,6 +27,8 @@ class Results:
 
     quality: IngestSummary
     goals: GoalResult
+    paths: PathsResult
+    next: NextResult
     meta: dict[str, str]
 
     def to_dict(self) -> dict:
@@ -33,6 +38,8 @@ class Results:
             "tz": self.meta.get("tz"),
             "quality": self.quality.to_dict(),
             "goals": self.goals.to_dict(),
+            "paths": self.paths.to_dict(),
+            "next": self.next.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -50,6 +57,8 @@ class AnalysisOptions:
     pairs: int = 12
     alpha: float = 0.05
     min_lift: float = 1.5
+    order: int = 1
+    min_evidence: int = 10
 
 
 def analyse(ws: Workspace, options: AnalysisOptions | None = None, *,
@@ -63,7 +72,14 @@ def analyse(ws: Workspace, options: AnalysisOptions | None = None, *,
     goals = discover_goals(ws, max_count=opts.max_count, windows=opts.windows, pairs=opts.pairs,
                            adjust=opts.adjust, not_proxy=opts.not_proxy, alpha=opts.alpha,
                            min_lift=opts.min_lift)
-    return Results(quality=quality, goals=goals, meta=ws.meta())
+    proxies = [p.activity for p in goals.proxies]
+    confounded = sorted({c.activity for c in goals.candidates if c.confounded and c.then is None})
+    step("paths.step")
+    paths = analyse_paths(ws, goal=goals.recommended, exclude=proxies, order=opts.order)
+    step("nba.step")
+    nxt = next_best_actions(ws, goal=goals.recommended, exclude=proxies, avoid=confounded,
+                            min_evidence=opts.min_evidence)
+    return Results(quality=quality, goals=goals, paths=paths, next=nxt, meta=ws.meta())
 
 
 def write_outputs(results: Results, out: Path, *, lang: str | None = None) -> dict[str, Path]:

@@ -22,6 +22,7 @@ START = "▶start"
 WON = "■won"
 LOST = "■lost"
 OPEN = "■open"
+MORE = "…"
 SEP = "\x1f"
 MARK = " ✓"
 """Suffix of a chain state once the lead has passed the intermediate goal."""
@@ -109,6 +110,20 @@ def edges_order2(o: ir.Table) -> ir.Table:
     starts = o.filter(o.prev.isnull()).select("outcome", src=ibis.literal(START), dst=prev.concat(SEP, o.state))
     u = inner.union(starts)
     return u.group_by(["src", "dst"]).agg(count=u.count())
+
+
+def step_flows(o: ir.Table, depth: int) -> ir.Table:
+    """Leads flowing from step n to step n+1 (n < depth), ending in the outcome: for a Sankey."""
+    w = ibis.window(group_by=o.lead_id, order_by=[o.ts, o.seq])
+    n = o.mutate(n=ibis.row_number().over(w) + 1)
+    n = n.filter(n.n <= depth)
+    dst = ibis.coalesce(n.nxt, _end(n))
+    # the last shown step of a longer journey flows to "…" (continues)
+    dst = ((n.n == depth) & n.nxt.notnull()).ifelse(ibis.literal(MORE), dst)
+    starts = n.filter(n.n == 1).select(step=ibis.literal(0).cast("int64"), src=ibis.literal(START), dst=n.state)
+    inner = n.select(step=n.n.cast("int64"), src=n.state, dst=dst)
+    u = starts.union(inner)
+    return u.group_by(["step", "src", "dst"]).agg(leads=u.count())
 
 
 def sequences(o: ir.Table) -> ir.Table:

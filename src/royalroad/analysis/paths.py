@@ -21,6 +21,7 @@ from royalroad.analysis import markov
 from royalroad.analysis.paths_result import (
     Conformance,
     Edge,
+    Flow,
     PathsResult,
     RoadStep,
     SingleActivity,
@@ -70,6 +71,7 @@ def analyse_paths(
     order: int = 1,
     top: int = 20,
     coverage: float = 0.8,
+    depth: int = 6,
 ) -> PathsResult:
     """Variants, DFG, Markov chain (exact) and the royal road through ``goal``.
 
@@ -119,6 +121,9 @@ def analyse_paths(
     effects = markov.removal_effects(chain, groups)
     effects = dict(sorted(effects.items(), key=lambda kv: (-(kv[1] if kv[1] == kv[1] else -1), kv[0])))
 
+    flow_df = j.step_flows(o, depth).execute().sort_values(["step", "leads", "src", "dst"],
+                                                          ascending=[True, False, True, True])
+    flows = tuple(Flow(int(r.step), r.src, r.dst, int(r.leads)) for r in flow_df.itertuples())
     road, through = _royal_road(chain, sol, goal, order)
     conf = None
     if road:
@@ -134,6 +139,7 @@ def analyse_paths(
         variants=variants, variants_total=total, variants_coverage=covered, single_activity=singles,
         states=states, p_win_start=sol.of(j.START) if j.START in chain.transient else math.nan,
         removal_effects=effects, royal_road=road, through=through, conformance=conf, excluded=tuple(exclude),
+        flows=flows,
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from royalroad.analysis.goals_result import _clean
-from royalroad.analysis.journeys import LOST, SEP, START, WON
+from royalroad.analysis.journeys import LOST, OPEN, SEP, START, WON
 from royalroad.i18n import t
 
 
@@ -21,6 +21,8 @@ def state_label(state: str, lang: str | None = None) -> str:
         return t("word.won", lang=lang)
     if state == LOST:
         return t("word.lost", lang=lang)
+    if state == OPEN:
+        return t("word.open", lang=lang)
     return state.replace(START + SEP, "").replace(SEP, " → ")
 
 
@@ -89,6 +91,16 @@ class Conformance:
 
 
 @dataclass(frozen=True)
+class Flow:
+    """Leads moving from ``src`` at step ``step`` to ``dst`` at the next step."""
+
+    step: int
+    src: str
+    dst: str
+    leads: int
+
+
+@dataclass(frozen=True)
 class PathsResult:
     scope: str
     order: int
@@ -108,6 +120,7 @@ class PathsResult:
     through: tuple[str, ...]
     conformance: Conformance | None
     excluded: tuple[str, ...]
+    flows: tuple[Flow, ...] = ()
 
     def to_dict(self) -> dict:
         return _clean({
@@ -134,6 +147,7 @@ class PathsResult:
             "royal_road_through": list(self.through),
             "conformance": asdict(self.conformance) if self.conformance else None,
             "excluded_proxies": list(self.excluded),
+            "flows": [asdict(f) for f in self.flows],
         })
 
     def to_json(self) -> str:

@@ -125,3 +125,52 @@ def incidence(result: GoalResult, lang: str) -> Chart | None:
     fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.2})
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
     return _finish(fig, "rr-incidence", 320)
+
+
+def sankey(paths, lang: str, *, max_links: int = 60) -> Chart | None:
+    """Journeys step by step (first occurrences, proxies left out), ending in the outcome."""
+    import plotly.graph_objects as go
+
+    from royalroad.analysis.journeys import LOST, MORE, OPEN, START, WON
+    from royalroad.analysis.paths_result import state_label
+
+    flows = sorted(paths.flows, key=lambda f: (-f.leads, f.step, f.src, f.dst))[:max_links]
+    if not flows:
+        return None
+    ends = {WON: "#2e7d32", LOST: "#9e9e9e", OPEN: "#90a4ae", MORE: "#cfd8dc"}
+    keys: list[tuple] = []
+
+    def node(step: int, state: str) -> int:
+        key = (state,) if state in ends else (step, state)
+        if key not in keys:
+            keys.append(key)
+        return keys.index(key)
+
+    src, dst, val = [], [], []
+    for f in sorted(flows, key=lambda f: (f.step, f.src, f.dst)):
+        src.append(node(f.step, f.src))
+        dst.append(node(f.step + 1, f.dst))
+        val.append(f.leads)
+    labels = [_label(state_label(k[-1], lang)) if k[-1] != MORE else MORE for k in keys]
+    colors = [ends.get(k[-1], ACCENT if k[-1].endswith(" ✓") else ("#5b6478" if k[-1] == START else "#c96b63"))
+              for k in keys]
+    fig = go.Figure(go.Sankey(
+        arrangement="snap",
+        node={"label": labels, "color": colors, "pad": 12, "thickness": 14},
+        link={"source": src, "target": dst, "value": val, "color": "rgba(176, 52, 42, 0.18)"},
+    ))
+    return _finish(fig, "rr-sankey", 520)
+
+
+def removal(paths, lang: str, *, top: int = 12) -> Chart | None:
+    """Removal effect per activity: the relative drop in P(win) without it."""
+    import plotly.graph_objects as go
+
+    items = [(a, v) for a, v in paths.removal_effects.items() if v == v][:top]
+    if not items:
+        return None
+    items = items[::-1]
+    fig = go.Figure(go.Bar(x=[v for _, v in items], y=[_label(a) for a, _ in items], orientation="h",
+                           marker_color=ACCENT, hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    fig.update_xaxes(tickformat=".0%", title=t("paths.col.removal", lang=lang))
+    return _finish(fig, "rr-removal", 60 + 26 * len(items))

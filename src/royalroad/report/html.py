@@ -34,7 +34,9 @@ def fmt_int(value: int | float | None) -> str:
 
 
 def fmt_pct(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{100 * value:.{digits}f}%"
+    if value is None or value != value:  # None or NaN: no closed lead to rate
+        return "–"
+    return f"{100 * value:.{digits}f}%"
 
 
 def fmt_ratio(value: float | None) -> str:
