@@ -203,10 +203,11 @@ def test_fatal_library(case: Fatal, write, tmp_path):
     _assert_message(str(info.value), case)
 
 
+@pytest.mark.parametrize("command", ["validate", "ingest"])
 @pytest.mark.parametrize("case", FATAL, ids=lambda c: c.id)
-def test_fatal_cli(case: Fatal, write, tmp_path):
+def test_fatal_cli(case: Fatal, command, write, tmp_path):
     _setup(case, write, tmp_path)
-    argv = ["validate", *_argv(case.kwargs), "--lang", case.lang or "en"]
+    argv = [command, *_argv(case.kwargs), "--lang", case.lang or "en"]
     result = CliRunner().invoke(app, argv)
     detail = f"argv={argv}\nstdout={result.stdout!r}\nstderr={result.stderr!r}"
     assert result.exit_code == 2, detail
@@ -216,6 +217,7 @@ def test_fatal_cli(case: Fatal, write, tmp_path):
     assert len(lines) == 1, detail
     assert lines[0].startswith("error: "), detail
     _assert_message(lines[0].removeprefix("error: "), case)
+    assert not list(tmp_path.glob("royalroad.duckdb*")), "a failed ingest must not leave a workspace"
 
 
 def test_fatal_corpus_is_large_enough():

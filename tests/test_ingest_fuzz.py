@@ -126,7 +126,7 @@ def crm(draw):
     return leads, events, extra, draw(st.sampled_from(DELIMITERS)), draw(st.booleans())
 
 
-@settings(max_examples=int(60 * SCALE), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(40 * SCALE), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(crm())
 def test_ingest_accounts_for_every_row(tmp_path_factory, data):
     leads, events, extra, delimiter, with_events = data

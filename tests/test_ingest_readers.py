@@ -235,6 +235,7 @@ def _maven_truth(path) -> dict:
         "no_dates": sum(1 for r in rows if not r["engage_date"] and not r["close_date"]),
         "won_value": sum(float(r["close_value"]) for r in rows if r["deal_stage"] == "Won"),
         "ids": {r["opportunity_id"] for r in rows},
+        "prospecting": {r["opportunity_id"] for r in rows if r["deal_stage"] == "Prospecting"},
     }
 
 
@@ -256,6 +257,7 @@ def test_maven_sales_pipeline(shared_data, preset):
     assert _rows(ws, "SELECT count(*) FROM leads WHERE outcome = 'open' AND created_at IS NULL") == [
         (truth["no_dates"],)]
     assert truth["no_dates"] == 500
+    assert {r[0] for r in _rows(ws, "SELECT lead_id FROM leads WHERE created_at IS NULL")} == truth["prospecting"]
     assert _rows(ws, "SELECT sum(amount) FROM leads WHERE outcome = 'won'") == [(truth["won_value"],)]
     assert {r[0] for r in _rows(ws, "SELECT lead_id FROM leads")} == truth["ids"]
     assert s.segments == ("sales_agent", "product", "account")
