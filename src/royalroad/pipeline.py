@@ -83,7 +83,8 @@ def analyse(ws: Workspace, options: AnalysisOptions | None = None, *,
 
 
 def write_outputs(results: Results, out: Path, *, lang: str | None = None) -> dict[str, Path]:
-    """Write ``results.json`` and ``report.html`` into ``out``; return label → path."""
+    """Write ``results.json``, ``report.html`` and ``royalroad.xlsx`` into ``out``; return label → path."""
+    from royalroad.report.excel import write_workbook
     from royalroad.report.html import render_report
 
     out.mkdir(parents=True, exist_ok=True)
@@ -91,7 +92,8 @@ def write_outputs(results: Results, out: Path, *, lang: str | None = None) -> di
     json_path.write_text(results.to_json(), encoding="utf-8")
     html_path = out / "report.html"
     html_path.write_text(render_report(results, lang=lang), encoding="utf-8")
-    return {"pipeline.out.report": html_path, "pipeline.out.results": json_path}
+    return {"pipeline.out.report": html_path, "pipeline.out.results": json_path,
+            "excel.out.workbook": write_workbook(results, out, lang=lang)}
 
 
 def run_demo(out: Path, *, scenario: str = "manufacturing", leads: int = 5000, seed: int = 42,
