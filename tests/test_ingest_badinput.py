@@ -80,6 +80,16 @@ FATAL = [
           "leads.csv: this is not a text file (it contains NUL bytes); expected CSV, TSV, xlsx, Parquet or XES"),
     Fatal("binary_with_text_head", _std(**{"events.csv": b"lead_id,activity,ts\n" + b"\x00" * 64}), STD,
           "events.csv: this is not a text file (it contains NUL bytes); expected CSV, TSV, xlsx, Parquet or XES"),
+    Fatal("broken_utf8",
+          _std(**{"events.csv": "lead_id,activity,ts\nL1,展示会名刺交換,2024-01-10\nL2,資料送付,2024-01-11\n".encode()
+                  + "L3,技術打合".encode() + b"\x81" + "せ,2024-01-12\n".encode()}), STD,
+          "events.csv: line 4: byte 0x81 is not valid UTF-8, although the rest of the file is UTF-8; "
+          "was part of it saved in another encoding?"),
+    Fatal("utf8_and_cp932_pasted_together",
+          _std(**{"events.csv": "lead_id,activity,ts\nL1,展示会名刺交換,2024-01-10\nL2,資料送付,2024-01-11\n".encode()
+                  + "L3,訪問,2024-01-12\n".encode("cp932")}), STD,
+          "events.csv: line 4: byte 0x96 is not valid UTF-8, although the rest of the file is UTF-8; "
+          "was part of it saved in another encoding?"),
     Fatal("directory", _std(), {**STD, "leads": "adir"},
           "adir: cannot read the file (is a directory)", dirs=("adir",)),
     Fatal("missing_required_column", _std(**{"leads.csv": "lead_id,outcome,closed_at\nL1,won,2024-01-01\n"}), STD,

@@ -37,8 +37,8 @@ def detect_encoding(data: bytes, source: str) -> str:
     try:
         data.decode("utf-8")
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        _fail_if_broken_utf8(data, exc, source)
     try:
         text = data.decode("cp932")
     except UnicodeDecodeError:
@@ -58,3 +58,20 @@ def detect_encoding(data: bytes, source: str) -> str:
     except (UnicodeDecodeError, LookupError):
         raise InputError("io.undecodable", file=source) from None
     return encoding
+
+
+def _fail_if_broken_utf8(data: bytes, exc: UnicodeDecodeError, source: str) -> None:
+    """A UTF-8 file with a few bad bytes (a damaged export, two files pasted together)
+    must not be re-read as CP932 mojibake or reported as undetectable: name the line.
+
+    "Mostly UTF-8" means at least three valid multi-byte characters and twice as many
+    as invalid bytes: CP932 or Latin text almost never forms a valid UTF-8 sequence,
+    so such a file is UTF-8 with damage, and any guess would silently turn part of it
+    into mojibake (charset-normalizer read a UTF-8 file ending in CP932 as ptcp154).
+    """
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    valid = sum(1 for ch in text if ord(ch) > 127) - bad
+    if valid >= 3 and valid >= 2 * bad:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError("io.bad_utf8", file=source, line=line, byte=f"0x{data[exc.start]:02X}")
