@@ -21,13 +21,15 @@ from statsmodels.stats.proportion import proportion_confint
 
 import royalroad as rr
 from royalroad.errors import InputError
+from royalroad.analysis.paths_result import state_label
 from royalroad.i18n import t
 from royalroad.pipeline import AnalysisOptions, analyse
 from royalroad.report.excel import write_workbook
 from royalroad.report.safe import EXCEL_MAX_CHARS, csv_safe, excel_text, is_formula_like
 from royalroad.simulate import simulate
 
-SHEETS = ("summary", "candidates", "runner_ups", "proxies", "caveats", "files", "quarantine")
+SHEETS = ("summary", "candidates", "runner_ups", "proxies", "royal_road", "markov_states", "removal_effects",
+          "variants", "dfg", "next_actions", "caveats", "files", "quarantine")
 HOSTILE = {
     "技術打合せ": "=cmd|' /C calc'!A0",
     "見積依頼": "+1+1",
@@ -199,6 +201,8 @@ def test_japanese_sheet_names_and_headers(hostile, tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:3] == ["サマリー", "候補マイルストーン", "次点"]
     assert wb.sheetnames == [t(f"excel.sheet.{k}", lang="ja") for k in SHEETS]
+    assert wb.sheetnames[4:10] == ["王道", "マルコフ状態", "除去効果", "経路", "直接後続", "次のアクション"]
+    assert [r["activity"] for r in _rows(wb["王道"])][-1] == "受注"  # ■won in the user's language
     cand = wb[t("excel.sheet.candidates", lang="ja")]
     headers = [c.value for c in cand[1]]
     assert "受注率" in headers and "マイルストーン" in headers
@@ -274,6 +278,150 @@ def test_excel_messages_exist_in_both_languages_with_the_same_placeholders(hosti
         assert set(fields.findall(entry["en"])) == set(fields.findall(entry["ja"])), key
     *_, path = hostile
     for sheet in _book(path).worksheets:  # no header falls back to its canonical name
-        missing = [c.value for c in sheet[2] if not has(f"excel.col.{c.value}")]
+        names = [c.value for c in sheet[2]]
+        if sheet.title == t("excel.sheet.royal_road", lang="en"):  # the empty column before the side block
+            assert names.count(None) == 1 and names[names.index(None) + 1] == "outcome"
+            names.remove(None)
+        missing = [n for n in names if not has(f"excel.col.{n}")]
         assert not missing, (sheet.title, missing)
     assert all(has(f"excel.item.{r['key']}") for r in _rows(_sheet(path, "summary")))
+
+
+# ---------------------------------------------------------------- journey sheets
+
+
+@pytest.fixture(scope="module")
+def journeys(hostile):
+    """Each lead's journey rebuilt here with pandas from the input CSVs: events before the
+    close (and not after the as-of time), ordered by timestamp then file order."""
+    tmp, _, results, _ = hostile
+    ev = pd.read_csv(tmp / "events.csv", dtype=str, keep_default_na=False)
+    ev["row"] = range(len(ev))
+    leads = pd.read_csv(tmp / "=leads.csv", dtype=str, keep_default_na=False)
+    ev = ev.merge(leads[["lead_id", "outcome", "closed_at"]], on="lead_id")
+    ev["ts"] = pd.to_datetime(ev["ts"])
+    closed = pd.to_datetime(ev["closed_at"].replace("", None))
+    before = ~(ev.outcome.isin(["won", "lost"]) & (ev.ts >= closed))
+    ev = ev[before & (ev.ts <= pd.Timestamp(results.meta["as_of"]))].sort_values(["lead_id", "ts", "row"])
+    return ev.groupby("lead_id").agg(path=("activity", tuple), outcome=("outcome", "first"),
+                                     first=("ts", "min"), last=("ts", "max"))
+
+
+def test_royal_road_sheet_is_the_road_with_its_conformance(hostile, journeys):
+    from royalroad.analysis.journeys import WON
+
+    _, _, results, path = hostile
+    road = results.paths.royal_road
+    assert road, "the fixture's data has a royal road"
+    sheet = _sheet(path, "royal_road")
+    rows = [r for r in _rows(sheet) if r["step"] is not None]
+    assert [r["activity"] for r in rows] == [t("word.won", lang="en") if s.activity == WON else s.activity
+                                             for s in road]
+    assert [r["step"] for r in rows] == list(range(1, len(road) + 1))
+    assert rows[-1]["p_win_after"] == 1.0
+    assert [r["p_win_after"] for r in rows] == pytest.approx([s.p_win_after for s in road], rel=1e-12)
+    assert sheet["C3"].number_format == "0.0%" and sheet["C3"].data_type == "n"
+    # conformance, by hand: the road's activities in order (gaps allowed) in each journey
+    steps = [s.activity for s in road if s.activity != WON]
+
+    def follows(p: tuple) -> bool:
+        it = iter(p)
+        return all(any(a == s for a in it) for s in steps)
+
+    fit = {r["outcome_code"]: r for r in _rows(sheet) if r["outcome_code"] is not None}
+    assert list(fit) == ["won", "lost", "open"]
+    for outcome, r in fit.items():
+        paths = journeys[journeys.outcome == outcome].path
+        assert r["outcome"] == t(f"word.{outcome}", lang="en")
+        assert (r["followed"], r["total"]) == (int(paths.map(follows).sum()), len(paths))
+        assert r["share"] == pytest.approx(r["followed"] / r["total"], rel=1e-12)
+    assert sheet.auto_filter.ref == f"A2:C{2 + len(road)}"  # the filter covers the road only
+
+
+def test_markov_states_and_removal_effects(hostile):
+    _, _, results, path = hostile
+    states = _rows(_sheet(path, "markov_states"))
+    assert sorted(r["state"] for r in states) == sorted(state_label(s.state, "en") for s in results.paths.states)
+    assert t("paths.state.start", lang="en") in {r["state"] for r in states}
+    by_label = {state_label(s.state, "en"): s for s in results.paths.states}
+    for r in states:
+        s = by_label[r["state"]]
+        assert (r["exits"], r["p_win"]) == (s.exits, pytest.approx(s.p_win, rel=1e-12))
+    p = [r["p_win"] for r in states]
+    assert p == sorted(p, reverse=True)
+    effects = _rows(_sheet(path, "removal_effects"))
+    assert {r["activity"]: r["removal_effect"] for r in effects} == pytest.approx(results.paths.removal_effects)
+    assert _sheet(path, "removal_effects")["B3"].number_format == "0.0%"
+
+
+def test_variants_match_journeys_counted_by_hand(hostile, journeys):
+    _, _, results, path = hostile
+    journeys = journeys.assign(days=(journeys["last"] - journeys["first"]).dt.total_seconds() / 86400)
+    by_path = journeys.groupby("path")
+    hand = pd.DataFrame({
+        "leads": by_path.size(), "won": by_path.outcome.apply(lambda o: int((o == "won").sum())),
+        "lost": by_path.outcome.apply(lambda o: int((o == "lost").sum())),
+        "open": by_path.outcome.apply(lambda o: int((o == "open").sum())), "median_days": by_path.days.median(),
+    })
+    rows = _rows(_sheet(path, "variants"))
+    assert len(rows) == len(results.paths.variants) > 0
+    assert rows[0]["leads"] == hand.leads.max()  # the top variant is the most frequent journey
+    assert hand.leads.sum() == results.paths.leads and len(hand) == results.paths.variants_total
+    for r in rows:
+        h = hand.loc[[tuple(r["path"].split(" → "))]].iloc[0]
+        assert (r["leads"], r["won"], r["lost"], r["open"]) == (h.leads, h.won, h.lost, h.open), r["path"]
+        assert r["median_days"] == pytest.approx(h.median_days, abs=1e-6)
+        closed = h.won + h.lost
+        if closed:
+            lo, hi = proportion_confint(h.won, closed, alpha=0.05, method="wilson")
+            assert r["win_rate"] == pytest.approx(h.won / closed, rel=1e-12)
+            assert (r["win_rate_ci_low"], r["win_rate_ci_high"]) == (pytest.approx(lo, abs=1e-9),
+                                                                     pytest.approx(hi, abs=1e-9))
+        else:
+            assert r["win_rate"] is None
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+
+
+def test_dfg_counts_and_the_formula_like_activity(hostile, journeys):
+    _, _, _, path = hostile
+    pairs = pd.DataFrame([(a, b, o) for p, o in zip(journeys.path, journeys.outcome, strict=True)
+                          for a, b in zip(p, p[1:])], columns=["src", "dst", "outcome"])
+    hand = pairs.groupby(["src", "dst"]).outcome.value_counts().unstack(fill_value=0)
+    sheet = _sheet(path, "dfg")
+    rows = _rows(sheet)
+    assert len(rows) == len(hand)
+    for r in rows:
+        h = hand.loc[(r["from"], r["to"])]
+        assert (r["count"], r["won"], r["lost"], r["open"]) == (h.sum(), h["won"], h["lost"], h["open"])
+    payload = HOSTILE["技術打合せ"]
+    cells = [c for row in sheet.iter_rows(min_row=3, max_col=2) for c in row if c.value == payload]
+    assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
+    assert not any(c.data_type == "f" for ws in _book(path).worksheets for row in ws.iter_rows() for c in row)
+
+
+def test_next_actions_list_every_open_lead(hostile):
+    _, ws, results, path = hostile
+    leads = results.next.leads
+    sheet = _sheet(path, "next_actions")
+    rows = _rows(sheet)
+    assert len(rows) == leads.num_rows == sheet.max_row - 2
+    assert [r["lead_id"] for r in rows] == leads.column("lead_id").to_pylist()
+    open_ids = {r[0] for r in ws.con.execute("SELECT lead_id FROM leads WHERE outcome = 'open'").fetchall()}
+    assert {r["lead_id"] for r in rows} == open_ids
+    names = [c.value for c in sheet[2]]
+    assert names == ["lead_id", "status", "status_code", "recommended_action", "expected_win_rate", "evidence_n",
+                     "stalled", "current_step", "second_action", "current_win_rate", "days_idle"]
+    from royalroad.analysis.nba import CLOSE
+
+    for r, want in zip(rows, leads.to_pylist(), strict=True):
+        assert r["status_code"] == want["status"] in ("sales_ready", "nurture")
+        assert r["status"] == t(f"nba.status.{want['status']}", lang="en")
+        assert r["stalled"] is want["stalled"]
+        assert r["evidence_n"] == want["evidence_n"]
+        action = want["recommended_action"]
+        assert r["recommended_action"] == (t("nba.close", lang="en") if action == CLOSE else action)
+    col = {n: openpyxl.utils.get_column_letter(i + 1) for i, n in enumerate(names)}
+    assert sheet[f"{col['expected_win_rate']}3"].number_format == "0.0%"
+    assert sheet[f"{col['stalled']}3"].data_type == "b"
+    assert sum(r["stalled"] for r in rows) == results.next.stalled
+    assert sum(r["status_code"] == "sales_ready" for r in rows) == results.next.sales_ready

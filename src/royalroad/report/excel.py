@@ -15,6 +15,11 @@ user text such as an activity named ``=cmd|' /C calc'!A0`` can never become a
 formula, and formula-like text also gets the ``quote_prefix`` format (see
 :mod:`royalroad.report.safe`).
 
+Journey sheets follow the goal sheets: the royal road (with how many won, lost
+and open leads followed it, in a small block to its right), the Markov chain's
+states and removal effects, the variants, the directly-follows graph and every open
+lead's next best action (all of them, the columns of the CRM CSV).
+
 The file is deterministic: the workbook's creation time is the data's as-of time,
 and xlsxwriter stamps zip members with a fixed date, so the same results give the
 same bytes.
@@ -33,6 +38,9 @@ from typing import Any
 
 from royalroad import __version__
 from royalroad.analysis.goals_result import Candidate, GoalResult
+from royalroad.analysis.journeys import START, WON
+from royalroad.analysis.nba import CLOSE, NextResult
+from royalroad.analysis.paths_result import PathsResult, state_label
 from royalroad.i18n import LANGS, get_lang, has, t
 from royalroad.quality import FileSummary, IngestSummary
 from royalroad.report.safe import excel_text, is_formula_like
@@ -43,18 +51,21 @@ FALLBACK_CREATED = datetime(2000, 1, 1)
 
 NUMBER_FORMATS = {
     "int": "#,##0", "pct": "0.0%", "ratio": "0.00", "mcc": "0.000", "p": "0.00E+00",
-    "days": "0.0", "num": "General", "datetime": "yyyy-mm-dd hh:mm:ss",
+    "days": "0.0", "dec1": "0.0", "num": "General", "datetime": "yyyy-mm-dd hh:mm:ss",
 }
 COLUMN_KINDS = {
     **dict.fromkeys(("rank", "min_count", "within_days", "leads", "won", "lost", "open", "count",
-                     "rows_read", "accepted", "quarantined", "blank_rows"), "int"),
+                     "rows_read", "accepted", "quarantined", "blank_rows", "step", "followed", "total",
+                     "exits", "evidence_n"), "int"),
     **dict.fromkeys(("win_rate", "win_rate_ci_low", "win_rate_ci_high", "recall", "precision", "npv",
-                     "specificity"), "pct"),
+                     "specificity", "p_win_after", "share", "p_win", "removal_effect", "expected_win_rate",
+                     "current_win_rate"), "pct"),
     **dict.fromkeys(("lift", "odds_ratio", "odds_ratio_ci_low", "odds_ratio_ci_high", "adjusted_odds_ratio",
                      "adjusted_odds_ratio_ci_low", "adjusted_odds_ratio_ci_high"), "ratio"),
     **dict.fromkeys(("p_value", "q_value"), "p"),
-    **dict.fromkeys(("median_days_to_reach", "median_days_to_close"), "days"),
-    **dict.fromkeys(("recommended", "outcome_proxy", "confounded", "eligible"), "bool"),
+    **dict.fromkeys(("median_days_to_reach", "median_days_to_close", "median_days", "days_idle"), "days"),
+    **dict.fromkeys(("expected_steps", "median_hours"), "dec1"),
+    **dict.fromkeys(("recommended", "outcome_proxy", "confounded", "eligible", "stalled"), "bool"),
     "mcc": "mcc",
 }
 MIN_WIDTH, MAX_WIDTH = 6, 60
@@ -63,10 +74,19 @@ _BAD_SHEET_CHARS = str.maketrans({ch: "_" for ch in "[]:*?/\\"})
 
 @dataclass(frozen=True)
 class Column:
-    """A column by canonical name; ``kind`` picks the number format (``row``: per row)."""
+    """A column by canonical name; ``kind`` picks the number format (``row``: per row).
+
+    ``header``: message key of the translated header when the canonical name's
+    usual one (``excel.col.<name>``) would mislead on this sheet.
+    """
 
     name: str
     kind: str = "text"
+    header: str | None = None
+
+
+def _cols(*names: str) -> tuple[Column, ...]:
+    return tuple(Column(n, COLUMN_KINDS.get(n, "text")) for n in names)
 
 
 @dataclass(frozen=True)
@@ -78,6 +98,8 @@ class Table:
     rows: tuple[tuple[Any, ...], ...]
     row_kinds: tuple[str, ...] = ()
     freeze_cols: int = 0
+    side: Table | None = None
+    """A small second table written to the right of this one, after an empty column."""
 
 
 def sheet_name(text: str) -> str:
@@ -147,6 +169,8 @@ def build_tables(results, lang: str) -> list[Table]:
         _runner_ups(goals, lang),
         Table("proxies", (Column("activity"), Column("reason"), Column("reason_text")),
               tuple((p.activity, p.reason, p.text(lang)) for p in goals.proxies)),
+        *_journeys(results.paths, lang),
+        _next_actions(results.next, lang),
         _caveats(goals, quality, lang),
         Table("files", tuple(Column(f.name, COLUMN_KINDS.get(f.name, "text"))
                              for f in dataclasses.fields(FileSummary)),
@@ -231,6 +255,56 @@ def _runner_ups(goals: GoalResult, lang: str) -> Table:
                  freeze_cols=2)
 
 
+def _journeys(paths: PathsResult, lang: str) -> list[Table]:
+    """Royal road (with its conformance), Markov states, removal effects, variants and DFG."""
+    road = tuple((i, state_label(s.activity, lang) if s.activity == WON else s.activity, s.p_win_after)
+                 for i, s in enumerate(paths.royal_road, start=1))
+    c = paths.conformance
+    fit = tuple((t(f"word.{o}", lang=lang), getattr(c, f"{o}_followed"), getattr(c, o), c.share(o), o)
+                for o in ("won", "lost", "open")) if c is not None else ()
+    conformance = Table("conformance", (Column("outcome"), *_cols("followed", "total", "share"),
+                                        Column("outcome_code")), fit)
+    states = sorted(paths.states, key=lambda s: (-(s.p_win if math.isfinite(s.p_win) else -1), s.state))
+    variants = tuple(
+        (i, " → ".join(v.path), v.leads, v.won, v.lost, v.open, v.win_rate, *v.win_rate_ci, v.median_days)
+        for i, v in enumerate(paths.variants, start=1)
+    )
+    return [
+        Table("royal_road", _cols("step", "activity", "p_win_after"), road, side=conformance),
+        Table("markov_states", _cols("state", "p_win", "expected_steps", "exits"),
+              tuple((state_label(s.state, lang), s.p_win, s.expected_steps, s.exits) for s in states),
+              freeze_cols=1),
+        Table("removal_effects", _cols("activity", "removal_effect"), tuple(paths.removal_effects.items())),
+        Table("variants", (*_cols("rank", "path"), Column("leads", "int", "excel.head.variant_leads"),
+                           *_cols("won", "lost", "open", "win_rate", "win_rate_ci_low", "win_rate_ci_high",
+                                  "median_days")), variants, freeze_cols=2),
+        Table("dfg", (*_cols("from", "to"), Column("count", "int", "excel.head.dfg_count"),
+                      *_cols("won", "lost", "open", "median_hours")),
+              tuple((e.src, e.dst, e.count, e.won, e.lost, e.open, e.median_hours) for e in paths.dfg),
+              freeze_cols=2),
+    ]
+
+
+def _action(action: str | None, lang: str) -> str | None:
+    """An action's display name (``royalroad.presenters.paths_terminal.action_label`` in ``lang``)."""
+    return t("nba.close", lang=lang) if action == CLOSE else action
+
+
+def _next_actions(nxt: NextResult, lang: str) -> Table:
+    """Every open lead, with the columns of the CRM CSV (status translated, its code beside it)."""
+    cols = (Column("lead_id"), Column("status", header="excel.head.lead_status"), Column("status_code"),
+            *_cols("recommended_action", "expected_win_rate", "evidence_n", "stalled", "current_step",
+                   "second_action", "current_win_rate", "days_idle"))
+    rows = tuple(
+        (r["lead_id"], t(f"nba.status.{r['status']}", lang=lang), r["status"],
+         _action(r["recommended_action"], lang), r["expected_win_rate"], r["evidence_n"], r["stalled"],
+         state_label(r["current_step"], lang) if r["current_step"] == START else r["current_step"],
+         _action(r["second_action"], lang), r["current_win_rate"], r["days_idle"])
+        for r in nxt.leads.to_pylist()
+    )
+    return Table("next_actions", cols, rows, freeze_cols=1)
+
+
 def _caveats(goals: GoalResult, q: IngestSummary, lang: str) -> Table:
     rows = [(c.key, c.text(lang)) for c in goals.caveats]
     if q.quarantined:
@@ -286,21 +360,32 @@ class _Formats:
 
 def _write_table(wb, table: Table, lang: str, formats: _Formats) -> None:
     ws = wb.add_worksheet(sheet_name(t(f"excel.sheet.{table.key}", lang=lang)))
-    widths = []
-    for j, col in enumerate(table.columns):
-        key = f"excel.col.{col.name}"
-        header = t(key, lang=lang) if has(key) else col.name
-        _text(ws, 0, j, header, formats, style="header")
-        _text(ws, 1, j, col.name, formats, style="canonical")
-        widths.append(max(display_width(header), display_width(col.name)))
-    for i, row in enumerate(table.rows):
-        for j, (col, value) in enumerate(zip(table.columns, row, strict=True)):
-            kind = table.row_kinds[i] if col.kind == "row" else col.kind
-            widths[j] = max(widths[j], _write_cell(ws, i + 2, j, value, kind, formats))
+    widths = _write_block(ws, table, 0, lang, formats)
+    if table.side is not None:  # an empty column (headers still styled), then the side table
+        gap = len(widths)
+        ws.write_blank(0, gap, None, formats.get(style="header"))
+        ws.write_blank(1, gap, None, formats.get(style="canonical"))
+        widths += [MIN_WIDTH - 2, *_write_block(ws, table.side, gap + 1, lang, formats)]
     for j, w in enumerate(widths):
         ws.set_column(j, j, min(MAX_WIDTH, max(MIN_WIDTH, w + 2)))
     ws.freeze_panes(2, table.freeze_cols)
     ws.autofilter(1, 0, 1 + len(table.rows), len(table.columns) - 1)
+
+
+def _write_block(ws, table: Table, c0: int, lang: str, formats: _Formats) -> list[int]:
+    """Both header rows and the data of ``table`` from column ``c0``; return the column widths."""
+    widths = []
+    for j, col in enumerate(table.columns):
+        key = col.header or f"excel.col.{col.name}"
+        header = t(key, lang=lang) if has(key) else col.name
+        _text(ws, 0, c0 + j, header, formats, style="header")
+        _text(ws, 1, c0 + j, col.name, formats, style="canonical")
+        widths.append(max(display_width(header), display_width(col.name)))
+    for i, row in enumerate(table.rows):
+        for j, (col, value) in enumerate(zip(table.columns, row, strict=True)):
+            kind = table.row_kinds[i] if col.kind == "row" else col.kind
+            widths[j] = max(widths[j], _write_cell(ws, i + 2, c0 + j, value, kind, formats))
+    return widths
 
 
 def _write_cell(ws, r: int, c: int, value: Any, kind: str, formats: _Formats) -> int:
