@@ -144,6 +144,10 @@ def test_report_in_chromium_renders_and_nothing_executes(demo, hostile, tmp_path
                 assert problems == [], (name, problems)
                 assert dialogs == [], (name, dialogs)
                 assert requests == [], (name, requests)
+                if name == "report":
+                    pdf = page.pdf(path=str(ARTIFACTS / "report.pdf"), format="A4", print_background=True)
+                    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+                    assert pdf.startswith(b"%PDF") and 3 <= pages <= 40, pages
                 if name == "report-xss":
                     body = page.inner_text("body")
                     assert XSS["見積依頼"] in body  # shown as text, not run
