@@ -410,6 +410,17 @@ def test_row_corpus_covers_every_reason_code():
     assert documented and documented <= produced, documented - produced
 
 
+def test_every_reason_code_has_a_message_in_both_languages():
+    from royalroad.i18n import catalogue
+    from royalroad.io import validate
+
+    codes = set(re.findall(r"^``(\w+)``", validate.__doc__, flags=re.M))
+    assert len(codes) == 17
+    for code in codes:
+        entry = catalogue()[f"quarantine.{code}"]
+        assert entry["en"] and entry["ja"] and entry["en"] != entry["ja"], code
+
+
 def test_quarantine_summary_examples(write):
     """The summary names each reason with up to three examples, by line, in file order."""
     write("leads.csv", LEADS)
