@@ -175,10 +175,6 @@ def test_hand_log_royal_road_through_goal(hand):
     assert (c.won, c.won_followed, c.lost, c.lost_followed, c.open, c.open_followed) == (3, 2, 1, 1, 1, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="chain_tables keeps first occurrences only, so for a goal '≥2× B' "
-                   "the event completing the milestone (L1's second B) is dropped and no state carries "
-                   "the goal mark: the road's goal step shows P(win) after the *first* B (7/12), not after "
-                   "the milestone (1: L1, the only lead that reached it, won)")
 def test_regression_count_goal_step_is_after_the_milestone(hand):
     r = analyse_paths(hand, goal=_goal("B", min_count=2))
     assert r.through == ("B",)
@@ -337,10 +333,11 @@ def pandas_dfg(ev: pd.DataFrame) -> dict:
 
 
 def pandas_chain(ev: pd.DataFrame, outcome: pd.Series, goal: str, exclude) -> dict:
-    """Transition counts of the goal-aware chain: first occurrences, marked from the goal on."""
-    e = ev[~ev.activity.isin(exclude)]
-    e = e[~e.duplicated(["lead_id", "activity"])].copy()
+    """Transition counts of the goal-aware chain: marked from the goal on, first occurrences
+    of each activity before the goal and after it."""
+    e = ev[~ev.activity.isin(exclude)].copy()
     e["passed"] = (e.activity == goal).astype(int).groupby(e.lead_id).cummax().astype(bool)
+    e = e[~e.duplicated(["lead_id", "activity", "passed"])].copy()
     e["state"] = np.where(e.passed, e.activity + j.MARK, e.activity)
     counts: Counter = Counter()
     for lead, states in e.groupby("lead_id", sort=False).state:
@@ -480,9 +477,6 @@ def test_analyse_paths_is_deterministic(simulated, tmp_path):
     assert math.isfinite(json.loads(first)["markov"]["p_win_start"])
 
 
-@pytest.mark.xfail(strict=True, reason="analyse_paths: with no event before any close the chain has no "
-                   "▶start; markov.removal_effects still calls solve(chain).of(START) → ValueError "
-                   "(CLI 'paths': internal error, exit 1)")
 def test_regression_no_event_before_close_is_not_an_internal_error(tmp_path):
     from royalroad.errors import InputError
 

@@ -466,8 +466,6 @@ def _path_file(tmp_path, body: str) -> Path:
     return f
 
 
-@pytest.mark.xfail(strict=True, reason="pathfile.PathFileResult.to_dict does not map NaN to null: "
-                   "'paths --path-file --format json' prints bare NaN (invalid JSON) when no path converts")
 def test_regression_path_file_json_has_no_nan(tmp_path):
     from royalroad.cli import app
 
@@ -483,8 +481,6 @@ def test_regression_path_file_json_has_no_nan(tmp_path):
     assert all(r["removal_effect"] is None for r in data["markov"]["removal_effects"])
 
 
-@pytest.mark.xfail(strict=True, reason="pathfile.path_counts: a path made only of separators (' > ') "
-                   "has no steps and steps[0] raises IndexError (CLI: internal error, exit 1)")
 def test_regression_path_of_separators_only_is_not_an_internal_error(tmp_path):
     from royalroad.errors import InputError
 
@@ -496,8 +492,6 @@ def test_regression_path_of_separators_only_is_not_an_internal_error(tmp_path):
     assert res.p_win_start == pytest.approx(1 / 3)  # the empty path skipped like an empty cell
 
 
-@pytest.mark.xfail(strict=True, reason="pathfile.analyse_path_file: a file whose counts are all zero gives "
-                   "a chain without ▶start and markov.solve(...).of(START) raises ValueError")
 def test_regression_all_zero_path_file_is_not_an_internal_error(tmp_path):
     from royalroad.errors import InputError
 
@@ -508,8 +502,6 @@ def test_regression_all_zero_path_file_is_not_an_internal_error(tmp_path):
     assert math.isnan(res.p_win_start)
 
 
-@pytest.mark.xfail(strict=True, reason="pathfile.path_counts accepts negative counts: "
-                   "P(conversion) from start comes out as -4.0")
 def test_regression_negative_counts_are_rejected(tmp_path):
     from royalroad.errors import InputError
 

@@ -41,22 +41,26 @@ def ordered(ev: ir.Table, leads: ir.Table, *, reach: ir.Table | None = None, fir
     ``state`` is the activity, marked with ``✓`` once the lead has passed the
     intermediate goal when ``reach`` (lead_id, r_ts, r_seq: where the goal was
     reached) is given. ``first_only`` keeps each activity's first occurrence per
-    lead, so that repeats (a fifth e-mail) do not dominate the chain.
+    lead (before and after the goal), so that repeats (a fifth e-mail) do not
+    dominate the chain.
     """
     ld = leads.select("lead_id", "outcome", "created_at")
     e = ev.select("lead_id", "activity", "ts", "seq").join(ld, "lead_id")
-    if first_only:
-        w1 = ibis.window(group_by=[e.lead_id, e.activity], order_by=[e.ts, e.seq])
-        e = e.mutate(_n=ibis.row_number().over(w1))
-        e = e.filter(e._n == 0).drop("_n")
     if reach is not None:
         r = reach.rename(r_lead="lead_id")
         e = e.left_join(r, e.lead_id == r.r_lead)
         passed = e.r_ts.notnull() & ((e.ts > e.r_ts) | ((e.ts == e.r_ts) & (e.seq >= e.r_seq)))
-        e = e.mutate(state=passed.ifelse(e.activity.concat(MARK), e.activity), passed=passed)
-        e = e.drop("r_lead", "r_ts", "r_seq")
+        e = e.mutate(passed=passed).drop("r_lead", "r_ts", "r_seq")
     else:
-        e = e.mutate(state=e.activity, passed=ibis.literal(False))
+        e = e.mutate(passed=ibis.literal(False))
+    if first_only:
+        # First occurrence of each activity before the goal and after it. The event that
+        # completes the goal ("≥2× B", "A then B") is the first of its activity after it,
+        # so it is kept even when it repeats an activity.
+        w1 = ibis.window(group_by=[e.lead_id, e.activity, e.passed], order_by=[e.ts, e.seq])
+        e = e.mutate(_n=ibis.row_number().over(w1))
+        e = e.filter(e._n == 0).drop("_n")
+    e = e.mutate(state=e.passed.ifelse(e.activity.concat(MARK), e.activity))
     w = ibis.window(group_by=e.lead_id, order_by=[e.ts, e.seq])
     return e.mutate(
         prev=e.state.lag().over(w),
@@ -172,12 +176,22 @@ def conformance(seqs: ir.Table, steps: Sequence[str]) -> ir.Table:
     return seqs.group_by("outcome").agg(leads=seqs.count(), followed=seqs.count(where=hit))
 
 
-def lead_states(o: ir.Table, leads: ir.Table, as_of) -> ir.Table:
-    """Open leads with their last activity (``▶start`` if none) and days since it."""
+def lead_states(o: ir.Table, leads: ir.Table, as_of, events: ir.Table | None = None) -> ir.Table:
+    """Open leads with their current state (``▶start`` if none) and days since their last event.
+
+    The state comes from the chain table ``o``; the idle time from ``events`` (every
+    usable event, repeats included) when given, so that a lead that e-mailed
+    yesterday is not idle since its first e-mail.
+    """
     last = o.filter(o.nxt.isnull()).select("lead_id", "passed", state=o.state, last_ts=o.ts)
     op = leads.filter(leads.outcome == "open").select("lead_id", "created_at")
-    j = op.left_join(last, op.lead_id == last.lead_id)
-    ref = ibis.coalesce(j.last_ts, j.created_at)
+    j = op.left_join(last, op.lead_id == last.lead_id).select("lead_id", "created_at", "passed", "state", "last_ts")
+    if events is not None:
+        seen = events.group_by("lead_id").agg(seen_ts=events.ts.max()).rename(seen_lead="lead_id")
+        j = j.left_join(seen, j.lead_id == seen.seen_lead)
+        ref = ibis.coalesce(j.seen_ts, j.last_ts, j.created_at)
+    else:
+        ref = ibis.coalesce(j.last_ts, j.created_at)
     cutoff = ibis.literal(as_of).cast("timestamp")
     return j.select(
         lead_id=j.lead_id,

@@ -41,7 +41,7 @@ class Chain:
 
     @classmethod
     def from_counts(cls, counts: Mapping[tuple[str, str], float]) -> Chain:
-        names = sorted({s for s, _ in counts} | {d for _, d in counts} - set(ABSORBING) - {_open()})
+        names = sorted(({s for s, _ in counts} | {d for _, d in counts}) - set(ABSORBING) - {_open()})
         names = [START] + [n for n in names if n != START] if START in names else names
         index = {n: i for i, n in enumerate(names)}
         k = len(names)
@@ -105,7 +105,7 @@ def solve(chain: Chain) -> Solution:
         a = np.eye(idx.size) - qa
         b = np.linalg.solve(a, ra)
         p_win[idx], p_lost[idx] = b[:, 0], b[:, 1]
-        # expected steps, conditional on reaching an absorbing state from live states
+        # expected steps until the journey ends: absorption, or the step into a dead end
         steps[idx] = np.linalg.solve(a, np.ones(idx.size))
     return Solution(chain.transient, p_win, p_lost, steps)
 
@@ -130,6 +130,8 @@ def removal_effects(chain: Chain, groups: Mapping[str, Iterable[str]]) -> dict[s
     ``groups`` maps an activity to the states that carry it (one state at order 1;
     every pair whose current activity it is at order 2).
     """
+    if START not in chain.transient:
+        return {}
     base = solve(chain).of(START)
     out = {}
     for activity, states in sorted(groups.items()):

@@ -159,7 +159,7 @@ def _lead_table(ws: Workspace, o, advice: Sequence[StateAdvice]) -> pa.Table:
         "stall_days": pa.array([a.stall_days for a in advice], pa.float64()),
     })
     # .view(): ibis would otherwise try to extend the join inside lead_states.
-    states = j.lead_states(o, ws.table("leads"), ws.as_of).view()
+    states = j.lead_states(o, ws.table("leads"), ws.as_of, j.usable(ws.table("events"))).view()
     r = ibis.memtable(rec).rename(r_state="state")
     t = states.left_join(r, states.state == r.r_state)
     t = t.select(

@@ -37,7 +37,9 @@ class PathFileResult:
     removal_effects: dict[str, float]
 
     def to_dict(self) -> dict:
-        return {
+        from royalroad.analysis.goals_result import _clean
+
+        return _clean({
             "source": self.source, "rows": self.rows, "distinct_paths": self.paths,
             "conversions": self.conversions, "nulls": self.nulls,
             "markov": {
@@ -45,7 +47,7 @@ class PathFileResult:
                 "states": [{"state": s, "p_win": p, "expected_steps": n} for s, p, n in self.states],
                 "removal_effects": [{"activity": a, "removal_effect": v} for a, v in self.removal_effects.items()],
             },
-        }
+        })
 
 
 def _find(columns: list[str], names: tuple[str, ...], source: str, what: str) -> str:
@@ -72,11 +74,15 @@ def path_counts(path: str | Path, *, sep: str = ">") -> tuple[dict[tuple[str, st
         null = pc.cast(pc.fill_null(table[ncol], "0"), "float64").to_numpy(zero_copy_only=False)
     except Exception:  # noqa: BLE001 - pyarrow raises several types for bad numbers
         raise InputError("paths.file_numbers", file=raw.source, conv=ccol, null=ncol) from None
+    lines = table["_line"].to_pylist()
+    for value, line in zip(np.concatenate([conv, null]), lines + lines, strict=True):
+        if not np.isfinite(value) or value < 0:
+            raise InputError("paths.file_bad_count", file=raw.source, line=line, value=value)
     merged: dict[tuple[str, ...], list[float]] = {}
     for p, c, n in zip(paths, conv, null, strict=True):  # one row per distinct path: aggregated input
-        if p is None or not str(p).strip():
+        steps = tuple(s.strip() for s in str(p or "").split(sep) if s.strip())
+        if not steps:  # an empty path (or only separators) has no step to count
             continue
-        steps = tuple(s.strip() for s in str(p).split(sep) if s.strip())
         acc = merged.setdefault(steps, [0.0, 0.0])
         acc[0] += float(c)
         acc[1] += float(n)
@@ -105,5 +111,6 @@ def analyse_path_file(path: str | Path, *, sep: str = ">") -> PathFileResult:
     effects = markov.removal_effects(chain, groups)
     effects = dict(sorted(effects.items(), key=lambda kv: (-kv[1] if not math.isnan(kv[1]) else 1, kv[0])))
     states = tuple((s, float(sol.p_win[i]), float(sol.expected_steps[i])) for i, s in enumerate(chain.transient))
+    p_start = sol.of(START) if START in chain.transient else math.nan
     return PathFileResult(info["source"], info["rows"], info["paths"], info["conversions"], info["nulls"],
-                          sol.of(START), states, effects)
+                          p_start, states, effects)
