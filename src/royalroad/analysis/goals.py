@@ -236,7 +236,11 @@ def _evaluate(rows: pd.DataFrame, won: int, lost: int, base_rate: float, strata,
         adj = strata.get((r.activity, r.then, r.min_count, r.within_days)) if strata is not None else None
         proxy = proxy_acts.get(r.activity) or (proxy_acts.get(r.then) if r.then else None)
         significant_pos = q[i] < alpha and _num(orr) is not None and orr > 1
-        confounded = bool(adjusted and significant_pos and (adj is None or not (adj[1] > 1)))
+        # Confounded: the adjusted interval is estimable and covers 1. An adjusted odds
+        # ratio that cannot be estimated (a stratum with no lost reacher makes it
+        # infinite) is no evidence of confounding.
+        confounded = bool(adjusted and significant_pos and adj is not None and _num(adj[1]) is not None
+                          and _num(adj[2]) is not None and adj[1] <= 1)
         why = None
         if proxy is not None:
             why = "proxy"
@@ -409,14 +413,14 @@ def _caveats(ranked, goal, closed, won, open_, base_rate) -> list[Caveat]:
         out.append(Caveat("goal.caveat.many_open", {"share": f"{open_ / (closed + open_):.0%}"}))
     separated = [c for c in ranked[:50] if not c.outcome_proxy and c.won >= 10 and c.lost == 0]
     if separated:
-        out.append(Caveat("goal.caveat.separation", {"milestones": ", ".join(c.label() for c in separated[:3])}))
+        out.append(Caveat("goal.caveat.separation", milestones=tuple(separated[:3])))
     confounded = [c for c in ranked if c.confounded]
     if confounded:
         fams = []
         for c in confounded:
             if c.family not in [f.family for f in fams]:
                 fams.append(c)
-        out.append(Caveat("goal.caveat.confounded", {"milestones": ", ".join(c.label() for c in fams[:3])}))
+        out.append(Caveat("goal.caveat.confounded", milestones=tuple(fams[:3])))
     if goal is not None and goal.recall < 0.5:
         out.append(Caveat("goal.caveat.low_recall", {"recall": f"{goal.recall:.0%}"}))
     return out

@@ -24,13 +24,21 @@ def _clean(value):
 
 @dataclass(frozen=True)
 class Caveat:
-    """A statistical warning: catalogue key + parameters, rendered in any language."""
+    """A statistical warning: catalogue key + parameters, rendered in any language.
+
+    ``milestones`` are candidates named in the text; their labels are rendered in
+    the language asked for at display time, not when the analysis ran.
+    """
 
     key: str
     params: dict = field(default_factory=dict)
+    milestones: tuple = ()
 
     def text(self, lang: str | None = None) -> str:
-        return t(self.key, lang=lang, **self.params)
+        params = dict(self.params)
+        if self.milestones:
+            params["milestones"] = ", ".join(c.label(lang) for c in self.milestones)
+        return t(self.key, lang=lang, **params)
 
 
 @dataclass(frozen=True)

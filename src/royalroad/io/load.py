@@ -184,11 +184,10 @@ def _load(con, step, lead_paths, event_paths, note_paths, *, sheet, table, prese
 
 
 def _preset_for(role: str, preset: str | None, kind: str) -> str | None:
-    if preset:
-        return preset
-    if role == "traces" or kind == "xes":
-        return "xes" if role == "traces" else None
-    return None
+    """XES trace attributes always map through the xes preset; the rest as asked or detected."""
+    if role == "traces":
+        return "xes"
+    return preset
 
 
 def _check_given_once(option: str, paths: list[str]) -> None:
