@@ -139,7 +139,7 @@ def _print_summary(ws, fmt: Format) -> None:
         render_summary(summary, _stdout())
 
 
-@app.command()
+@app.command(help=t("cli.cmd.ingest"))
 @guarded
 def ingest(
     leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
@@ -163,7 +163,7 @@ def ingest(
     ws.close()
 
 
-@app.command()
+@app.command(help=t("cli.cmd.validate"))
 @guarded
 def validate(
     leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
@@ -191,7 +191,7 @@ def _ints(value: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
         raise InputError("goal.bad_windows", value=value) from None
 
 
-@app.command()
+@app.command(help=t("cli.cmd.goals"))
 @guarded
 def goals(
     leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
@@ -227,7 +227,7 @@ def goals(
     ws.close()
 
 
-@app.command()
+@app.command(help=t("cli.cmd.analyze"))
 @guarded
 def analyze(
     leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
@@ -276,7 +276,7 @@ def _goal_for(ws, adjust: tuple[str, ...] = ()):
     return result, [p.activity for p in result.proxies], confounded
 
 
-@app.command()
+@app.command(help=t("cli.cmd.paths"))
 @guarded
 def paths(
     leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
@@ -319,7 +319,7 @@ def paths(
     ws.close()
 
 
-@app.command("next")
+@app.command("next", help=t("cli.cmd.next"))
 @guarded
 def next_(
     leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
@@ -360,7 +360,7 @@ def next_(
     ws.close()
 
 
-@app.command()
+@app.command(help=t("cli.cmd.simulate"))
 @guarded
 def simulate(
     scenario: Annotated[str, typer.Option("--scenario", help=t("cli.opt.scenario"))] = "manufacturing",
@@ -388,7 +388,7 @@ def simulate(
         _stdout().print(f"  {escape(str(p))}")
 
 
-@app.command()
+@app.command(help=t("cli.cmd.demo"))
 @guarded
 def demo(
     out: Annotated[Path, typer.Option("--out", help=t("cli.opt.demo_out"))] = Path("out"),
@@ -409,7 +409,7 @@ def demo(
         console.print(f"  {t(label)}: {escape(str(path))}")
 
 
-@app.command()
+@app.command(help=t("cli.cmd.serve"))
 @guarded
 def serve(
     port: Annotated[int, typer.Option("--port", help=t("app.opt.port"))] = 8501,
