@@ -19,6 +19,19 @@ from statsmodels.stats.proportion import proportion_confint
 Z95 = 1.959963984540054
 
 
+def finite(x) -> float | None:
+    """``x`` as a float, or None when it is missing, not a number or infinite.
+
+    >>> finite("1.5"), finite(float("nan")), finite(None)
+    (1.5, None, None)
+    """
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
 def wilson(k: np.ndarray | int, n: np.ndarray | int, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for k successes in n trials (NaN where n == 0).
 

@@ -181,12 +181,7 @@ def _proxies(singles: pd.DataFrame, profile: pd.DataFrame, any_idx: int, keep: s
     return flags
 
 
-def _num(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
+_num = stats.finite
 
 
 def _rows(singles: pd.DataFrame, pairs: pd.DataFrame | None, grid: list[int | None]) -> pd.DataFrame:

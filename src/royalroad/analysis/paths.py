@@ -32,12 +32,7 @@ from royalroad.engine import Workspace
 from royalroad.errors import InputError
 
 
-def _num(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
+_num = stats.finite
 
 
 def edge_counts(df: pd.DataFrame) -> dict[tuple[str, str], float]:
