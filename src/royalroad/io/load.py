@@ -226,6 +226,8 @@ class _Builder:
         tables = [s.table for s in self.staged if s.role == role]
         if not tables:
             return None
+        if len(tables) == 1:  # one file: no copy of (possibly) ten million rows
+            return tables[0]
         name = f"all_{role}"
         body = " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in tables)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {body}")
@@ -298,6 +300,14 @@ class _Builder:
         self._quarantine([("leads", leads_stg), ("traces", traces_stg), ("events", events_stg), ("notes", notes_stg)])
         self._files()
         self._meta(cutoff, settings)
+        self._drop_temporaries()
+
+    def _drop_temporaries(self) -> None:
+        """Free the staging copies: the canonical tables and the quarantine hold everything."""
+        temps = [r[0] for r in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()]
+        for name in temps:
+            self.con.execute(f"DROP TABLE IF EXISTS temp.{sp.ident(name)}")
 
     def _log_leads_ids(self, events_stg: str | None) -> str | None:
         if events_stg is None:
@@ -308,23 +318,18 @@ class _Builder:
         return "log_ids"
 
     def _check_leads(self, table: str, leads_stg: str | None) -> str:
+        """Quarantine rows whose lead is unknown or was quarantined, in place (no copy)."""
         if leads_stg is None:
             return table
-        out = f"{table}_k"
         self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {out} AS
-            SELECT t.* EXCLUDE (_reason),
-              CASE WHEN t._reason IS NOT NULL THEN t._reason
-                   WHEN ok.lead_id IS NULL AND bad.lead_id IS NOT NULL THEN
-                        struct_pack(reason := 'quarantined_lead', col := 'lead_id', val := t.lead_id)
-                   WHEN ok.lead_id IS NULL THEN
-                        struct_pack(reason := 'unknown_lead', col := 'lead_id', val := t.lead_id)
-              END AS _reason
-            FROM {table} t
-            LEFT JOIN (SELECT DISTINCT lead_id FROM {leads_stg} WHERE _reason IS NULL) ok USING (lead_id)
-            LEFT JOIN (SELECT DISTINCT lead_id FROM {leads_stg} WHERE _reason IS NOT NULL) bad USING (lead_id)
+            UPDATE {table} AS t SET _reason = CASE
+                WHEN EXISTS (SELECT 1 FROM {leads_stg} b WHERE b.lead_id = t.lead_id AND b._reason IS NOT NULL)
+                THEN struct_pack(reason := 'quarantined_lead', col := 'lead_id', val := t.lead_id)
+                ELSE struct_pack(reason := 'unknown_lead', col := 'lead_id', val := t.lead_id) END
+            WHERE t._reason IS NULL AND NOT EXISTS (
+                SELECT 1 FROM {leads_stg} ok WHERE ok.lead_id = t.lead_id AND ok._reason IS NULL)
             """)
-        return out
+        return table
 
     def _complete(self, alias: str = "") -> str:
         if self.lifecycle == "all":
