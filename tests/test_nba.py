@@ -93,7 +93,7 @@ def test_hand_next_best_actions(hand):
     assert (l3["evidence_n"], l3["stalled"]) == (1, True)
     assert l3["days_idle"] == pytest.approx(7.875)
     for r in (l5, l7):
-        assert (r["current_step"], r["recommended_action"], r["second_action"]) == (j.START, A, B)
+        assert (r["current_step"], r["recommended_action"], r["second_action"]) == (None, A, B)  # no event yet: no current step
         assert r["expected_win_rate"] == pytest.approx(3 / 4, abs=1e-12)
         assert r["current_win_rate"] == pytest.approx(89 / 120, abs=1e-12)
         assert r["evidence_n"] == 4

@@ -277,6 +277,8 @@ def _recommend(ranked: list[Candidate], closed: int, won: int, lost: int, grid, 
         return None, "too_few_closed", {"closed": closed, "won": won, "lost": lost,
                                          "min_closed": MIN_CLOSED, "min_class": MIN_PER_CLASS}
     eligible = [c for c in ranked if c.eligible]
+    if not ranked:
+        return None, "no_events", {}
     if not eligible:
         positive = [c for c in ranked if c.why_not not in ("negative", "not_significant", "too_few")]
         if not positive:

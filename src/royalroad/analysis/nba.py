@@ -175,5 +175,6 @@ def _lead_table(ws: Workspace, o, advice: Sequence[StateAdvice]) -> pa.Table:
         stalled=ibis.coalesce(t.days_idle > t.stall_days, False),
     ).order_by(["lead_id"])
     table = t.to_pyarrow()
-    steps = [None if s is None else (s if s == j.START else activity_of(s)) for s in table.column("current_step").to_pylist()]
+    # a lead with no event yet has no current step (shown as empty, not as the chain's ▶start)
+    steps = [None if s is None or s == j.START else activity_of(s) for s in table.column("current_step").to_pylist()]
     return table.set_column(table.schema.get_field_index("current_step"), "current_step", pa.array(steps, pa.string()))

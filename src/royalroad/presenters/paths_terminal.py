@@ -104,7 +104,7 @@ def render_next(result: NextResult, goals, console: Console, *, top: int = 20) -
                                                            -(r["days_idle"] or 0), r["lead_id"]))
     for r in rows[:top]:
         table.add_row(
-            escape(str(r["lead_id"])), t(f"nba.status.{r['status']}"), escape(str(r["current_step"])),
+            escape(str(r["lead_id"])), t(f"nba.status.{r['status']}"), escape(r["current_step"] or "–"),
             escape(action_label(r["recommended_action"])), _pct(r["expected_win_rate"]),
             "–" if r["evidence_n"] is None else f"{r['evidence_n']:,}", escape(action_label(r["second_action"])),
             f"{r['days_idle']:.0f}" + (" ⚠" if r["stalled"] else "") if r["days_idle"] is not None else "–",

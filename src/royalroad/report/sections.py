@@ -255,7 +255,7 @@ def _handoff(nxt: NextResult, lang: str, top: int = 25) -> HandoffSection:
     rows = sorted(nxt.leads.to_pylist(), key=lambda r: (not r["stalled"], r["status"] != "sales_ready",
                                                         -(r["days_idle"] or 0), r["lead_id"]))[:top]
     with_lang = [
-        HandoffRow(str(r["lead_id"]), t(f"nba.status.{r['status']}", lang=lang), str(r["current_step"]),
+        HandoffRow(str(r["lead_id"]), t(f"nba.status.{r['status']}", lang=lang), r["current_step"] or "–",
                    action_label(r["recommended_action"]) if r["recommended_action"] else "–",
                    r["expected_win_rate"], r["evidence_n"],
                    action_label(r["second_action"]) if r["second_action"] else "–", r["days_idle"], bool(r["stalled"]))
