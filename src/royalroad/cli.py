@@ -309,8 +309,9 @@ def paths(
                      mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
                      lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
     with _stderr().status(t("paths.step")):
-        goals_result, proxies, _ = _goal_for(ws, _split(adjust))
-        result = analyse_paths(ws, goal=goals_result.recommended, exclude=proxies, scope=scope, order=order,
+        goals_result, proxies, confounded = _goal_for(ws, _split(adjust))
+        result = analyse_paths(ws, goal=goals_result.recommended, exclude=proxies, avoid=confounded,
+                               scope=scope, order=order,
                                top=top, coverage=coverage)
     if format is Format.json:
         typer.echo(result.to_json())

@@ -75,7 +75,7 @@ def analyse(ws: Workspace, options: AnalysisOptions | None = None, *,
     proxies = [p.activity for p in goals.proxies]
     confounded = sorted({c.activity for c in goals.candidates if c.confounded and c.then is None})
     step("paths.step")
-    paths = analyse_paths(ws, goal=goals.recommended, exclude=proxies, order=opts.order)
+    paths = analyse_paths(ws, goal=goals.recommended, exclude=proxies, avoid=confounded, order=opts.order)
     step("nba.step")
     nxt = next_best_actions(ws, goal=goals.recommended, exclude=proxies, avoid=confounded,
                             min_evidence=opts.min_evidence)

@@ -140,10 +140,14 @@ def removal_effects(chain: Chain, groups: Mapping[str, Iterable[str]]) -> dict[s
     return out
 
 
-def most_probable_path(chain: Chain, source: str, target: str, *, avoid: Iterable[str] = ()) -> list[str] | None:
+def most_probable_path(chain: Chain, source: str, target: str, *, avoid: Iterable[str] = (),
+                       p_win: np.ndarray | None = None, min_gain: float = 0.0) -> list[str] | None:
     """The most probable sequence of states from ``source`` to ``target`` (Dijkstra on −log p).
 
-    Deterministic: ties are broken by state name.
+    With ``p_win`` (P(win) per transient state), only steps that change it by at
+    least ``min_gain`` are allowed (a negative value is a tolerance): a road to a
+    win does not detour through steps that lower the odds. Deterministic: ties are
+    broken by state name.
     """
     import heapq
 
@@ -170,6 +174,8 @@ def most_probable_path(chain: Chain, source: str, target: str, *, avoid: Iterabl
             continue
         for v in np.flatnonzero(full[u] > 0):
             if names[v] in banned and v != goal:
+                continue
+            if p_win is not None and v < k and not (p_win[v] >= p_win[u] + min_gain):
                 continue
             nd = d - math.log(full[u, v])
             if nd < dist.get(v, math.inf) - 1e-15:

@@ -33,6 +33,8 @@ from royalroad.errors import InputError
 
 
 _num = stats.finite
+ROAD_TOLERANCE = -0.01
+ROAD_MIN_GAIN = 0.01
 
 
 def edge_counts(df: pd.DataFrame) -> dict[tuple[str, str], float]:
@@ -62,6 +64,7 @@ def analyse_paths(
     *,
     goal=None,
     exclude: Sequence[str] = (),
+    avoid: Sequence[str] = (),
     scope: str = "before_close",
     order: int = 1,
     top: int = 20,
@@ -76,6 +79,8 @@ def analyse_paths(
         The intermediate goal (from :func:`~royalroad.analysis.goals.discover_goals`)
         the royal road must pass through.
     exclude : activities left out of the Markov chain (outcome proxies).
+    avoid : activities the royal road does not go through (confounded ones); they
+        stay in the chain.
     scope : ``before_close`` or ``all`` (process-mining view: every complete event).
     order : 1 or 2, the memory of the Markov chain.
     top, coverage : variants shown: the ``top`` most frequent, fewer if they already
@@ -119,7 +124,7 @@ def analyse_paths(
     flow_df = j.step_flows(o, depth).execute().sort_values(["step", "leads", "src", "dst"],
                                                           ascending=[True, False, True, True])
     flows = tuple(Flow(int(r.step), r.src, r.dst, int(r.leads)) for r in flow_df.itertuples())
-    road, through = _royal_road(chain, sol, goal, order)
+    road, through = _royal_road(chain, sol, goal, order, avoid)
     conf = None
     if road:
         steps = [s.activity for s in road if s.activity not in (j.WON,)]
@@ -184,10 +189,12 @@ def _groups(states: Sequence[str], order: int) -> dict[str, list[str]]:
     return groups
 
 
-def _royal_road(chain: markov.Chain, sol: markov.Solution, goal, order: int) -> tuple[tuple[RoadStep, ...], tuple[str, ...]]:
+def _royal_road(chain: markov.Chain, sol: markov.Solution, goal, order: int,
+                avoid: Sequence[str] = ()) -> tuple[tuple[RoadStep, ...], tuple[str, ...]]:
     if j.START not in chain.transient:
         return (), ()
     names = chain.transient
+    avoid_states = [s for s in names if activity_of(s) in set(avoid)]
     p_of = {s: float(sol.p_win[i]) for i, s in enumerate(names)}
     waypoints: list[str] = []
     if goal is not None:
@@ -201,8 +208,20 @@ def _royal_road(chain: markov.Chain, sol: markov.Solution, goal, order: int) -> 
             # the most visited state carrying the goal activity (order 2 has several)
             waypoints.append(max(pool, key=lambda s: (chain.counts[names.index(s)].sum(), s)))
     path: list[str] = [j.START]
-    for target in [*waypoints, j.WON]:
-        leg = markov.most_probable_path(chain, path[-1], target)
+    for i, target in enumerate([*waypoints, j.WON]):
+        # Before the goal: the usual way there, never through a step that lowers the
+        # odds by more than a point. After it: steps that raise P(win) by a point or
+        # more (a follow-up e-mail after the goal is not a milestone), else steps that
+        # at least keep it. Confounded activities are avoided. Fall back to the most
+        # probable path when the data has no such road.
+        gains = [ROAD_TOLERANCE] if i < len(waypoints) else [ROAD_MIN_GAIN, ROAD_TOLERANCE]
+        leg = None
+        for gain in gains:
+            leg = markov.most_probable_path(chain, path[-1], target, p_win=sol.p_win, min_gain=gain,
+                                            avoid=avoid_states)
+            if leg:
+                break
+        leg = leg or markov.most_probable_path(chain, path[-1], target)
         if leg is None:
             return (), tuple(activity_of(w) for w in waypoints)
         path.extend(leg[1:])
