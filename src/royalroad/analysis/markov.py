@@ -80,7 +80,6 @@ def _probabilities(chain: Chain) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _alive(q: np.ndarray, r: np.ndarray) -> np.ndarray:
     """States from which an absorbing state can be reached (reverse reachability)."""
-    k = q.shape[0]
     alive = r.sum(axis=1) > 0
     changed = True
     while changed:  # at most k rounds over a k×k matrix: per-activity work

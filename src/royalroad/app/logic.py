@@ -269,7 +269,7 @@ def overrides(choices: Iterable[FileChoice]) -> dict[str, dict[str, tuple[str, .
 
 
 def _toml_str(value: str) -> str:
-    # A JSON string is a valid TOML basic string (same escapes, \uXXXX included).
+    # A JSON string is a valid TOML basic string (same escapes, \u0041-style ones included).
     return json.dumps(value, ensure_ascii=False)
 
 

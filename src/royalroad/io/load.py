@@ -16,37 +16,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-
 from royalroad.engine import Workspace, connect
 from royalroad.errors import InputError
-from royalroad.io import sqlparts as sp
-from royalroad.io.mapping import ColumnMap, Preset, load_config, resolve, with_outcome_values
+from royalroad.io.mapping import Preset, load_config, resolve, with_outcome_values
 from royalroad.io.readers import read_source
+from royalroad.io.build import Builder, Staged
 from royalroad.io.validate import Settings, stage
 
 LIFECYCLES = ("complete", "all")
-ROLE_ORDER = {"leads": 0, "traces": 1, "events": 2, "notes": 3}
-
-
-@dataclass(frozen=True)
-class _Staged:
-    role: str
-    file_idx: int
-    source: str
-    kind: str
-    encoding: str | None
-    delimiter: str | None
-    sheet: str | None
-    preset: str
-    rows: int
-    blank_rows: int
-    table: str
-    cmap: ColumnMap
 
 
 def _paths(value: str | Path | Sequence[str | Path] | None) -> list[str]:
@@ -156,7 +136,7 @@ def _remove_db(path: Path) -> None:
 def _load(con, step, lead_paths, event_paths, note_paths, *, sheet, table, preset, config, won, lost,
           settings, log_mode, lifecycle, as_of) -> None:
     """Read and stage every source, then build the canonical tables in ``con``."""
-    staged: list[_Staged] = []
+    staged: list[Staged] = []
     idx = 0
     step("load.step.read")
     for role, paths in (("leads", lead_paths), ("events", event_paths), ("notes", note_paths)):
@@ -173,13 +153,13 @@ def _load(con, step, lead_paths, event_paths, note_paths, *, sheet, table, prese
                 step("load.step.validate")
                 name = stage(con, raw, cmap, file_idx=idx, settings=settings)
                 staged.append(
-                    _Staged(part_role, idx, raw.source, raw.kind, raw.encoding, raw.delimiter, raw.sheet,
+                    Staged(part_role, idx, raw.source, raw.kind, raw.encoding, raw.delimiter, raw.sheet,
                             cmap.preset, raw.num_rows, raw.blank_rows, name, cmap)
                 )
                 idx += 1
 
     step("load.step.build")
-    builder = _Builder(con, staged, log_mode=log_mode, won=won, lost=lost, lifecycle=lifecycle)
+    builder = Builder(con, staged, log_mode=log_mode, won=won, lost=lost, lifecycle=lifecycle)
     builder.build(as_of=as_of, settings=settings)
 
 
@@ -210,288 +190,3 @@ def _check_zone(tz: str) -> None:
         raise InputError("load.bad_tz", value=tz) from None
 
 
-class _Builder:
-    """Turns staging tables into the canonical tables, quarantine and summary."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, staged: list[_Staged], *, log_mode: bool,
-                 won: tuple[str, ...], lost: tuple[str, ...], lifecycle: str) -> None:
-        self.con = con
-        self.staged = staged
-        self.log_mode = log_mode
-        self.won = won
-        self.lost = lost
-        self.lifecycle = lifecycle
-
-    def _union(self, role: str) -> str | None:
-        tables = [s.table for s in self.staged if s.role == role]
-        if not tables:
-            return None
-        if len(tables) == 1:  # one file: no copy of (possibly) ten million rows
-            return tables[0]
-        name = f"all_{role}"
-        body = " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in tables)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {body}")
-        return name
-
-    def _columns(self, table: str) -> list[str]:
-        return [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
-
-    def _dedupe(self, table: str, key: str = "lead_id") -> str:
-        """Mark later rows of an already-seen lead as duplicate or conflicting."""
-        cols = [c for c in self._columns(table) if not c.startswith("_") and c != key]
-        payload = "CAST(struct_pack(" + ", ".join(f"{sp.ident('v' + str(i))} := {sp.ident(c)}" for i, c in enumerate(cols)) + ") AS VARCHAR)" if cols else "''"
-        out = f"{table}_d"
-        self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {out} AS
-            SELECT * EXCLUDE (_rn, _payload, _first_payload, _first_at, _reason),
-              CASE WHEN _reason IS NULL AND _rn > 1 THEN struct_pack(
-                  reason := CASE WHEN _payload = _first_payload THEN 'duplicate_lead' ELSE 'conflicting_lead' END,
-                  col := 'lead_id',
-                  val := {key} || ' @ ' || _first_at)
-                ELSE _reason END AS _reason
-            FROM (
-              SELECT * EXCLUDE (_reason), _reason,
-                row_number() OVER w AS _rn,
-                {payload} AS _payload,
-                first_value({payload}) OVER w AS _first_payload,
-                first_value(_file || ':' || _line) OVER w AS _first_at
-              FROM {table}
-              WINDOW w AS (PARTITION BY {key}, _reason IS NULL ORDER BY _file_idx, _line)
-            )""")
-        return out
-
-    def build(self, *, as_of: str | datetime | None, settings: Settings) -> None:
-        con = self.con
-        leads_stg = self._union("leads")
-        traces_stg = self._union("traces")
-        events_stg = self._union("events")
-        notes_stg = self._union("notes")
-        if leads_stg:
-            leads_stg = self._dedupe(leads_stg)
-        if traces_stg:
-            traces_stg = self._dedupe(traces_stg)
-
-        # Events: reject rows whose lead is unknown (tables mode) after the row checks.
-        if events_stg:
-            if self.log_mode:
-                self._check_outcome_activities(events_stg)
-            else:
-                events_stg = self._check_leads(events_stg, leads_stg)
-        if notes_stg:
-            notes_stg = self._check_leads(notes_stg, leads_stg or self._log_leads_ids(events_stg))
-
-        if self.log_mode:
-            self._derive_leads(events_stg, traces_stg)
-        else:
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE leads_ok AS
-                SELECT * EXCLUDE (_reason, _raw, _file_idx, _file, _line), _file, _line
-                FROM {leads_stg} WHERE _reason IS NULL
-                ORDER BY _file_idx, _line""")
-
-        cutoff = self._as_of(as_of, settings, events_stg)
-        # As of the cutoff, a lead closed later is still open.
-        con.execute(f"""CREATE OR REPLACE TABLE leads AS
-            SELECT * REPLACE (
-                CASE WHEN closed_at > {cutoff} THEN 'open' ELSE outcome END AS outcome,
-                CASE WHEN closed_at > {cutoff} THEN NULL ELSE closed_at END AS closed_at)
-            FROM leads_ok""")
-        self._events(events_stg, cutoff)
-        self._notes(notes_stg, cutoff)
-        self._quarantine([("leads", leads_stg), ("traces", traces_stg), ("events", events_stg), ("notes", notes_stg)])
-        self._files()
-        self._meta(cutoff, settings)
-        self._drop_temporaries()
-
-    def _drop_temporaries(self) -> None:
-        """Free the staging copies: the canonical tables and the quarantine hold everything."""
-        temps = [r[0] for r in self.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()]
-        for name in temps:
-            self.con.execute(f"DROP TABLE IF EXISTS temp.{sp.ident(name)}")
-
-    def _log_leads_ids(self, events_stg: str | None) -> str | None:
-        if events_stg is None:
-            return None
-        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE log_ids AS
-            SELECT DISTINCT lead_id, CAST(NULL AS STRUCT(reason VARCHAR, col VARCHAR, val VARCHAR)) AS _reason
-            FROM {events_stg} WHERE _reason IS NULL""")
-        return "log_ids"
-
-    def _check_leads(self, table: str, leads_stg: str | None) -> str:
-        """Quarantine rows whose lead is unknown or was quarantined, in place (no copy)."""
-        if leads_stg is None:
-            return table
-        self.con.execute(f"""
-            UPDATE {table} AS t SET _reason = CASE
-                WHEN EXISTS (SELECT 1 FROM {leads_stg} b WHERE b.lead_id = t.lead_id AND b._reason IS NOT NULL)
-                THEN struct_pack(reason := 'quarantined_lead', col := 'lead_id', val := t.lead_id)
-                ELSE struct_pack(reason := 'unknown_lead', col := 'lead_id', val := t.lead_id) END
-            WHERE t._reason IS NULL AND NOT EXISTS (
-                SELECT 1 FROM {leads_stg} ok WHERE ok.lead_id = t.lead_id AND ok._reason IS NULL)
-            """)
-        return table
-
-    def _complete(self, alias: str = "") -> str:
-        if self.lifecycle == "all":
-            return "TRUE"
-        return f"({alias}lifecycle IS NULL OR lower({alias}lifecycle) = 'complete')"
-
-    def _check_outcome_activities(self, events_stg: str) -> None:
-        present = {r[0] for r in self.con.execute(
-            f"SELECT DISTINCT activity FROM {events_stg} WHERE _reason IS NULL").fetchall()}
-        source = ", ".join(s.source for s in self.staged if s.role == "events")
-        if not self.won and not self.lost:
-            sample = ", ".join(sorted(present)[:12]) + (" …" if len(present) > 12 else "")
-            raise InputError("load.log_needs_outcome", file=source, found=sample or "-")
-        for option, acts in (("--won", self.won), ("--lost", self.lost)):
-            for act in acts:
-                if act not in present:
-                    sample = ", ".join(sorted(present)[:12]) + (" …" if len(present) > 12 else "")
-                    raise InputError("load.unknown_outcome_activity", option=option, activity=act,
-                                     file=source, found=sample or "-")
-
-    def _derive_leads(self, events_stg: str, traces_stg: str | None) -> None:
-        won = ", ".join(sp.lit(a) for a in self.won) or "NULL"
-        lost = ", ".join(sp.lit(a) for a in self.lost) or "NULL"
-        complete = self._complete()
-        extras = []
-        if traces_stg:
-            extras = [c for c in self._columns(traces_stg) if not c.startswith("_") and c not in ("lead_id", "amount")]
-        extra_sel = "".join(f", t.{sp.ident(c)}" for c in extras)
-        amount = "t.amount" if traces_stg else "CAST(NULL AS DOUBLE)"
-        file_col, line_col = (("coalesce(t._file, e._file)", "coalesce(t._line, e._line)") if traces_stg
-                              else ("e._file", "e._line"))
-        join = (f"FULL OUTER JOIN (SELECT * FROM {traces_stg} WHERE _reason IS NULL) t USING (lead_id)"
-                if traces_stg else "")
-        self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE leads_ok AS
-            WITH e AS (
-              SELECT lead_id,
-                min(ts) AS created_at,
-                min(ts) FILTER (WHERE activity IN ({won}) AND {complete}) AS won_at,
-                min(ts) FILTER (WHERE activity IN ({lost}) AND {complete}) AS lost_at,
-                arg_min(_file, _file_idx * 1e12 + _line) AS _file,
-                min(_line) AS _line,
-                min(_file_idx * 1e12 + _line) AS _order
-              FROM {events_stg} WHERE _reason IS NULL GROUP BY lead_id
-            )
-            SELECT lead_id, e.created_at,
-              CASE WHEN won_at IS NOT NULL AND (lost_at IS NULL OR won_at <= lost_at) THEN 'won'
-                   WHEN lost_at IS NOT NULL THEN 'lost' ELSE 'open' END AS outcome,
-              least(won_at, lost_at) AS closed_at,
-              {amount} AS amount{extra_sel},
-              {file_col} AS _file, {line_col} AS _line
-            FROM e {join}
-            ORDER BY {'coalesce(t._file_idx * 1e12 + t._line, e._order)' if traces_stg else 'e._order'}
-            """)
-
-    def _as_of(self, as_of: str | datetime | None, settings: Settings, events_stg: str | None) -> str:
-        con = self.con
-        if as_of is None:
-            parts = ["SELECT max(created_at) AS t FROM leads_ok", "SELECT max(closed_at) FROM leads_ok"]
-            if events_stg:
-                parts.append(f"SELECT max(ts) FROM {events_stg} WHERE _reason IS NULL")
-            value = con.execute(f"SELECT max(t) FROM ({' UNION ALL '.join(parts)})").fetchone()[0]
-            if value is None:
-                # No date anywhere means no closed lead either (a won or lost lead
-                # without dates is quarantined): the workspace's learnability check
-                # then names the real problem, instead of asking for an --as-of
-                # that could not help.
-                return "CAST(NULL AS TIMESTAMP)"
-        elif isinstance(as_of, datetime):
-            value = as_of
-            if value.tzinfo is not None:  # an aware moment: the same instant in --tz, naive
-                from zoneinfo import ZoneInfo
-
-                value = value.astimezone(ZoneInfo(settings.tz)).replace(tzinfo=None)
-        else:
-            import pyarrow as pa
-
-            expr = sp.timestamp(sp.lit(str(as_of)), pa.string(), tz=settings.tz, dayfirst=settings.dayfirst)
-            value = con.execute(f"SELECT {expr}").fetchone()[0]
-            if value is None:
-                raise InputError("load.bad_as_of", value=str(as_of))
-        return f"TIMESTAMP {sp.lit(value.isoformat(sep=' '))}"
-
-    def _events(self, events_stg: str | None, cutoff: str) -> None:
-        con = self.con
-        if events_stg is None:
-            con.execute("""CREATE OR REPLACE TABLE events (lead_id VARCHAR, activity VARCHAR, ts TIMESTAMP,
-                seq BIGINT, lifecycle VARCHAR, mark VARCHAR, _file VARCHAR, _line BIGINT)""")
-            return
-        cols = [c for c in self._columns(events_stg) if not c.startswith("_") and c not in ("lead_id", "activity", "ts", "lifecycle")]
-        extra = "".join(f", e.{sp.ident(c)}" for c in cols)
-        con.execute(f"""
-            CREATE OR REPLACE TABLE events AS
-            SELECT e.lead_id, e.activity, e.ts,
-              row_number() OVER (ORDER BY e._file_idx, e._line) AS seq,
-              e.lifecycle,
-              CASE WHEN NOT {self._complete('e.')} THEN 'not_complete'
-                   WHEN l.outcome IN ('won', 'lost') AND e.ts >= l.closed_at THEN 'after_close'
-                   WHEN e.ts > {cutoff} THEN 'after_as_of'
-              END AS mark{extra},
-              e._file, e._line
-            FROM {events_stg} e JOIN leads l USING (lead_id)
-            WHERE e._reason IS NULL
-            ORDER BY seq""")
-
-    def _notes(self, notes_stg: str | None, cutoff: str) -> None:
-        con = self.con
-        if notes_stg is None:
-            con.execute("""CREATE OR REPLACE TABLE notes (lead_id VARCHAR, ts TIMESTAMP, text VARCHAR,
-                author VARCHAR, mark VARCHAR, _file VARCHAR, _line BIGINT)""")
-            return
-        cols = [c for c in self._columns(notes_stg) if not c.startswith("_") and c not in ("lead_id", "ts", "text", "author")]
-        extra = "".join(f", n.{sp.ident(c)}" for c in cols)
-        con.execute(f"""
-            CREATE OR REPLACE TABLE notes AS
-            SELECT n.lead_id, n.ts, n.text, n.author,
-              CASE WHEN l.outcome IN ('won', 'lost') AND n.ts >= l.closed_at THEN 'after_close'
-                   WHEN n.ts > {cutoff} THEN 'after_as_of' END AS mark{extra},
-              n._file, n._line
-            FROM {notes_stg} n JOIN leads l USING (lead_id)
-            WHERE n._reason IS NULL
-            ORDER BY n._file_idx, n._line""")
-
-    def _quarantine(self, tables: list[tuple[str, str | None]]) -> None:
-        parts = [
-            f"""SELECT {sp.lit(role)} AS table_name, _file_idx, _file AS file, _line AS line,
-                _reason.reason AS reason, _reason.col AS column_name, _reason.val AS value, _raw AS raw
-                FROM {t} WHERE _reason IS NOT NULL"""
-            for role, t in tables
-            if t is not None
-        ]
-        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE quarantine_all AS
-            SELECT * FROM ({" UNION ALL ".join(parts)}) ORDER BY _file_idx, line""")
-        self.con.execute("CREATE OR REPLACE TABLE quarantine AS SELECT * EXCLUDE (_file_idx) FROM quarantine_all")
-
-    def _files(self) -> None:
-        counts = dict(self.con.execute(
-            "SELECT _file_idx, count(*) FROM quarantine_all GROUP BY ALL").fetchall())
-        rows = []
-        for s in self.staged:
-            quarantined = counts.get(s.file_idx, 0)
-            rows.append((s.file_idx, s.role, s.source, s.kind, s.encoding, s.delimiter, s.sheet, s.preset,
-                         s.rows, s.rows - quarantined, quarantined, s.blank_rows,
-                         "; ".join(f"{k}={v}" for k, v in s.cmap.describe().items())))
-        self.con.execute("""CREATE OR REPLACE TABLE files (file_idx INT, table_name VARCHAR, file VARCHAR,
-            kind VARCHAR, encoding VARCHAR, delimiter VARCHAR, sheet VARCHAR, preset VARCHAR,
-            rows_read BIGINT, accepted BIGINT, quarantined BIGINT, blank_rows BIGINT, mapping VARCHAR)""")
-        if rows:
-            self.con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-
-    def _meta(self, cutoff: str, settings: Settings) -> None:
-        from royalroad import __version__
-
-        as_of = self.con.execute(f"SELECT CAST({cutoff} AS VARCHAR)").fetchone()[0]
-        items = {
-            "as_of": as_of,
-            "tz": settings.tz,
-            "mode": "log" if self.log_mode else "tables",
-            "won": "\t".join(self.won),
-            "lost": "\t".join(self.lost),
-            "lifecycle": self.lifecycle,
-            "royalroad_version": __version__,
-        }
-        self.con.execute("CREATE OR REPLACE TABLE meta (key VARCHAR, value VARCHAR)")
-        self.con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(items.items()))
