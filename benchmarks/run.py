@@ -12,8 +12,8 @@ Results are printed as a Markdown table and stored in ``benchmarks/results.md``
 (one section per event count and day; a re-run on the same day replaces it).
 Scratch data goes to ``benchmarks/work/`` (git-ignored). README.md explains the figures.
 
-Exits with status 1 when royalroad and the hand-written SQL (or pm4py and the SQL
-DFG) disagree on any count.
+Exits with status 1 when royalroad and the hand-written SQL (or pm4py, the SQL DFG
+and royalroad's own DFG + variants) disagree on any count.
 """
 
 from __future__ import annotations
@@ -130,20 +130,23 @@ def check_singles(work: Path, variants: list[str]) -> str:
             f"across {', '.join(variants)} ({n_leads_counted:,} lead-window hits at k=1)")
 
 
-def check_dfg(work: Path) -> str:
-    with open(work / "dfg_sql.pkl", "rb") as fh:
-        a = pickle.load(fh)
+def check_dfg(work: Path, others: tuple[str, ...] = ("sql", "rr_main", "rr_lean")) -> str:
+    """pm4py's DFG, start / end activities and variant counts must equal every other's."""
     with open(work / "dfg_pm4py.pkl", "rb") as fh:
-        b = pickle.load(fh)
+        ref = pickle.load(fh)
     problems = []
-    for key in ("dfg", "start", "end", "variants"):
-        if a[key] != b[key]:
-            diff = set(a[key].items()) ^ set(b[key].items())
-            problems.append(f"{key}: {len(diff)} entries differ, e.g. {sorted(diff, key=str)[:3]}")
+    for name in others:
+        with open(work / f"dfg_{name}.pkl", "rb") as fh:
+            a = pickle.load(fh)
+        for key in ("dfg", "start", "end", "variants"):
+            if a[key] != ref[key]:
+                diff = set(a[key].items()) ^ set(ref[key].items())
+                problems.append(f"{name} {key}: {len(diff)} entries differ, e.g. {sorted(diff, key=str)[:3]}")
     if problems:
-        raise SystemExit("MISMATCH between pm4py and hand-written SQL:\n  " + "\n  ".join(problems))
-    return (f"pm4py and SQL agree: {len(a['dfg'])} DFG edges, {len(a['start'])} start / {len(a['end'])} end "
-            f"activities, {len(a['variants']):,} variants")
+        raise SystemExit("MISMATCH with pm4py:\n  " + "\n  ".join(problems))
+    names = {"sql": "SQL", "rr_main": "royalroad", "rr_lean": "royalroad lean"}
+    return (f"pm4py, {', '.join(names[o] for o in others)} agree: {len(ref['dfg'])} DFG edges, "
+            f"{len(ref['start'])} start / {len(ref['end'])} end activities, {len(ref['variants']):,} variants")
 
 
 # --------------------------------------------------------------------------- machine
@@ -193,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-ingest", action="store_true", help="skip timing royalroad.ingest on Parquet")
     p.add_argument("--no-pm4py", action="store_true", help="skip the pm4py comparison")
+    p.add_argument("--no-paths", action="store_true", help="skip timing analyse_paths end to end")
     p.add_argument("--pm4py-events", type=int, default=None,
                    help="run pm4py (and its SQL twin) on the first leads up to this many events (default all)")
     p.add_argument("--pm4py-timeout", type=float, default=420,
@@ -227,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             goal_runs[pairs].append(run_step("goals", work, "--pairs", str(pairs)))
     R["goals"] = {pairs: best(r) for pairs, r in goal_runs.items()}
     R["profile"] = run_step("profile", work, "--pairs", "12")
+    if not a.no_paths:
+        R["paths"] = run_step("paths", work)
 
     if not a.no_pm4py:
         R["dfg"] = dfg_vs_pm4py(work, a, R["data"]["events"])
@@ -254,13 +260,20 @@ def dfg_vs_pm4py(work: Path, a, total_events: int) -> dict:
         limit = PM4PY_FALLBACK_EVENTS
         pm = run_step("pm4py", work, "--max-events", str(limit), timeout=a.pm4py_timeout)
     args = ["--max-events", str(limit)] if limit else []
-    sql_runs = [run_step("dfg_sql", work, *args) for _ in range(a.repeat)]
-    sql = dict(min(sql_runs, key=lambda r: r["dfg_s"] + r["variants_s"]))
-    sql["peak_mb"] = max(r["peak_mb"] for r in sql_runs)
-    sql["runs"] = [round(r["dfg_s"] + r["variants_s"], 3) for r in sql_runs]
-    check = check_dfg(work)
-    say("  " + check)
-    return {"pm4py": pm, "sql": sql, "check": check, "note": note}
+    runs: dict[str, list] = {"sql": [], "rr_main": [], "rr_lean": []}
+    for _ in range(a.repeat):  # interleaved, fastest of each kept
+        runs["sql"].append(run_step("dfg_sql", work, *args))
+        runs["rr_main"].append(run_step("rr_paths", work, "--variant", "main", *args))
+        runs["rr_lean"].append(run_step("rr_paths", work, "--variant", "lean", *args))
+    out = {"pm4py": pm, "note": note}
+    for name, rs in runs.items():
+        b = dict(min(rs, key=lambda r: r["dfg_s"] + r["variants_s"]))
+        b["peak_mb"] = max(r["peak_mb"] for r in rs)
+        b["runs"] = [round(r["dfg_s"] + r["variants_s"], 3) for r in rs]
+        out[name] = b
+    out["check"] = check_dfg(work)
+    say("  " + out["check"])
+    return out
 
 
 # --------------------------------------------------------------------------- report
@@ -356,6 +369,38 @@ def render(events: int, info: dict, R: dict) -> str:
         row("DFG + variants: pm4py vs SQL", f"{_s(tot_pm)} vs {_s(tot_sql)}", pm["peak_mb"], pm["base_mb"],
             f"**{tot_pm / tot_sql:.1f}×** wall, {cpu_pm / cpu_sql:.1f}× CPU; peak {_mb(pm['peak_mb'])} vs "
             f"{_mb(sq['peak_mb'])}; SQL wall runs {sq['runs']}", f"{_s(cpu_pm)} vs {_s(cpu_sql)}")
+        rr, lean = D["rr_main"], D["rr_lean"]
+        row("royalroad DFG + start/end: `journeys.edges` executed", _s(rr["dfg_s"]), rr["peak_mb"], rr["base_mb"],
+            f"pm4py/royalroad **{pm['dfg_s'] / rr['dfg_s']:.1f}×** wall; also distinct leads, p90 gap per edge",
+            rr.get("dfg_cpu_s"))
+        row("royalroad variants: `journeys.variants(sequences)` executed", _s(rr["variants_s"]), rr["peak_mb"],
+            rr["base_mb"], f"pm4py/royalroad **{pm['variants_s'] / rr['variants_s']:.1f}×** wall; "
+            f"also won/lost/open and median days per variant", rr.get("variants_cpu_s"))
+        tot_rr = rr["dfg_s"] + rr["variants_s"]
+        cpu_rr = rr.get("dfg_cpu_s", math.nan) + rr.get("variants_cpu_s", math.nan)
+        ratio = tot_pm / tot_rr
+        verdict = ("target met" if ratio >= 15 and rr["peak_mb"] < 3 * 1024 else
+                   f"target (≥ 15×, < 3 GB) {'not ' if ratio < 15 else ''}met on speed, "
+                   f"{'not ' if rr['peak_mb'] >= 3 * 1024 else ''}met on memory")
+        row("**DFG + variants: pm4py vs royalroad**", f"{_s(tot_pm)} vs {_s(tot_rr)}", rr["peak_mb"], rr["base_mb"],
+            f"**{ratio:.1f}×** wall, {cpu_pm / cpu_rr:.1f}× CPU; peak {_mb(pm['peak_mb'])} vs {_mb(rr['peak_mb'])}; "
+            f"{verdict}; royalroad vs SQL {tot_rr / tot_sql:.2f}× wall; wall runs {rr['runs']}",
+            f"{_s(cpu_pm)} vs {_s(cpu_rr)}")
+        tot_lean = lean["dfg_s"] + lean["variants_s"]
+        cpu_lean = lean.get("dfg_cpu_s", math.nan) + lean.get("variants_cpu_s", math.nan)
+        row("DFG + variants: pm4py vs royalroad lean (`journeys.dfg`, variants as Arrow)",
+            f"{_s(tot_pm)} vs {_s(tot_lean)}", lean["peak_mb"], lean["base_mb"],
+            f"**{tot_pm / tot_lean:.1f}×** wall, {cpu_pm / cpu_lean:.1f}× CPU (DFG {_s(lean['dfg_s'])}, variants "
+            f"{_s(lean['variants_s'])}); wall runs {lean['runs']}", f"{_s(cpu_pm)} vs {_s(cpu_lean)}")
+    if "paths" in R:
+        r = R["paths"]
+        row("`analyse_paths(ws, goal, exclude)` total", _s(r["seconds"]), r["peak_mb"], r["base_mb"],
+            f"goal {r['goal']}, exclude {', '.join(r['exclude'])}; {r['dfg_edges']} DFG edges, "
+            f"{r['variants_total']:,} variants; road {' → '.join(r['royal_road'])}", r.get("cpu_s"))
+        row(f"  … engine part ({r['executes']} Ibis executes)", _s(r["engine_s"]), r["peak_mb"], r["base_mb"],
+            f"slowest executes {[round(x, 2) for x in r['slowest_executes_s']]} s", r.get("engine_cpu_s"))
+        row("  … Python side (Markov chain, road, pandas)", _s(r["seconds"] - r["engine_s"]), r["peak_mb"],
+            r["base_mb"], "", r["cpu_s"] - r["engine_cpu_s"])
     lines += ["", f"Checks: {R['singles_check']}."]
     if "dfg" in R:
         lines.append(f"{R['dfg']['check']}." + (f" Note: {R['dfg']['note']}." if R["dfg"]["note"] else ""))

@@ -359,17 +359,21 @@ def step_profile(a) -> dict:
 
 
 def _log(con, max_events: int | None) -> dict:
-    """Relation ``log``: all events, or those of the first leads (by id) up to ``max_events``."""
+    """Relation ``log``: all events, or those of the first leads (by id) up to ``max_events``.
+
+    It keeps ``mark`` for royalroad's ``journeys.usable``; the SQL and pm4py ignore it
+    (in the simulated log every event is complete, so scope "all" is every event).
+    """
     total = con.execute("SELECT count(*) FROM events").fetchone()[0]
     if max_events and max_events < total:
         con.execute(f"""CREATE TEMP TABLE log AS
-            SELECT e.lead_id, e.activity, e.ts, e.seq FROM events e JOIN (
+            SELECT e.lead_id, e.activity, e.ts, e.seq, e.mark FROM events e JOIN (
               SELECT lead_id FROM (
                 SELECT lead_id, sum(n) OVER (ORDER BY lead_id) AS cum
                 FROM (SELECT lead_id, count(*) AS n FROM events GROUP BY lead_id))
               WHERE cum <= {int(max_events)}) USING (lead_id)""")
     else:
-        con.execute("CREATE TEMP VIEW log AS SELECT lead_id, activity, ts, seq FROM events")
+        con.execute("CREATE TEMP VIEW log AS SELECT lead_id, activity, ts, seq, mark FROM events")
     n, cases = con.execute("SELECT count(*), count(DISTINCT lead_id) FROM log").fetchone()
     return {"log_events": n, "log_cases": cases}
 
@@ -427,8 +431,93 @@ def step_pm4py(a) -> dict:
     return out
 
 
+def _pm_view(edges_df, variants: dict) -> dict:
+    """pm4py's shapes from royalroad's edge table: DFG, start and end activities, variants."""
+    from royalroad.analysis import journeys as j
+
+    ends = {j.WON, j.LOST, j.OPEN}
+    dfg, start, end = {}, {}, {}
+    for src, dst, n in zip(edges_df.src, edges_df.dst, edges_df["count"], strict=True):
+        if src == j.START:
+            start[dst] = start.get(dst, 0) + int(n)
+        elif dst in ends:
+            end[src] = end.get(src, 0) + int(n)
+        else:
+            dfg[(src, dst)] = int(n)
+    return {"dfg": dfg, "start": start, "end": end, "variants": variants}
+
+
+def step_rr_paths(a) -> dict:
+    """royalroad's own DFG + variants: the Ibis expressions ``analyse_paths`` executes.
+
+    ``main``: ``journeys.edges`` (counts by outcome, distinct leads, median and p90 gap)
+    and ``journeys.variants(journeys.sequences(...))``, both executed to pandas, on
+    ``ordered(usable(events, "all"), leads)``: what ``analyse_paths(scope="all")`` runs
+    for its process-mining view. ``lean``: ``journeys.dfg`` (counts by outcome and the
+    median gap only: what that view reads) and the variants fetched as Arrow, i.e.
+    without Ibis's per-row conversion of the 270k ``path`` lists to Python lists.
+    """
+    import pandas as pd  # noqa: F401  (imported before measuring, as pm4py is)
+
+    from royalroad.analysis import journeys as j
+    from royalroad.engine import open_workspace
+
+    ws = open_workspace(Path(a.work) / "ws.duckdb")
+    out = _log(ws.con, a.max_events)
+    events, leads = ws.table("log"), ws.table("leads")  # Ibis setup and schema look-ups, not timed
+    out["variant"] = a.variant
+    with Peak() as pk:
+        c = Clock()
+        raw = j.ordered(j.usable(events, "all"), leads)
+        e_all = (j.edges(raw) if a.variant == "main" else j.dfg(raw)).execute()
+        out["dfg_s"], out["dfg_cpu_s"] = c.stop()
+        c = Clock()
+        v = j.variants(j.sequences(raw))
+        var = v.execute() if a.variant == "main" else v.to_pyarrow()
+        out["variants_s"], out["variants_cpu_s"] = c.stop()
+    ws.close()
+    if a.variant == "main":
+        variants = {tuple(p): int(n) for p, n in zip(var.path, var.leads, strict=True)}
+    else:
+        variants = {tuple(k.split(j.SEP)): int(n) for k, n in
+                    zip(var.column("key").to_pylist(), var.column("leads").to_pylist(), strict=True)}
+    view = _pm_view(e_all, variants)
+    with open(Path(a.work) / f"dfg_rr_{a.variant}.pkl", "wb") as fh:
+        pickle.dump(view, fh)
+    out.update(edges=len(view["dfg"]), variants=len(variants), **pk.figures())
+    return out
+
+
+def step_paths(a) -> dict:
+    """``analyse_paths(ws, goal=…, exclude=…)`` end to end (default scope, order 1).
+
+    The goal and the proxies come from ``discover_goals(ws, pairs=0)`` beforehand (not
+    timed), as the ``paths`` command takes them from ``discover_goals``.
+    """
+    from royalroad.analysis.goals import discover_goals
+    from royalroad.analysis.paths import analyse_paths
+    from royalroad.engine import open_workspace
+
+    ws = open_workspace(Path(a.work) / "ws.duckdb")
+    goals = discover_goals(ws, pairs=0)
+    goal, exclude = goals.recommended, [p.activity for p in goals.proxies]
+    log = _instrument()
+    with Peak() as pk:
+        c = Clock()
+        r = analyse_paths(ws, goal=goal, exclude=exclude)
+        total, cpu = c.stop()
+    ws.close()
+    return {
+        "seconds": total, "cpu_s": cpu, "engine_s": sum(log["execute"]), "engine_cpu_s": sum(log["execute_cpu"]),
+        "executes": len(log["execute"]), "slowest_executes_s": sorted(log["execute"], reverse=True)[:4],
+        "goal": goal.label("en") if goal else None, "exclude": exclude, "dfg_edges": len(r.dfg),
+        "variants_total": r.variants_total, "royal_road": [s.activity for s in r.royal_road], **pk.figures(),
+    }
+
+
 STEPS = {"data": step_data, "ingest": step_ingest, "singles": step_singles, "goals": step_goals,
-         "profile": step_profile, "dfg_sql": step_dfg_sql, "pm4py": step_pm4py}
+         "profile": step_profile, "dfg_sql": step_dfg_sql, "pm4py": step_pm4py, "rr_paths": step_rr_paths,
+         "paths": step_paths}
 
 
 def main() -> None:
@@ -438,7 +527,8 @@ def main() -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--events", type=int, default=10_000_000)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--variant", default="royalroad", choices=("royalroad", "ibis_sql", "sql", "sql_counts"))
+    p.add_argument("--variant", default="royalroad",
+                   choices=("royalroad", "ibis_sql", "sql", "sql_counts", "main", "lean"))
     p.add_argument("--pairs", type=int, default=0)
     p.add_argument("--max-events", type=int, default=None)
     a = p.parse_args()
