@@ -128,6 +128,18 @@ def load_inputs(
         )
 
 
+INPUT_OPTIONS = ("leads", "events", "notes", "won", "lost", "preset", "mapping", "sheet", "table", "tz",
+                 "dayfirst", "as_of", "lifecycle", "workspace")
+
+
+def open_inputs(params: dict[str, Any]):
+    """The analysis commands' inputs: files (read in memory) or else ``--workspace``."""
+    kw = {k: params[k] for k in INPUT_OPTIONS}
+    if kw["leads"] or kw["events"]:
+        kw["workspace"] = None
+    return load_inputs(**kw)
+
+
 def _print_summary(ws, fmt: Format) -> None:
     from royalroad.presenters.terminal import render_summary
     from royalroad.quality import summarise
@@ -173,9 +185,7 @@ def validate(
     format: FormatOpt = Format.table, lang: LangOpt = None,
 ) -> None:
     """Check input files (or a workspace) and report what is wrong; writes nothing."""
-    ws = load_inputs(leads=leads, events=events, notes=notes, won=won, lost=lost, preset=preset,
-                     mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
-                     lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
+    ws = open_inputs(locals())
     _print_summary(ws, format)
     ws.close()
 
@@ -211,9 +221,7 @@ def goals(
     """Find the intermediate goal (中間ゴール): the milestone after which winning is highly probable."""
     from royalroad.analysis.goals import DEFAULT_WINDOWS, discover_goals
 
-    ws = load_inputs(leads=leads, events=events, notes=notes, won=won, lost=lost, preset=preset,
-                     mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
-                     lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
+    ws = open_inputs(locals())
     with _stderr().status(t("goal.step")):
         result = discover_goals(ws, max_count=max_count, windows=_ints(windows, DEFAULT_WINDOWS), pairs=pairs,
                                 adjust=_split(adjust), not_proxy=_split(not_proxy), alpha=alpha,
@@ -246,9 +254,7 @@ def analyze(
     from royalroad.analysis.goals import DEFAULT_WINDOWS
     from royalroad.pipeline import AnalysisOptions, analyse, write_outputs
 
-    ws = load_inputs(leads=leads, events=events, notes=notes, won=won, lost=lost, preset=preset,
-                     mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
-                     lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
+    ws = open_inputs(locals())
     options = AnalysisOptions(adjust=_split(adjust), not_proxy=_split(not_proxy), max_count=max_count,
                               windows=_ints(windows, DEFAULT_WINDOWS), pairs=pairs)
     with _stderr().status(t("goal.step")) as spinner:
@@ -305,9 +311,7 @@ def paths(
     from royalroad.analysis.paths import analyse_paths
     from royalroad.presenters.paths_terminal import render_paths
 
-    ws = load_inputs(leads=leads, events=events, notes=notes, won=won, lost=lost, preset=preset,
-                     mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
-                     lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
+    ws = open_inputs(locals())
     with _stderr().status(t("paths.step")):
         goals_result, proxies, confounded = _goal_for(ws, _split(adjust))
         result = analyse_paths(ws, goal=goals_result.recommended, exclude=proxies, avoid=confounded,
@@ -338,9 +342,7 @@ def next_(
     from royalroad.analysis.nba import next_best_actions
     from royalroad.presenters.nba_csv import write_next_csv
 
-    ws = load_inputs(leads=leads, events=events, notes=notes, won=won, lost=lost, preset=preset,
-                     mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
-                     lifecycle=lifecycle, workspace=None if (leads or events) else workspace)
+    ws = open_inputs(locals())
     with _stderr().status(t("nba.step")):
         goals_result, proxies, confounded = _goal_for(ws, _split(adjust))
         result = next_best_actions(ws, goal=goals_result.recommended, exclude=proxies, avoid=confounded,
