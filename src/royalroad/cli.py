@@ -103,6 +103,11 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=t("cli.opt.for
 # A plain string checked by set_lang: a wrong value is then one catalogue line and exit
 # code 2 like every other input error, not click's multi-line usage message.
 LangOpt = Annotated[str | None, typer.Option("--lang", help=t("cli.opt.lang"))]
+AdjustOpt = Annotated[list[str] | None, typer.Option("--adjust", help=t("cli.opt.adjust"))]
+NotProxyOpt = Annotated[list[str] | None, typer.Option("--not-proxy", help=t("cli.opt.not_proxy"))]
+MaxCountOpt = Annotated[int, typer.Option("--max-count", help=t("cli.opt.max_count"))]
+WindowsOpt = Annotated[str | None, typer.Option("--windows", help=t("cli.opt.windows"))]
+PairsOpt = Annotated[int, typer.Option("--pairs", help=t("cli.opt.pairs"))]
 
 
 def load_inputs(
@@ -208,11 +213,11 @@ def goals(
     lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
     table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
     lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
-    adjust: Annotated[list[str] | None, typer.Option("--adjust", help=t("cli.opt.adjust"))] = None,
-    not_proxy: Annotated[list[str] | None, typer.Option("--not-proxy", help=t("cli.opt.not_proxy"))] = None,
-    max_count: Annotated[int, typer.Option("--max-count", help=t("cli.opt.max_count"))] = 5,
-    windows: Annotated[str | None, typer.Option("--windows", help=t("cli.opt.windows"))] = None,
-    pairs: Annotated[int, typer.Option("--pairs", help=t("cli.opt.pairs"))] = 12,
+    adjust: AdjustOpt = None,
+    not_proxy: NotProxyOpt = None,
+    max_count: MaxCountOpt = 5,
+    windows: WindowsOpt = None,
+    pairs: PairsOpt = 12,
     alpha: Annotated[float, typer.Option("--alpha", help=t("cli.opt.alpha"))] = 0.05,
     min_lift: Annotated[float, typer.Option("--min-lift", help=t("cli.opt.min_lift"))] = 1.5,
     top: Annotated[int, typer.Option("--top", help=t("cli.opt.top"))] = 15,
@@ -242,11 +247,11 @@ def analyze(
     lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
     table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
     lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
-    adjust: Annotated[list[str] | None, typer.Option("--adjust", help=t("cli.opt.adjust"))] = None,
-    not_proxy: Annotated[list[str] | None, typer.Option("--not-proxy", help=t("cli.opt.not_proxy"))] = None,
-    max_count: Annotated[int, typer.Option("--max-count", help=t("cli.opt.max_count"))] = 5,
-    windows: Annotated[str | None, typer.Option("--windows", help=t("cli.opt.windows"))] = None,
-    pairs: Annotated[int, typer.Option("--pairs", help=t("cli.opt.pairs"))] = 12,
+    adjust: AdjustOpt = None,
+    not_proxy: NotProxyOpt = None,
+    max_count: MaxCountOpt = 5,
+    windows: WindowsOpt = None,
+    pairs: PairsOpt = 12,
     out: Annotated[Path, typer.Option("--out", help=t("cli.opt.analyze_out"))] = Path("out"),
     lang: LangOpt = None,
 ) -> None:
@@ -289,7 +294,7 @@ def paths(
     lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
     table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
     lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
-    adjust: Annotated[list[str] | None, typer.Option("--adjust", help=t("cli.opt.adjust"))] = None,
+    adjust: AdjustOpt = None,
     path_file: Annotated[Path | None, typer.Option("--path-file", help=t("cli.opt.path_file"))] = None,
     scope: Annotated[str, typer.Option("--scope", help=t("cli.opt.scope"))] = "before_close",
     order: Annotated[int, typer.Option("--order", help=t("cli.opt.order"))] = 1,
@@ -331,7 +336,7 @@ def next_(
     lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
     table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
     lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
-    adjust: Annotated[list[str] | None, typer.Option("--adjust", help=t("cli.opt.adjust"))] = None,
+    adjust: AdjustOpt = None,
     min_evidence: Annotated[int, typer.Option("--min-evidence", help=t("cli.opt.min_evidence"))] = 10,
     out: Annotated[Path | None, typer.Option("--out", help=t("cli.opt.next_out"))] = None,
     top: Annotated[int, typer.Option("--top", help=t("cli.opt.top_leads"))] = 20,
