@@ -58,8 +58,17 @@ class Workspace:
         return self._ibis
 
     def table(self, name: str) -> ibis.Table:
-        """An Ibis expression over one canonical table."""
-        return self.ibis.table(name)
+        """An Ibis expression over one canonical table.
+
+        ``leads`` and ``events`` always carry the journey keys the analyses use:
+        ``lead_key`` and ``events.pos``. ``ingest`` stores them; a table that lacks them
+        (a workspace from another tool, a warehouse table) gets them computed in the
+        query by :func:`journey_keys`.
+        """
+        t = self.ibis.table(name)
+        if name in ("leads", "events"):
+            t = journey_keys(t, name)
+        return t
 
     def meta(self) -> dict[str, str]:
         return dict(self.con.execute("SELECT key, value FROM meta ORDER BY key").fetchall())
@@ -70,7 +79,7 @@ class Workspace:
 
     def segments(self) -> list[str]:
         """Extra columns of ``leads``: the segments (industry, source, rep…)."""
-        fixed = {"lead_id", "created_at", "outcome", "closed_at", "amount", "_file", "_line"}
+        fixed = {"lead_id", "lead_key", "created_at", "outcome", "closed_at", "amount", "_file", "_line"}
         cols = [r[0] for r in self.con.execute("DESCRIBE leads").fetchall()]
         return [c for c in cols if c not in fixed]
 
@@ -101,6 +110,24 @@ class Workspace:
 
     def close(self) -> None:
         self.con.close()
+
+
+def journey_keys(t: ibis.Table, name: str) -> ibis.Table:
+    """Add ``lead_key`` (and for events ``pos``) when a table does not store them.
+
+    The same definitions as the loader's: ``pos`` numbers each lead's complete events
+    1, 2, … by ``(ts, seq)`` and is NULL for incomplete ones; ``lead_key`` may be any
+    type the backend joins on, so the lead id itself serves.
+    """
+    import ibis
+
+    if "lead_key" not in t.columns:
+        t = t.mutate(lead_key=t.lead_id)
+    if name == "events" and "pos" not in t.columns:
+        complete = t.mark.isnull() | (t.mark != "not_complete")
+        w = ibis.window(group_by=[t.lead_key, complete], order_by=[t.ts, t.seq])
+        t = t.mutate(pos=complete.ifelse(ibis.row_number().over(w) + 1, ibis.null("int64")))
+    return t
 
 
 def open_workspace(path: str | Path) -> Workspace:

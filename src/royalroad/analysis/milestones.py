@@ -5,8 +5,10 @@ B" (B after A). Every builder here takes Ibis tables and returns an Ibis express
 nothing executes here, so the same code runs on DuckDB, Spark or a warehouse.
 
 Only events that feed milestones are used: ``mark IS NULL`` (strictly before the
-close for closed leads, not after the as-of date, complete lifecycle). Ties in time
-are broken by ``seq`` (source order), everywhere.
+close for closed leads, not after the as-of date, complete lifecycle). Events are
+ordered by ``pos``, their place in the lead's journey, which the workspace stores
+(``(ts, seq)`` order: ties in time follow the source order); leads are joined and
+partitioned on the integer ``lead_key``.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ OUTCOMES = ("won", "lost", "open")
 
 def journey(events: ir.Table, leads: ir.Table, segments: Sequence[str] = ()) -> ir.Table:
     """Usable events with their lead's outcome, ``day`` since creation and ``close_day``."""
-    ev = events.filter(events.mark.isnull()).select("lead_id", "activity", "ts", "seq")
-    ld = leads.select("lead_id", "created_at", "outcome", "closed_at", *segments)
-    e = ev.join(ld, "lead_id")
+    ev = events.filter(events.mark.isnull()).select("lead_key", "activity", "ts", "pos")
+    ld = leads.select("lead_key", "created_at", "outcome", "closed_at", *segments)
+    e = ev.join(ld, "lead_key")
     created = e.created_at.epoch_seconds()
     return e.mutate(
         day=(e.ts.epoch_seconds() - created) / DAY,
@@ -33,8 +35,8 @@ def journey(events: ir.Table, leads: ir.Table, segments: Sequence[str] = ()) -> 
 
 
 def with_occurrence(e: ir.Table, max_count: int) -> ir.Table:
-    """Number each lead's occurrences of an activity 1, 2, … by (ts, seq); keep ≤ max_count."""
-    w = ibis.window(group_by=[e.lead_id, e.activity], order_by=[e.ts, e.seq])
+    """Number each lead's occurrences of an activity 1, 2, … in journey order; keep ≤ max_count."""
+    w = ibis.window(group_by=[e.lead_key, e.activity], order_by=e.pos)
     e = e.mutate(k=ibis.row_number().over(w) + 1)
     return e.filter(e.k <= max_count)
 
@@ -68,17 +70,16 @@ def single_counts(occ: ir.Table, windows: Sequence[int | None], strata: Sequence
 def pair_reach(e: ir.Table, occ: ir.Table, activities: Sequence[str], strata: Sequence[str] = ()) -> ir.Table:
     """Per lead and ordered pair (A, B): the first ``day`` at which B followed A.
 
-    B must come strictly after the first A in (ts, seq) order, both before the close.
+    B must come strictly after the first A in journey order, both before the close.
     """
     first = occ.filter((occ.k == 1) & occ.activity.isin(list(activities))).select(
-        lead_id=occ.lead_id, a=occ.activity, a_ts=occ.ts, a_seq=occ.seq
+        lead_key=occ.lead_key, a=occ.activity, a_pos=occ.pos
     )
     bs = e.filter(e.activity.isin(list(activities))).select(
-        "lead_id", "outcome", "close_day", *strata, b=e.activity, b_ts=e.ts, b_seq=e.seq, day=e.day
-    ).rename(b_lead="lead_id")
-    after = (bs.b_ts > first.a_ts) | ((bs.b_ts == first.a_ts) & (bs.b_seq > first.a_seq))
-    j = first.join(bs, [first.lead_id == bs.b_lead, after, first.a != bs.b])
-    return j.group_by(["lead_id", "a", "b", "outcome", "close_day", *strata]).agg(day=j.day.min())
+        "lead_key", "outcome", "close_day", *strata, b=e.activity, b_pos=e.pos, day=e.day
+    ).rename(b_lead="lead_key")
+    j = first.join(bs, [first.lead_key == bs.b_lead, bs.b_pos > first.a_pos, first.a != bs.b])
+    return j.group_by(["lead_key", "a", "b", "outcome", "close_day", *strata]).agg(day=j.day.min())
 
 
 def pair_counts(reach: ir.Table, windows: Sequence[int | None], strata: Sequence[str] = ()) -> ir.Table:
@@ -88,9 +89,9 @@ def pair_counts(reach: ir.Table, windows: Sequence[int | None], strata: Sequence
 
 def activity_profile(events: ir.Table, leads: ir.Table) -> ir.Table:
     """Per activity, occurrences in closed leads and how many of them were at/after the close."""
-    ld = leads.filter(leads.outcome.isin(["won", "lost"])).select("lead_id")
+    ld = leads.filter(leads.outcome.isin(["won", "lost"])).select("lead_key")
     ev = events.filter(events.mark.isnull() | (events.mark == "after_close"))
-    j = ev.join(ld, "lead_id")
+    j = ev.join(ld, "lead_key")
     return j.group_by("activity").agg(
         occurrences=j.count(), after_close=j.count(where=j.mark == "after_close")
     )
@@ -102,18 +103,18 @@ def base_counts(leads: ir.Table, strata: Sequence[str] = ()) -> ir.Table:
 
 
 def reached_single(occ: ir.Table, activity: str, k: int, within: int | None) -> ir.Table:
-    """Lead ids that reached "≥k × activity within d days"."""
+    """Lead keys that reached "≥k × activity within d days"."""
     cond = (occ.activity == activity) & (occ.k == k)
     if within is not None:
         cond &= occ.day <= within
-    return occ.filter(cond).select("lead_id").distinct()
+    return occ.filter(cond).select("lead_key").distinct()
 
 
 def reached_pair(reach: ir.Table, a: str, b: str, within: int | None) -> ir.Table:
     cond = (reach.a == a) & (reach.b == b)
     if within is not None:
         cond &= reach.day <= within
-    return reach.filter(cond).select("lead_id").distinct()
+    return reach.filter(cond).select("lead_key").distinct()
 
 
 def incidence_counts(leads: ir.Table, reached: ir.Table, as_of) -> ir.Table:
@@ -123,7 +124,7 @@ def incidence_counts(leads: ir.Table, reached: ir.Table, as_of) -> ir.Table:
     Leads without a creation date cannot be placed on the time axis and are left out.
     """
     flagged = reached.mutate(hit=ibis.literal(True))
-    ld = leads.filter(leads.created_at.notnull()).left_join(flagged, leads.lead_id == flagged.lead_id)
+    ld = leads.filter(leads.created_at.notnull()).left_join(flagged, leads.lead_key == flagged.lead_key)
     end = ibis.coalesce(ld.closed_at, ibis.literal(as_of).cast("timestamp"))
     days = ((end.epoch_seconds() - ld.created_at.epoch_seconds()) / DAY).ceil().cast("int64")
     t = ld.mutate(reached=ld.hit.notnull(), t=ibis.greatest(days, 0))
@@ -132,19 +133,16 @@ def incidence_counts(leads: ir.Table, reached: ir.Table, as_of) -> ir.Table:
 
 def goal_reach(e: ir.Table, occ: ir.Table, activity: str, k: int, within: int | None,
                then: str | None = None) -> ir.Table:
-    """Where each lead reached the milestone: the (ts, seq) of the event that completed it."""
+    """Where each lead reached the milestone: (lead_key, r_pos), the journey position of
+    the event that completed it."""
     if then is None:
         cond = (occ.activity == activity) & (occ.k == k)
         if within is not None:
             cond &= occ.day <= within
-        return occ.filter(cond).select("lead_id", r_ts=occ.ts, r_seq=occ.seq)
-    first = occ.filter((occ.k == 1) & (occ.activity == activity)).select(
-        a_lead=occ.lead_id, a_ts=occ.ts, a_seq=occ.seq)
-    bs = e.filter(e.activity == then).select("lead_id", "ts", "seq", "day")
-    after = (bs.ts > first.a_ts) | ((bs.ts == first.a_ts) & (bs.seq > first.a_seq))
-    j = first.join(bs, [first.a_lead == bs.lead_id, after])
+        return occ.filter(cond).select("lead_key", r_pos=occ.pos)
+    first = occ.filter((occ.k == 1) & (occ.activity == activity)).select(a_lead=occ.lead_key, a_pos=occ.pos)
+    bs = e.filter(e.activity == then).select("lead_key", "pos", "day")
+    j = first.join(bs, [first.a_lead == bs.lead_key, bs.pos > first.a_pos])
     if within is not None:
         j = j.filter(j.day <= within)
-    w = ibis.window(group_by=j.lead_id, order_by=[j.ts, j.seq])
-    j = j.mutate(_n=ibis.row_number().over(w))
-    return j.filter(j._n == 0).select("lead_id", r_ts=j.ts, r_seq=j.seq)
+    return j.group_by("lead_key").agg(r_pos=j.pos.min())
