@@ -1,8 +1,9 @@
 """Journey queries: directly-follows edges, variants and lead states, as Ibis expressions.
 
 Everything that grows with the number of events is expressed here and executed by
-the backend; Python sees per-edge and per-variant summaries only. Order is
-``(ts, seq)`` everywhere, so ties in time follow the source order, as pm4py does.
+the backend; Python sees per-edge and per-variant summaries only. Order is the
+workspace's ``pos`` (``(ts, seq)``: ties in time follow the source order, as pm4py
+does), and leads are keyed by the integer ``lead_key``.
 
 Scopes:
 
@@ -27,6 +28,8 @@ SEP = "\x1f"
 MARK = " ✓"
 """Suffix of a chain state once the lead has passed the intermediate goal."""
 SCOPES = ("before_close", "all")
+BASE = ("lead_key", "activity", "ts", "pos", "outcome", "created_at")
+"""Columns of an event in :func:`ordered`, before the window adds its own."""
 
 
 def usable(events: ir.Table, scope: str = "before_close") -> ir.Table:
@@ -37,56 +40,89 @@ def usable(events: ir.Table, scope: str = "before_close") -> ir.Table:
 
 def ordered(ev: ir.Table, leads: ir.Table, *, reach: ir.Table | None = None, first_only: bool = False) -> ir.Table:
     """Events with their lead's outcome, chain ``state``, the previous / next state and
-    ``pos``, the event's position (1, 2, …) in the lead's journey.
+    ``n``, the event's place (1, 2, …) in the lead's journey as filtered here.
 
     ``state`` is the activity, marked with ``✓`` once the lead has passed the
-    intermediate goal when ``reach`` (lead_id, r_ts, r_seq: where the goal was
-    reached) is given. ``first_only`` keeps each activity's first occurrence per
-    lead (before and after the goal), so that repeats (a fifth e-mail) do not
-    dominate the chain.
+    intermediate goal when ``reach`` (lead_key, r_pos: where the goal was reached) is
+    given. ``first_only`` keeps each activity's first occurrence per lead (before and
+    after the goal), so that repeats (a fifth e-mail) do not dominate the chain.
+
+    Order is the workspace's ``pos`` (``(ts, seq)`` order, computed once at ingest).
+    The window sorts only what it needs (key, position, activity code, time, flag);
+    the lead's outcome and creation date are joined after it, and the state strings
+    are built after it, so that the one sort per lead moves a few bytes per event.
+    Without ``reach`` the states are the activities themselves (the workspace's
+    activity codes), which keeps the aggregations that follow cheap too.
     """
-    ld = leads.select("lead_id", "outcome", "created_at")
-    e = ev.select("lead_id", "activity", "ts", "seq").join(ld, "lead_id")
+    e = ev.select("lead_key", "activity", "ts", "pos")
     if reach is not None:
-        r = reach.rename(r_lead="lead_id")
-        e = e.left_join(r, e.lead_id == r.r_lead)
-        passed = e.r_ts.notnull() & ((e.ts > e.r_ts) | ((e.ts == e.r_ts) & (e.seq >= e.r_seq)))
-        e = e.mutate(passed=passed).drop("r_lead", "r_ts", "r_seq")
+        r = reach.rename(r_lead="lead_key")
+        e = e.left_join(r, e.lead_key == r.r_lead)
+        e = e.select("lead_key", "activity", "ts", "pos", passed=e.r_pos.notnull() & (e.pos >= e.r_pos))
     else:
         e = e.mutate(passed=ibis.literal(False))
     if first_only:
         # First occurrence of each activity before the goal and after it. The event that
         # completes the goal ("≥2× B", "A then B") is the first of its activity after it,
         # so it is kept even when it repeats an activity.
-        w1 = ibis.window(group_by=[e.lead_id, e.activity, e.passed], order_by=[e.ts, e.seq])
+        w1 = ibis.window(group_by=[e.lead_key, e.activity, e.passed], order_by=e.pos)
         e = e.mutate(_n=ibis.row_number().over(w1))
-        e = e.filter(e._n == 0).drop("_n")
-    e = e.mutate(state=e.passed.ifelse(e.activity.concat(MARK), e.activity))
-    w = ibis.window(group_by=e.lead_id, order_by=[e.ts, e.seq])
-    return e.mutate(
-        prev=e.state.lag().over(w),
-        nxt=e.state.lead().over(w),
+        e = e.filter(e._n == 0).select("lead_key", "activity", "ts", "pos", "passed")
+    w = ibis.window(group_by=e.lead_key, order_by=e.pos)
+    o = e.mutate(
+        _pa=e.activity.lag().over(w),
+        _pp=e.passed.lag().over(w),
+        _na=e.activity.lead().over(w),
+        _np=e.passed.lead().over(w),
         nxt_ts=e.ts.lead().over(w),
-        pos=ibis.row_number().over(w) + 1,  # in the same window: the backend sorts once
+        n=ibis.row_number().over(w) + 1,  # in the same window: the backend sorts once
     )
+    ld = leads.select("lead_key", "outcome", "created_at")
+    o = o.join(ld, "lead_key")
+    # select, not drop(): Ibis then shares this relation as one CTE between the
+    # branches of a query (edges and starts), and DuckDB sorts the events once
+    keep = [*BASE, "passed", "nxt_ts", "n"]
+    if reach is None:
+        return o.select(*keep, state=o.activity, prev=o._pa, nxt=o._na)
+    return o.select(*keep, state=_state(o.activity, o.passed), prev=_state(o._pa, o._pp),
+                    nxt=_state(o._na, o._np))
 
 
-def _end(o: ir.Table) -> ir.Value:
-    return ibis.cases((o.outcome == "won", WON), (o.outcome == "lost", LOST), else_=OPEN)
+def _state(activity: ir.Value, passed: ir.Value) -> ir.Value:
+    return passed.ifelse(activity.concat(MARK), activity.cast("string"))
+
+
+def _end(outcome: ir.Value) -> ir.Value:
+    return ibis.cases((outcome == "won", WON), (outcome == "lost", LOST), else_=OPEN)
 
 
 def _transitions(o: ir.Table) -> tuple[ir.Table, ir.Table]:
-    """The rows of the chain: (lead_id, outcome, src, dst, hours) for each event → next
-    state (or the end), and for each lead's first event ``▶start`` → it."""
+    """The rows of the chain, before naming: each event → the next state, or to the
+    lead's end (``nxt`` NULL, ``ending`` the outcome), and each lead's first event,
+    entered from ``▶start``. Columns: lead_key, outcome, state, nxt, ending, hours.
+
+    Grouping happens on these raw columns (activity codes in the process-mining
+    view); :func:`_named` turns the few grouped rows into ``src`` / ``dst`` strings.
+    """
     hours = (o.nxt_ts.epoch_seconds() - o.ts.epoch_seconds()) / 3600.0
     inner = o.select(
-        "lead_id", "outcome", src=o.state, dst=ibis.coalesce(o.nxt, _end(o)), hours=o.nxt.notnull().ifelse(hours, None)
+        "lead_key", "outcome", "state", "nxt", ending=o.nxt.isnull().ifelse(o.outcome, ibis.null("string")),
+        hours=o.nxt.notnull().ifelse(hours, ibis.null("float64")),
     )
     first_hours = (o.ts.epoch_seconds() - o.created_at.epoch_seconds()) / 3600.0
-    starts = o.filter(o.prev.isnull()).select(
-        "lead_id", "outcome", src=ibis.literal(START), dst=o.state, hours=first_hours
+    starts = o.filter(o.n == 1).select(
+        "lead_key", "outcome", state=ibis.null("string"), nxt=o.state, ending=ibis.null("string"),
+        hours=first_hours,
     )
     return inner, starts
+
+
+def _named(t: ir.Table, *metrics: str) -> ir.Table:
+    """Grouped transitions with ``src`` / ``dst`` names: ``▶start`` for an entry, the
+    outcome's end state for an exit."""
+    src = ibis.coalesce(t.state.cast("string"), ibis.literal(START))
+    dst = ibis.coalesce(t.nxt.cast("string"), _end(t.ending))
+    return t.select(src=src, dst=dst, *metrics)
 
 
 def edges(o: ir.Table) -> ir.Table:
@@ -94,25 +130,22 @@ def edges(o: ir.Table) -> ir.Table:
 
     Internal edges are activity → next activity (the directly-follows graph). A
     journey also starts (``▶start`` → first activity) and, when the lead is closed,
-    ends (last activity → ``■won`` / ``■lost``); an open lead's journey has no
-    exit edge: it is censored, not lost.
+    ends (last activity → ``■won`` / ``■lost``); an open lead's journey ends in
+    ``■open``: censored, not lost (the chain keeps it apart).
 
     Computed for speed (same results as one ``GROUP BY src, dst`` with
-    ``nunique(lead_id)`` and quantiles over all transitions; about 2× faster and half
-    the peak memory at 10M events):
+    ``nunique(lead_id)`` and quantiles over all transitions):
 
     * distinct leads come from a first aggregation per (edge, lead): one hash
-      aggregation instead of one ``COUNT(DISTINCT)`` per filter (three), which
-      dominated the query;
+      aggregation instead of one ``COUNT(DISTINCT)`` per filter (three);
     * start edges and the others are aggregated separately and the small results
       unioned, so that the windowed events are not copied into one 11M-row union.
-      Their groups are disjoint because ``▶start`` is never a state (activities are
-      not named ``▶start``).
     """
+    keys = ["state", "nxt", "ending"]
     parts = []
     for u in _transitions(o):
-        per = u.group_by(["src", "dst", "lead_id", "outcome"]).agg(n=u.count())
-        counts = per.group_by(["src", "dst"]).agg(
+        per = u.group_by([*keys, "lead_key", "outcome"]).agg(n=u.count())
+        counts = per.group_by(keys).agg(
             count=per.n.sum(),
             won=ibis.coalesce(per.n.sum(where=per.outcome == "won"), 0),
             lost=ibis.coalesce(per.n.sum(where=per.outcome == "lost"), 0),
@@ -121,8 +154,10 @@ def edges(o: ir.Table) -> ir.Table:
             won_leads=per.count(where=per.outcome == "won"),
             lost_leads=per.count(where=per.outcome == "lost"),
         )
-        gaps = u.group_by(["src", "dst"]).agg(median_hours=u.hours.median(), p90_hours=u.hours.quantile(0.9))
-        parts.append(counts.join(gaps, ["src", "dst"]))
+        gaps = u.group_by(keys).agg(median_hours=u.hours.median(), p90_hours=u.hours.quantile(0.9))
+        j = counts.join(gaps, [counts[k].identical_to(gaps[k]) for k in keys])
+        parts.append(_named(j, "count", "won", "lost", "open", "leads", "won_leads", "lost_leads",
+                            "median_hours", "p90_hours"))
     return parts[0].union(parts[1])
 
 
@@ -131,24 +166,24 @@ def dfg(o: ir.Table) -> ir.Table:
 
     The same rows and values as those columns of :func:`edges`, without the distinct
     leads and the 90th percentile: what the process-mining view (DFG, start / end
-    activities) reads, in about 60% of the time (2.6 vs 4.4 s at 10M events).
+    activities) reads.
     """
-    parts = [
-        u.group_by(["src", "dst"]).agg(
+    parts = []
+    for u in _transitions(o):
+        g = u.group_by(["state", "nxt", "ending"]).agg(
             count=u.count(),
             won=u.count(where=u.outcome == "won"),
             lost=u.count(where=u.outcome == "lost"),
             open=u.count(where=u.outcome == "open"),
             median_hours=u.hours.median(),
         )
-        for u in _transitions(o)
-    ]
+        parts.append(_named(g, "count", "won", "lost", "open", "median_hours"))
     return parts[0].union(parts[1])
 
 
 def edges_order2(o: ir.Table) -> ir.Table:
     """Transitions between pairs of consecutive activities (order-2 states)."""
-    end = _end(o)
+    end = _end(o.outcome)
     prev = ibis.coalesce(o.prev, START)
     src = prev.concat(SEP, o.state)
     dst = o.nxt.notnull().ifelse(o.state.concat(SEP, o.nxt), end)
@@ -160,9 +195,8 @@ def edges_order2(o: ir.Table) -> ir.Table:
 
 def step_flows(o: ir.Table, depth: int) -> ir.Table:
     """Leads flowing from step n to step n+1 (n < depth), ending in the outcome: for a Sankey."""
-    n = o.mutate(n=o.pos)  # numbered by ordered(), in the window it sorts for prev / next anyway
-    n = n.filter(n.n <= depth)
-    dst = ibis.coalesce(n.nxt, _end(n))
+    n = o.filter(o.n <= depth)  # numbered by ordered(), in the window it sorts for prev / next anyway
+    dst = ibis.coalesce(n.nxt, _end(n.outcome))
     # the last shown step of a longer journey flows to "…" (continues)
     dst = ((n.n == depth) & n.nxt.notnull()).ifelse(ibis.literal(MORE), dst)
     starts = n.filter(n.n == 1).select(step=ibis.literal(0).cast("int64"), src=ibis.literal(START), dst=n.state)
@@ -171,36 +205,49 @@ def step_flows(o: ir.Table, depth: int) -> ir.Table:
     return u.group_by(["step", "src", "dst"]).agg(leads=u.count())
 
 
-def sequences(o: ir.Table) -> ir.Table:
-    """Per lead: the ordered activity list, as an array and as a joined string, and its duration."""
-    s = o.group_by(["lead_id", "outcome"]).agg(
-        steps=ibis.struct({"ts": o.ts, "seq": o.seq, "activity": o.activity}).collect(),
-        first_ts=o.ts.min(),
-        last_ts=o.ts.max(),
-    )
-    path = s.steps.sort().map(lambda x: x.activity)
-    return s.select(
-        "lead_id", "outcome", path=path, key=path.join(SEP),
-        days=(s.last_ts.epoch_seconds() - s.first_ts.epoch_seconds()) / 86400.0,
-    )
+def variants(events: ir.Table, leads: ir.Table, scope: str = "before_close") -> ir.Table:
+    """Distinct journeys (activity sequences) of one scope, with leads per outcome and
+    median duration.
 
-
-def variants(seqs: ir.Table) -> ir.Table:
-    """Distinct journeys with leads per outcome and median duration.
-
-    Grouped by the joined ``key`` alone; ``path`` is split back from it per variant
-    (activities never contain ``SEP``), so the per-lead arrays are never carried
-    through the aggregation.
+    A journey is the lead's events in ``usable(events, scope)``, whose ``pos`` run
+    1..n. Each lead's sequence is identified by an order-independent fingerprint of
+    its (position, activity) pairs: two sums of 64-bit hashes, one aggregation over
+    the events with no sort. Equal sequences have equal fingerprints; unequal ones
+    share both sums with a probability of the order of 2⁻¹²⁸ (the tests compare
+    every count with pm4py's and with an exact grouping). Then one lead per variant
+    has its activities put in order, which builds ``path`` (and ``key``, the path
+    joined by U+001F, for a stable tie-break) from a fraction of the events.
     """
-    v = seqs.group_by("key").agg(
-        leads=seqs.count(),
-        won=seqs.count(where=seqs.outcome == "won"),
-        lost=seqs.count(where=seqs.outcome == "lost"),
-        open=seqs.count(where=seqs.outcome == "open"),
-        median_days=seqs.days.median(),
+    ev = usable(events, scope)
+    step = ibis.struct({"p": ev.pos, "a": ev.activity})
+    again = ibis.struct({"a": ev.activity, "p": ev.pos})  # same pairs, another hash
+    per = ev.group_by("lead_key").agg(
+        h1=step.hash().sum(), h2=again.hash().sum(), first_ts=ev.ts.min(), last_ts=ev.ts.max(),
     )
-    return v.select("key", path=v.key.split(SEP), leads=v.leads, won=v.won, lost=v.lost, open=v.open,
-                    median_days=v.median_days)
+    ld = leads.select("lead_key", "outcome")
+    per = per.join(ld, "lead_key")
+    days = (per.last_ts.epoch_seconds() - per.first_ts.epoch_seconds()) / 86400.0
+    v = per.group_by(["h1", "h2"]).agg(
+        leads=per.count(),
+        won=per.count(where=per.outcome == "won"),
+        lost=per.count(where=per.outcome == "lost"),
+        open=per.count(where=per.outcome == "open"),
+        median_days=days.median(),
+        rep=per.lead_key.min(),
+    )
+    # The representatives' events: semi-join first, scope filter second, so that this
+    # is not the same relation as ``ev`` (which the backend would then materialise
+    # as a shared 10M-row CTE instead of scanning the table twice).
+    r = v.select(r_key=v.rep)
+    reps = usable(events.semi_join(r, events.lead_key == r.r_key), scope)
+    # sorting collected (pos, activity) structs runs on every backend (PySpark has no
+    # ordered collect) and costs the same here: the lists are short
+    paths = reps.group_by(r_lead=reps.lead_key).agg(
+        steps=ibis.struct({"p": reps.pos, "a": reps.activity}).collect())
+    paths = paths.select("r_lead", path=paths.steps.sort().map(lambda x: x.a))
+    j = v.join(paths, v.rep == paths.r_lead)
+    return j.select(key=j.path.join(SEP), path=j.path, leads=j.leads, won=j.won, lost=j.lost, open=j.open,
+                    median_days=j.median_days)
 
 
 def subsequence_pattern(steps: Sequence[str]) -> str:
@@ -217,10 +264,16 @@ def subsequence_pattern(steps: Sequence[str]) -> str:
     return SEP + gap.join(f"{re.escape(s)}{SEP}" for s in steps)
 
 
-def conformance(seqs: ir.Table, steps: Sequence[str]) -> ir.Table:
-    """Leads per outcome, and how many of them followed ``steps`` in order (gaps allowed)."""
-    hit = ibis.literal(SEP).concat(seqs.key, SEP).re_search(subsequence_pattern(steps))
-    return seqs.group_by("outcome").agg(leads=seqs.count(), followed=seqs.count(where=hit))
+def conformance(var: ir.Table, steps: Sequence[str]) -> ir.Table:
+    """Leads per outcome, and how many of them followed ``steps`` in order (gaps allowed).
+
+    Counted over :func:`variants`: every lead of a variant follows the same path.
+    """
+    hit = ibis.literal(SEP).concat(var.key, SEP).re_search(subsequence_pattern(steps))
+    return var.aggregate(
+        **{f"{o}_leads": var[o].sum() for o in ("won", "lost", "open")},
+        **{f"{o}_followed": var[o].sum(where=hit) for o in ("won", "lost", "open")},
+    )
 
 
 def lead_states(o: ir.Table, leads: ir.Table, as_of, events: ir.Table | None = None) -> ir.Table:
@@ -230,12 +283,13 @@ def lead_states(o: ir.Table, leads: ir.Table, as_of, events: ir.Table | None = N
     usable event, repeats included) when given, so that a lead that e-mailed
     yesterday is not idle since its first e-mail.
     """
-    last = o.filter(o.nxt.isnull()).select("lead_id", "passed", state=o.state, last_ts=o.ts)
-    op = leads.filter(leads.outcome == "open").select("lead_id", "created_at")
-    j = op.left_join(last, op.lead_id == last.lead_id).select("lead_id", "created_at", "passed", "state", "last_ts")
+    last = o.filter(o.nxt.isnull()).select("lead_key", "passed", state=o.state, last_ts=o.ts)
+    op = leads.filter(leads.outcome == "open").select("lead_key", "lead_id", "created_at")
+    j = op.left_join(last, op.lead_key == last.lead_key).select(
+        "lead_key", "lead_id", "created_at", "passed", "state", "last_ts")
     if events is not None:
-        seen = events.group_by("lead_id").agg(seen_ts=events.ts.max()).rename(seen_lead="lead_id")
-        j = j.left_join(seen, j.lead_id == seen.seen_lead)
+        seen = events.group_by("lead_key").agg(seen_ts=events.ts.max()).rename(seen_lead="lead_key")
+        j = j.left_join(seen, j.lead_key == seen.seen_lead)
         ref = ibis.coalesce(j.seen_ts, j.last_ts, j.created_at)
     else:
         ref = ibis.coalesce(j.last_ts, j.created_at)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import ibis
 import pandas as pd
 
 from royalroad import stats
@@ -42,7 +43,7 @@ def edge_counts(df: pd.DataFrame) -> dict[tuple[str, str], float]:
 
 
 def goal_reach_table(ws: Workspace, goal):
-    """Ibis table (lead_id, r_ts, r_seq): where each lead reached the intermediate goal."""
+    """Ibis table (lead_key, r_pos): where each lead reached the intermediate goal."""
     from royalroad.analysis import milestones as m
 
     e = m.journey(ws.table("events"), ws.table("leads"))
@@ -93,8 +94,9 @@ def analyse_paths(
     leads = ws.table("leads")
     raw = j.ordered(j.usable(ws.table("events"), scope), leads)
 
-    # 1. process-mining view: every activity
-    e_all = j.edges(raw).execute()
+    # 1. process-mining view: every activity (counts by outcome and median gap: the
+    # distinct leads and p90 that the chain's edges carry are not read here)
+    e_all = j.dfg(raw).execute()
     internal = e_all[~e_all.src.isin([j.START]) & ~e_all.dst.isin([j.WON, j.LOST, j.OPEN])]
     dfg = tuple(
         Edge(r.src, r.dst, int(r.count), int(r.won), int(r.lost), int(r.open), _num(r.median_hours))
@@ -102,10 +104,9 @@ def analyse_paths(
     )
     starts = e_all[e_all.src == j.START]
     ends = e_all[e_all.dst.isin([j.WON, j.LOST, j.OPEN])].groupby("src")["count"].sum()
-    seqs = j.sequences(raw)
-    var_df = j.variants(seqs).execute()
-    variants, total, covered = _variants(var_df, top, coverage)
-    singles = _single_activity(seqs)
+    var = j.variants(ws.table("events"), leads, scope)
+    variants, total, n_leads, covered = _variants(var, top, coverage)
+    singles = _single_activity(var)
 
     # 2. the chain, without outcome proxies
     o = chain_tables(ws, goal=goal, scope=scope, exclude=exclude)
@@ -128,11 +129,10 @@ def analyse_paths(
     conf = None
     if road:
         steps = [s.activity for s in road if s.activity not in (j.WON,)]
-        df = j.conformance(seqs, steps).execute()
-        got = {r.outcome: (int(r.leads), int(r.followed)) for r in df.itertuples()}
-        conf = Conformance(*got.get("won", (0, 0)), *got.get("lost", (0, 0)), *got.get("open", (0, 0)))
+        c = j.conformance(var, steps).to_pyarrow().to_pylist()[0]
+        conf = Conformance(*(int(c[f"{o}_{k}"] or 0) for o in ("won", "lost", "open") for k in ("leads", "followed")))
     return PathsResult(
-        scope=scope, order=order, leads=int(var_df.leads.sum()) if len(var_df) else 0,
+        scope=scope, order=order, leads=n_leads,
         events=int(internal["count"].sum() + starts["count"].sum()), dfg=dfg,
         start_activities={r.dst: int(r.count) for r in starts.sort_values(["count", "dst"], ascending=[False, True]).itertuples()},
         end_activities={k: int(v) for k, v in sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))},
@@ -143,27 +143,35 @@ def analyse_paths(
     )
 
 
-def _variants(df: pd.DataFrame, top: int, coverage: float) -> tuple[tuple[Variant, ...], int, float]:
-    total = int(df.leads.sum()) if len(df) else 0
-    df = df.sort_values(["leads", "key"], ascending=[False, True])
-    out, acc = [], 0
-    for r in df.itertuples():
-        if len(out) >= top or (total and acc / total >= coverage):
-            break
-        closed = int(r.won) + int(r.lost)
-        lo, hi = stats.wilson(int(r.won), closed)
-        out.append(Variant(tuple(r.path), int(r.leads), int(r.won), int(r.lost), int(r.open),
-                           r.won / closed if closed else math.nan, (float(lo), float(hi)), _num(r.median_days)))
-        acc += int(r.leads)
-    return tuple(out), len(df), acc / total if total else 0.0
+def _variants(v, top: int, coverage: float) -> tuple[tuple[Variant, ...], int, int, float]:
+    """The variants shown, picked in the engine: the ``top`` most frequent (ties by
+    path), fewer once they cover ``coverage`` of leads; with the number of variants,
+    of leads and the share covered. Only the rows shown reach Python."""
+    order = [ibis.desc(v.leads), v.key]
+    w = ibis.window(order_by=order, rows=(None, 0))
+    whole = ibis.window()
+    r = v.mutate(_rank=ibis.row_number().over(w), _cum=v.leads.sum().over(w),
+                 _variants=v.count().over(whole), _total=v.leads.sum().over(whole))
+    before = r._cum - r.leads  # leads covered by the variants ranked above this one
+    shown = r.filter((r._rank < top) & (before < coverage * r._total)).order_by(order).to_pyarrow().to_pylist()
+    if not shown:  # no lead, or top = 0
+        t = v.aggregate(n=v.count(), leads=v.leads.sum()).to_pyarrow().to_pylist()[0]
+        return (), int(t["n"]), int(t["leads"] or 0), 0.0
+    total, n_leads = int(shown[0]["_variants"]), int(shown[0]["_total"])
+    out = []
+    for r in shown:
+        closed = r["won"] + r["lost"]
+        lo, hi = stats.wilson(r["won"], closed)
+        out.append(Variant(tuple(r["path"]), r["leads"], r["won"], r["lost"], r["open"],
+                           r["won"] / closed if closed else math.nan, (float(lo), float(hi)), _num(r["median_days"])))
+    return tuple(out), total, n_leads, shown[-1]["_cum"] / n_leads
 
 
-def _single_activity(seqs) -> tuple[SingleActivity, ...]:
-    first = seqs.path[0]
-    only = seqs.filter(seqs.path.unique().length() == 1)
-    df = only.group_by(activity=first).agg(
-        leads=only.count(), won=only.count(where=only.outcome == "won"),
-        lost=only.count(where=only.outcome == "lost"), open=only.count(where=only.outcome == "open"),
+def _single_activity(var) -> tuple[SingleActivity, ...]:
+    """Journeys that consisted of one activity only (however often repeated), from the variants."""
+    only = var.filter(var.path.unique().length() == 1)
+    df = only.group_by(activity=only.path[0]).agg(
+        leads=only.leads.sum(), won=only.won.sum(), lost=only.lost.sum(), open=only.open.sum(),
     ).execute().sort_values(["leads", "activity"], ascending=[False, True])
     out = []
     for r in df.itertuples():
