@@ -134,6 +134,9 @@ def build_workspace(path: Path, leads: pa.Table, events: pa.Table, *, as_of_defa
 
     Same rules as the loader: the cut-off is the latest timestamp anywhere; a lead
     closed after it is open; ``seq`` is the event's position in the source;
+    ``lead_key`` numbers leads in id order, ``activity`` is the ``activity_name`` ENUM
+    and ``pos`` the event's place in its lead's journey by ``(ts, seq)`` (every
+    simulated event is complete);
     ``mark`` is ``after_close`` for ``ts >= closed_at`` of closed leads,
     ``after_as_of`` past the cut-off, else NULL (the simulator has no lifecycle).
     """
@@ -152,10 +155,15 @@ def build_workspace(path: Path, leads: pa.Table, events: pa.Table, *, as_of_defa
           CASE WHEN closed_at > {cut} THEN 'open' ELSE outcome END AS outcome,
           CASE WHEN closed_at > {cut} THEN NULL ELSE CAST(closed_at AS TIMESTAMP) END AS closed_at,
           CAST(amount AS DOUBLE) AS amount, {', '.join(extra_leads)},
-          'leads.parquet' AS _file, _line
+          'leads.parquet' AS _file, _line,
+          CAST(row_number() OVER (ORDER BY lead_id) AS INTEGER) AS lead_key
         FROM src_leads ORDER BY _line""")
+    con.execute("""CREATE TYPE activity_name AS ENUM (
+        SELECT DISTINCT activity FROM src_events WHERE activity IS NOT NULL ORDER BY activity)""")
     con.execute(f"""CREATE TABLE events AS
-        SELECT e.lead_id, e.activity, CAST(e.ts AS TIMESTAMP) AS ts, e._line AS seq,
+        SELECT e.lead_id, l.lead_key, CAST(e.activity AS activity_name) AS activity,
+          CAST(e.ts AS TIMESTAMP) AS ts, e._line AS seq,
+          CAST(row_number() OVER (PARTITION BY l.lead_key ORDER BY e.ts, e._line) AS INTEGER) AS pos,
           CAST(NULL AS VARCHAR) AS lifecycle,
           CASE WHEN l.outcome IN ('won', 'lost') AND e.ts >= l.closed_at THEN 'after_close'
                WHEN e.ts > {cut} THEN 'after_as_of' END AS mark,
@@ -367,13 +375,13 @@ def _log(con, max_events: int | None) -> dict:
     total = con.execute("SELECT count(*) FROM events").fetchone()[0]
     if max_events and max_events < total:
         con.execute(f"""CREATE TEMP TABLE log AS
-            SELECT e.lead_id, e.activity, e.ts, e.seq, e.mark FROM events e JOIN (
+            SELECT e.lead_id, e.lead_key, e.activity, e.ts, e.seq, e.pos, e.mark FROM events e JOIN (
               SELECT lead_id FROM (
                 SELECT lead_id, sum(n) OVER (ORDER BY lead_id) AS cum
                 FROM (SELECT lead_id, count(*) AS n FROM events GROUP BY lead_id))
               WHERE cum <= {int(max_events)}) USING (lead_id)""")
     else:
-        con.execute("CREATE TEMP VIEW log AS SELECT lead_id, activity, ts, seq, mark FROM events")
+        con.execute("CREATE TEMP VIEW log AS SELECT lead_id, lead_key, activity, ts, seq, pos, mark FROM events")
     n, cases = con.execute("SELECT count(*), count(DISTINCT lead_id) FROM log").fetchone()
     return {"log_events": n, "log_cases": cases}
 
@@ -406,7 +414,7 @@ def step_pm4py(a) -> dict:
     con = _connect(Path(a.work) / "ws.duckdb")
     out = _log(con, a.max_events)
     t = time.perf_counter()
-    df = con.execute("""SELECT lead_id AS "case:concept:name", activity AS "concept:name",
+    df = con.execute("""SELECT lead_id AS "case:concept:name", CAST(activity AS VARCHAR) AS "concept:name",
         ts AS "time:timestamp" FROM log ORDER BY lead_id, ts, seq""").df()
     out["to_pandas_s"] = time.perf_counter() - t
     con.close()
@@ -450,37 +458,44 @@ def _pm_view(edges_df, variants: dict) -> dict:
 def step_rr_paths(a) -> dict:
     """royalroad's own DFG + variants: the Ibis expressions ``analyse_paths`` executes.
 
-    ``main``: ``journeys.edges`` (counts by outcome, distinct leads, median and p90 gap)
-    and ``journeys.variants(journeys.sequences(...))``, both executed to pandas, on
-    ``ordered(usable(events, "all"), leads)``: what ``analyse_paths(scope="all")`` runs
-    for its process-mining view. ``lean``: ``journeys.dfg`` (counts by outcome and the
-    median gap only: what that view reads) and the variants fetched as Arrow, i.e.
-    without Ibis's per-row conversion of the 270k ``path`` lists to Python lists.
+    On ``ordered(usable(events, "all"), leads)``, what ``analyse_paths(scope="all")``
+    runs for its process-mining view: ``journeys.dfg`` (counts by outcome, median gap)
+    executed to pandas, and ``journeys.variants(events, leads, "all")`` with
+    every variant fetched as Arrow (``analyse_paths`` fetches only those it shows;
+    pm4py returns all of them, so all are fetched here).
+
+    ``main`` reads the journey keys the workspace stores (``lead_key``, ``pos``, the
+    ``activity_name`` ENUM). ``query`` reads a plain view of the same events with
+    ``lead_id`` and ``activity`` as VARCHAR, without ``lead_key`` and ``pos``: the
+    keys are then computed in the query (``engine.journey_keys``), as they would be
+    on a warehouse table: the cost of the same work without the ingest-time keys.
     """
     import pandas as pd  # noqa: F401  (imported before measuring, as pm4py is)
 
     from royalroad.analysis import journeys as j
-    from royalroad.engine import open_workspace
+    from royalroad.engine import journey_keys, open_workspace
 
     ws = open_workspace(Path(a.work) / "ws.duckdb")
     out = _log(ws.con, a.max_events)
-    events, leads = ws.table("log"), ws.table("leads")  # Ibis setup and schema look-ups, not timed
+    if a.variant == "query":
+        ws.con.execute("""CREATE TEMP VIEW plain AS SELECT lead_id, CAST(activity AS VARCHAR) AS activity,
+            ts, seq, mark FROM log""")
+        ws.con.execute("CREATE TEMP VIEW plain_leads AS SELECT * EXCLUDE (lead_key) FROM leads")
+        events = journey_keys(ws.ibis.table("plain"), "events")
+        leads = journey_keys(ws.ibis.table("plain_leads"), "leads")
+    else:
+        events, leads = ws.table("log"), ws.table("leads")  # Ibis setup and schema look-ups, not timed
     out["variant"] = a.variant
     with Peak() as pk:
         c = Clock()
-        raw = j.ordered(j.usable(events, "all"), leads)
-        e_all = (j.edges(raw) if a.variant == "main" else j.dfg(raw)).execute()
+        e_all = j.dfg(j.ordered(j.usable(events, "all"), leads)).execute()
         out["dfg_s"], out["dfg_cpu_s"] = c.stop()
         c = Clock()
-        v = j.variants(j.sequences(raw))
-        var = v.execute() if a.variant == "main" else v.to_pyarrow()
+        var = j.variants(events, leads, "all").to_pyarrow()
         out["variants_s"], out["variants_cpu_s"] = c.stop()
     ws.close()
-    if a.variant == "main":
-        variants = {tuple(p): int(n) for p, n in zip(var.path, var.leads, strict=True)}
-    else:
-        variants = {tuple(k.split(j.SEP)): int(n) for k, n in
-                    zip(var.column("key").to_pylist(), var.column("leads").to_pylist(), strict=True)}
+    variants = {tuple(p): int(n) for p, n in
+                zip(var.column("path").to_pylist(), var.column("leads").to_pylist(), strict=True)}
     view = _pm_view(e_all, variants)
     with open(Path(a.work) / f"dfg_rr_{a.variant}.pkl", "wb") as fh:
         pickle.dump(view, fh)
@@ -528,7 +543,7 @@ def main() -> None:
     p.add_argument("--events", type=int, default=10_000_000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--variant", default="royalroad",
-                   choices=("royalroad", "ibis_sql", "sql", "sql_counts", "main", "lean"))
+                   choices=("royalroad", "ibis_sql", "sql", "sql_counts", "main", "query"))
     p.add_argument("--pairs", type=int, default=0)
     p.add_argument("--max-events", type=int, default=None)
     a = p.parse_args()
