@@ -270,22 +270,29 @@ def step_singles(a) -> dict:
 
 
 def _instrument():
-    """Time every Ibis ``execute`` (the engine) and the statistics (``goals._evaluate``)."""
+    """Time every Ibis ``execute`` / ``to_pyarrow`` (the engine) and the statistics
+    (``goals._evaluate``). A call made inside another timed call is not counted twice."""
     import ibis.expr.types.core as core
 
     from royalroad.analysis import goals
 
     log: dict[str, list] = {"execute": [], "execute_cpu": [], "evaluate": []}
-    original_execute, original_evaluate = core.Expr.execute, goals._evaluate
+    original_evaluate = goals._evaluate
+    depth = [0]
 
-    def execute(self, *args, **kwargs):
-        c = Clock()
-        try:
-            return original_execute(self, *args, **kwargs)
-        finally:
-            w, cpu = c.stop()
-            log["execute"].append(w)
-            log["execute_cpu"].append(cpu)
+    def timed(original):
+        def run(self, *args, **kwargs):
+            depth[0] += 1
+            c = Clock()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                depth[0] -= 1
+                w, cpu = c.stop()
+                if depth[0] == 0:
+                    log["execute"].append(w)
+                    log["execute_cpu"].append(cpu)
+        return run
 
     def evaluate(*args, **kwargs):
         t = time.perf_counter()
@@ -294,7 +301,8 @@ def _instrument():
         finally:
             log["evaluate"].append(time.perf_counter() - t)
 
-    core.Expr.execute = execute
+    core.Expr.execute = timed(core.Expr.execute)
+    core.Expr.to_pyarrow = timed(core.Expr.to_pyarrow)
     goals._evaluate = evaluate
     return log
 
@@ -394,9 +402,10 @@ def step_dfg_sql(a) -> dict:
         rows = con.execute(hand.DFG).fetchall()
         out["dfg_s"], out["dfg_cpu_s"] = c.stop()
         c = Clock()
-        variants = [(v.split(hand.SEP), n) for v, n in con.execute(hand.VARIANTS).fetchall()]
+        var_t = con.sql(hand.VARIANTS).to_arrow_table()  # to Arrow, as royalroad's variants are timed
         out["variants_s"], out["variants_cpu_s"] = c.stop()
     con.close()
+    variants = list(zip(var_t.column("v").to_pylist(), var_t.column("n").to_pylist(), strict=True))
     dfg = {(x, y): n for x, y, n, _ in rows if y is not None}
     ends = {x: n for x, y, n, _ in rows if y is None}
     starts: dict[str, int] = {}
