@@ -229,6 +229,31 @@ def test_regression_outcome_values_are_compared_after_nfkc(write, value, outcome
     assert ws.con.execute("SELECT outcome FROM leads WHERE lead_id = 'X'").fetchone() == (outcome,)
 
 
+def test_lead_ids_typed_in_full_width_match_their_ascii_form(write):
+    """An id typed with a Japanese IME (ＬＤ－００１, ideographic spaces) is the same lead
+    as the CRM's LD-001; an id differing in anything but width stays another lead."""
+    write("leads.csv", "lead_id,created_at,outcome,closed_at\n"
+                       "ＬＤ－００１,2024-01-01,won,2024-02-01\n"
+                       "\u3000LD-002\u3000,2024-01-02,open,\n"
+                       "LD-003,2024-01-03,lost,2024-02-03\n"
+                       "LD-001,2024-01-01,won,2024-02-01\n", encoding="cp932")
+    write("events.csv", "lead_id,activity,ts\n"
+                        "LD-001,訪問,2024-01-05\n"
+                        "ＬＤ－００２,訪問,2024-01-06\n"
+                        "ld-003,訪問,2024-01-07\n"
+                        "LD-OO3,訪問,2024-01-07\n", encoding="cp932")
+    ws = rr.ingest(leads="leads.csv", events="events.csv")
+    assert accounting(ws) == {"leads.csv": Counts(4, 3, 1), "events.csv": Counts(4, 2, 2)}
+    assert [r[0] for r in ws.con.execute("SELECT lead_id FROM leads ORDER BY _line").fetchall()] == [
+        "LD-001", "LD-002", "LD-003"]
+    assert ws.con.execute("SELECT table_name, line, reason, value FROM quarantine ORDER BY table_name, line").fetchall() == [
+        ("events", 4, "unknown_lead", "ld-003"),  # case is not width: a different id
+        ("events", 5, "unknown_lead", "LD-OO3"),  # letter O, not zero
+        ("leads", 5, "duplicate_lead", "LD-001 @ leads.csv:2"),
+    ]
+    assert ws.con.execute("SELECT lead_id FROM events ORDER BY seq").fetchall() == [("LD-001",), ("LD-002",)]
+
+
 def test_won_lost_values_override_for_a_leads_table(write):
     write("leads.csv", "lead_id,created_at,outcome,closed_at\nA,2024-01-01,Signed,2024-02-01\n"
                        "B,2024-01-01,Dropped,2024-02-01\nC,2024-01-01,won,2024-02-01\n")

@@ -105,6 +105,24 @@ def text(expr: str, dtype: pa.DataType) -> str:
     return f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
 
 
+_WIDE = "\u3000" + "".join(chr(c) for c in range(0xFF01, 0xFF5F))
+_NARROW = " " + "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+def identifier(expr: str, dtype: pa.DataType) -> str:
+    """An id as text: full-width ASCII letters, digits and signs (``ＬＤ－００１``) and
+    the ideographic space folded to ASCII, then trimmed; NULL when empty.
+
+    The same lead typed in Excel with an IME and exported by the CRM then matches.
+    This is the width part of NFKC only: kana and other characters are left as they
+    are, so two ids that differ in anything but width stay different.
+
+    >>> _WIDE[1:4], _NARROW[1:4]
+    ('！＂＃', '!"#')
+    """
+    return f"NULLIF(trim(translate({text(expr, dtype)}, {lit(_WIDE)}, {lit(_NARROW)})), '')"
+
+
 def _list(formats: tuple[str, ...]) -> str:
     return "[" + ", ".join(lit(f) for f in formats) + "]"
 

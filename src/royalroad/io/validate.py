@@ -140,7 +140,8 @@ def stage(
     if has_extra:
         checks.append(_check(f"{sp.ident(EXTRA)} IS NOT NULL", "too_many_fields", None, sp.ident(EXTRA)))
 
-    inner.append(f"{raw_of('lead_id')} AS lead_id")
+    ids = cmap.fields["lead_id"]
+    inner.append(f"{sp.coalesce([sp.identifier(sp.ident(c), dtype(c)) for c in ids])} AS lead_id")
     checks.append(_check("lead_id IS NULL", "missing_id", label("lead_id"), "NULL"))
 
     if role == "leads":
