@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import shutil
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -25,6 +24,7 @@ from royalroad.analysis.nba import next_best_actions
 from royalroad.analysis.paths import analyse_paths
 from royalroad.engine import open_workspace
 from royalroad.simulate import simulate
+from test_journeys import pandas_journeys
 
 # ties in time (L1 at 09:00 three times), an incomplete lifecycle event between
 # complete ones, an event after the close (L1 D) and one past the as-of date (L3 Z)
@@ -158,14 +158,7 @@ def test_analyses_are_the_same_with_keys_computed_in_the_query(simulated, tmp_pa
 
 
 def test_variants_equal_an_exact_grouping_of_ordered_journeys(simulated):
-    leads = pd.read_csv(simulated / "leads.csv", parse_dates=["created_at", "closed_at"])
-    events = pd.read_csv(simulated / "events.csv", parse_dates=["ts"])
-    events["order"] = np.arange(len(events))
-    as_of = max(leads.created_at.max(), leads.closed_at.max(), events.ts.max())
-    ev = events.merge(leads[["lead_id", "outcome", "closed_at"]], on="lead_id")
-    closed = ev.outcome.isin(["won", "lost"])
-    ev = ev[(closed & (ev.ts < ev.closed_at)) | (~closed & (ev.ts <= as_of))]
-    ev = ev.sort_values(["lead_id", "ts", "order"], kind="stable")
+    _, ev = pandas_journeys(simulated)  # events before the close, in (ts, file order)
     per = ev.groupby("lead_id").agg(path=("activity", tuple), outcome=("outcome", "first"),
                                     first=("ts", "min"), last=("ts", "max"))
     per["days"] = (per["last"] - per["first"]).dt.total_seconds() / 86400
