@@ -36,30 +36,34 @@ csv.field_size_limit(1 << 27)
 def sniff_delimiter(sample_lines: list[str]) -> str:
     """Pick the delimiter that splits the header and fits the rows best.
 
-    A delimiter that leaves the header in one piece is never chosen over one that
-    splits it: a single short or long row must not turn a CSV into a one-column
-    table. Among splitting delimiters, the one most rows agree with wins, then the
-    widest header. A row agrees when it has at least the header's fields and no
-    non-empty field beyond them (Excel pads rows with empty trailing fields).
+    For each candidate, the header is the first row it splits into two or more
+    fields: title rows above a table (``商談一覧``, ``出力日: 2024/04/01``, padded by
+    Excel with empty fields or not) have one field and are passed over, so a title
+    never decides the delimiter. A delimiter that splits no row is never chosen: a
+    single short or long row must not turn a CSV into a one-column table. Among
+    splitting delimiters, the one most rows below its header agree with wins, then
+    the one whose header comes first, then the widest header. A row agrees when it
+    has at least the header's fields and no non-empty field beyond them (Excel pads
+    rows with empty trailing fields).
 
     >>> sniff_delimiter(["a;b;c", "1;2,5;3"])
     ';'
     >>> sniff_delimiter(["a,b,c", "1,2,3", "1,2", "1,2,3,4"])
     ','
+    >>> sniff_delimiter(["商談一覧", "出力日: 2024/04/01", "a\\tb\\tc", "1\\t2,5\\t3"])
+    '\\t'
     """
-    best, best_score = ",", (0, 0.0, 0)
+    best, best_score = ",", (0, 0.0, 0, 0)
     for delim in _CANDIDATES:
         rows = [r for r in csv.reader(sample_lines, delimiter=delim) if any(f.strip() for f in r)]
-        if not rows:
+        at = next((i for i, r in enumerate(rows) if len(_strip_trailing(r)) > 1), None)
+        if at is None:
             continue
-        header = _strip_trailing(rows[0])
-        width = len(header)
-        if width <= 1:
-            continue
-        body = rows[1:]
+        width = len(_strip_trailing(rows[at]))
+        body = rows[at + 1:]
         agree = sum(1 for r in body if len(r) >= width and len(_strip_trailing(r)) <= width)
         share = agree / len(body) if body else 1.0
-        score = (1, round(share, 2), width)
+        score = (1, round(share, 2), -at, width)
         if score > best_score:
             best, best_score = delim, score
     return best
