@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from royalroad.errors import InputError
 from royalroad.io.encoding import detect_encoding
-from royalroad.io.raw import LINE, RawTable
+from royalroad.io.raw import HEADER_SEARCH_ROWS, LINE, HeaderFinder, RawTable, preamble_note
 
 EXTRA = "_extra"
 """Column holding surplus non-empty fields of a row longer than the header."""
@@ -97,7 +97,7 @@ def _header_names(raw: list[str]) -> tuple[list[str], list[str]]:
     return names, notes
 
 
-def read_csv(path: str | Path, *, source: str | None = None) -> RawTable:
+def read_csv(path: str | Path, *, source: str | None = None, find_header: HeaderFinder | None = None) -> RawTable:
     """Read a delimited text file into a :class:`RawTable` of strings.
 
     Parameters
@@ -106,6 +106,10 @@ def read_csv(path: str | Path, *, source: str | None = None) -> RawTable:
         The file. Encoding and delimiter are detected.
     source : str, optional
         Name used in messages (default: ``path`` as given).
+    find_header : callable, optional
+        Picks the header among the first non-empty rows (see
+        :func:`royalroad.io.mapping.find_header`); the rows above it are skipped as
+        title rows (``preamble_lines``). Default: the first non-empty row.
 
     Examples
     --------
@@ -141,7 +145,7 @@ def read_csv(path: str | Path, *, source: str | None = None) -> RawTable:
     delimiter = sniff_delimiter(sample)
     stream = io.StringIO(text, newline="")
     reader = csv.reader(stream, delimiter=delimiter, strict=False)
-    raw = _collect(reader, source=source, encoding=encoding, delimiter=delimiter)
+    raw = _collect(reader, source=source, encoding=encoding, delimiter=delimiter, find_header=find_header)
     if raw.last_record_multiline:
         _check_closed_quotes(text, raw, delimiter)
     return raw.table
@@ -174,32 +178,53 @@ class _Collected:
     last_record_multiline: bool  # a field of that record holds a line break
 
 
-def _collect(reader, *, source: str, encoding: str, delimiter: str) -> _Collected:
-    header: list[str] | None = None
-    last_start, last_row = 0, []
-    header_line = 0
-    blank = 0
+def _filled(row: list[str]) -> bool:
+    return any(f.strip() for f in row)
+
+
+def _collect(reader, *, source: str, encoding: str, delimiter: str,
+             find_header: HeaderFinder | None = None) -> _Collected:
     prev_line = 0
+
+    def records():
+        """``(physical line where the record starts, fields)`` of every record."""
+        nonlocal prev_line
+        for row in reader:
+            start = prev_line + 1
+            prev_line = reader.line_num
+            yield start, row
+
+    blank = 0
     cols: list[list[str | None]] = []
     extras: list[str | None] = []
     lines: list[int] = []
     batches: list[pa.RecordBatch] = []
-    names: list[str] = []
-    notes: list[str] = []
     try:
-        for row in reader:
-            start = prev_line + 1
-            prev_line = reader.line_num
-            if not any(f.strip() for f in row):
-                if header is not None:
-                    blank += 1
+        it = records()
+        # The records up to the last row that may be the header, blank ones included.
+        head: list[tuple[int, list[str]]] = []
+        filled = 0
+        wanted = HEADER_SEARCH_ROWS if find_header is not None else 1
+        for start, row in it:
+            head.append((start, row))
+            filled += _filled(row)
+            if filled >= wanted:
+                break
+        candidates = [(start, row) for start, row in head if _filled(row)]
+        if not candidates:
+            raise InputError("io.file_empty", file=source)
+        at = find_header([row for _, row in candidates]) if find_header and len(candidates) > 1 else 0
+        header_line, header = candidates[at]
+        preamble = tuple(start for start, _ in candidates[:at])
+        names, notes = _header_names(header)
+        cols = [[] for _ in names]
+        last_start, last_row = header_line, header
+        # Blank rows above the header are not counted, as before a header on line 1.
+        for start, row in itertools.chain(((s, r) for s, r in head if s > header_line), it):
+            if not _filled(row):
+                blank += 1
                 continue
             last_start, last_row = start, row
-            if header is None:
-                header, header_line = row, start
-                names, notes = _header_names(header)
-                cols = [[] for _ in names]
-                continue
             width = len(names)
             for j in range(width):
                 value = row[j] if j < len(row) else ""
@@ -212,8 +237,6 @@ def _collect(reader, *, source: str, encoding: str, delimiter: str) -> _Collecte
                 cols, extras, lines = [[] for _ in names], [], []
     except csv.Error as exc:
         raise InputError("io.csv_malformed", file=source, line=prev_line + 1, reason=str(exc)) from None
-    if header is None:
-        raise InputError("io.file_empty", file=source)
     batches.append(_batch(names, cols, extras, lines))
     table = pa.Table.from_batches(batches)
     # Trailing columns that are unnamed and wholly empty are Excel debris: drop them.
@@ -225,6 +248,8 @@ def _collect(reader, *, source: str, encoding: str, delimiter: str) -> _Collecte
             break
     if table[EXTRA].null_count == table.num_rows:
         table = table.drop_columns([EXTRA])
+    if preamble:
+        notes.append(preamble_note(preamble, header_line))
     raw = RawTable(
         source=source,
         table=table,
@@ -234,6 +259,7 @@ def _collect(reader, *, source: str, encoding: str, delimiter: str) -> _Collecte
         blank_rows=blank,
         notes=tuple(notes),
         header_line=header_line,
+        preamble_lines=preamble,
     )
     multiline = any("\n" in f or "\r" in f for f in last_row)
     return _Collected(raw, last_start, multiline)

@@ -18,8 +18,10 @@ duration        ``"H:MM:SS"`` (hours may exceed 24, like Excel's ``[h]:mm:ss``)
 empty           null
 ==============  ==========================================================
 
-The header is the first row with any value. Wholly empty rows are skipped (those
-above the last data row are counted in ``blank_rows``), a column with neither a
+The header is the first row with any value, unless ``find_header`` picks a later
+one among the first 20 (title rows above the table, reported in
+``preamble_lines``). Wholly empty rows are skipped (those above the last data row
+are counted in ``blank_rows``), a column with neither a
 header nor any data is dropped, a column with data but no header is named
 ``column_<n>`` (its 1-based Excel column number), and repeated header names get
 ``.1``, ``.2`` suffixes as pandas does; renames are recorded in ``notes``.
@@ -35,7 +37,7 @@ import pyarrow as pa
 
 from royalroad.errors import InputError
 from royalroad.i18n import t
-from royalroad.io.raw import LINE, RawTable
+from royalroad.io.raw import HEADER_SEARCH_ROWS, LINE, HeaderFinder, RawTable, preamble_note
 from royalroad.io.tables import require_file
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -43,7 +45,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and encrypted .xlsx
 _UNSUPPORTED = {".xls": ".xls", ".xlsb": ".xlsb"}
 
 
-def read_xlsx(path: str | Path, sheet: str | None = None) -> RawTable:
+def read_xlsx(path: str | Path, sheet: str | None = None, *, find_header: HeaderFinder | None = None) -> RawTable:
     """Read a sheet of an ``.xlsx`` (or ``.xlsm``) workbook, every value as a string.
 
     Parameters
@@ -53,6 +55,10 @@ def read_xlsx(path: str | Path, sheet: str | None = None) -> RawTable:
     sheet : str, optional
         Sheet name (exact, else case-insensitive as in Excel). Default: the first
         visible worksheet.
+    find_header : callable, optional
+        Picks the header among the first non-empty rows (see
+        :func:`royalroad.io.mapping.find_header`); the rows above it are skipped as
+        title rows (``preamble_lines``). Default: the first non-empty row.
 
     Returns
     -------
@@ -103,7 +109,7 @@ def read_xlsx(path: str | Path, sheet: str | None = None) -> RawTable:
                 raise InputError("io.xlsx_corrupt", file=source, reason=_reason(exc)) from None
         finally:
             wb.close()
-    return _to_raw(rows, source, ws.title)
+    return _to_raw(rows, source, ws.title, find_header)
 
 
 def _check_signature(p: Path, source: str) -> None:
@@ -143,25 +149,22 @@ def _pick_sheet(wb, sheet: str | None, source: str):
     return ws
 
 
-def _to_raw(rows: list[tuple[int, list[str | None]]], source: str, title: str) -> RawTable:
-    header: list[str | None] | None = None
-    data: list[tuple[int, list[str | None]]] = []
-    blank_rows = pending = 0
-    width = 0
-    for n, cells in rows:
-        used = [i for i, v in enumerate(cells) if v is not None and v != ""]
-        if not used:
-            pending += 1  # counted only if a non-empty row follows
-            continue
-        blank_rows += pending
-        pending = 0
-        width = max(width, used[-1] + 1)
-        if header is None:
-            header = cells
-        else:
-            data.append((n, cells))
-    if header is None:
+def _to_raw(rows: list[tuple[int, list[str | None]]], source: str, title: str,
+            find_header: HeaderFinder | None = None) -> RawTable:
+    filled = [(n, cells) for n, cells in rows if any(v is not None and v != "" for v in cells)]
+    if not filled:
         raise InputError("io.xlsx_empty_sheet", file=source, sheet=title)
+    # Empty rows are counted when a non-empty row follows, wherever they are.
+    last = filled[-1][0]
+    blank_rows = sum(1 for n, cells in rows if n < last and all(v is None or v == "" for v in cells))
+    at = 0
+    if find_header is not None and len(filled) > 1:
+        at = find_header([cells for _, cells in filled[:HEADER_SEARCH_ROWS]])
+    header_line, header = filled[at]
+    preamble = tuple(n for n, _ in filled[:at])
+    data = filled[at + 1:]
+    width = max(max(i for i, v in enumerate(cells) if v is not None and v != "") + 1
+                for _, cells in filled[at:])
 
     notes: list[str] = []
     taken = {LINE}
@@ -183,6 +186,8 @@ def _to_raw(rows: list[tuple[int, list[str | None]]], source: str, title: str) -
         taken.add(new)
         columns[new] = pa.array(values, pa.string())
     columns[LINE] = pa.array([n for n, _ in data], pa.int64())
+    if preamble:
+        notes.append(preamble_note(preamble, header_line))
     return RawTable(
         source=source,
         table=pa.table(columns),
@@ -190,6 +195,8 @@ def _to_raw(rows: list[tuple[int, list[str | None]]], source: str, title: str) -
         sheet=title,
         blank_rows=blank_rows,
         notes=tuple(notes),
+        header_line=header_line,
+        preamble_lines=preamble,
     )
 
 

@@ -17,11 +17,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from royalroad.engine import Workspace, connect
 from royalroad.errors import InputError
-from royalroad.io.mapping import Preset, load_config, resolve, with_outcome_values
+from royalroad.io.mapping import Preset, find_header, load_config, resolve, with_outcome_values
+from royalroad.io.raw import line_ranges
 from royalroad.io.readers import read_source
 from royalroad.io.build import Builder, Staged
 from royalroad.io.validate import Settings, stage
@@ -137,11 +139,14 @@ def _load(con, step, lead_paths, event_paths, note_paths, *, sheet, table, prese
           settings, log_mode, lifecycle, as_of) -> None:
     """Read and stage every source, then build the canonical tables in ``con``."""
     staged: list[Staged] = []
+    headers: list[tuple[int, int | None, tuple[int, ...]]] = []  # file_idx, header line, title rows
     idx = 0
     step("load.step.read")
     for role, paths in (("leads", lead_paths), ("events", event_paths), ("notes", note_paths)):
         for path in paths:
-            src = read_source(path, sheet=sheet, table=table)
+            # The header is the row that names this role's columns, below any title rows.
+            finder = partial(find_header, role=role, preset=preset, config=config)
+            src = read_source(path, sheet=sheet, table=table, find_header=finder)
             parts = [(role, src.table)]
             if src.traces is not None and role == "events":
                 parts.append(("traces", src.traces))
@@ -156,11 +161,29 @@ def _load(con, step, lead_paths, event_paths, note_paths, *, sheet, table, prese
                     Staged(part_role, idx, raw.source, raw.kind, raw.encoding, raw.delimiter, raw.sheet,
                             cmap.preset, raw.num_rows, raw.blank_rows, name, cmap)
                 )
+                headers.append((idx, raw.header_line, raw.preamble_lines))
                 idx += 1
 
     step("load.step.build")
     builder = Builder(con, staged, log_mode=log_mode, won=won, lost=lost, lifecycle=lifecycle)
     builder.build(as_of=as_of, settings=settings)
+    _record_headers(con, headers)
+
+
+def _record_headers(con, headers: list[tuple[int, int | None, tuple[int, ...]]]) -> None:
+    """Add where each file's header is and which title rows above it were skipped to ``files``.
+
+    Title rows are like blank rows: not data, so neither read nor quarantined, and
+    ``rows_read == accepted + quarantined`` still holds; ``preamble_rows`` and
+    ``preamble_lines`` (e.g. ``1–2``) say what was skipped.
+    """
+    con.execute("ALTER TABLE files ADD COLUMN header_line BIGINT")
+    con.execute("ALTER TABLE files ADD COLUMN preamble_rows BIGINT DEFAULT 0")
+    con.execute("ALTER TABLE files ADD COLUMN preamble_lines VARCHAR")
+    rows = [(line, len(pre), line_ranges(pre) if pre else None, idx) for idx, line, pre in headers]
+    if rows:
+        con.executemany(
+            "UPDATE files SET header_line = ?, preamble_rows = ?, preamble_lines = ? WHERE file_idx = ?", rows)
 
 
 def _preset_for(role: str, preset: str | None, kind: str) -> str | None:

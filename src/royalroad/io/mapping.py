@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tomllib
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from royalroad.errors import InputError
+from royalroad.io.raw import HEADER_SEARCH_ROWS
 
 ROLES = ("leads", "events", "notes")
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -203,6 +205,68 @@ def _try(preset: Preset, role: str, columns: list[str], config: Preset | None) -
     return fields, missing
 
 
+def _preset_names(role: str, preset: str | None) -> list[str]:
+    # A named preset that says nothing about this role (maven has no events, xes no
+    # notes) does not apply to it: that file's columns are detected as usual.
+    return [preset] if preset and get_preset(preset).columns.get(role) else list(PRESET_ORDER)
+
+
+def header_fit(
+    cells: Sequence[str | None], role: str, *, preset: str | None = None, config: Preset | None = None
+) -> tuple[bool, tuple[int, int]]:
+    """How well a row would serve as the header of a ``role`` source.
+
+    Returns whether :func:`resolve` would accept the row as it is (every required
+    column found, and every column a user mapping names), and a score to compare
+    rows that are not accepted: (required columns found, header names matched),
+    the best over the presets :func:`resolve` would try.
+
+    >>> header_fit(["商談一覧", "", ""], "events")
+    (False, (0, 0))
+    >>> header_fit(["商談ID", "活動", "日時"], "events")
+    (True, (3, 3))
+    """
+    names = [c.strip() for c in cells if c is not None and c.strip()]
+    best = (0, 0)
+    for name in _preset_names(role, preset):
+        fields, missing = _try(get_preset(name), role, names, config)
+        if not missing:
+            return True, (len(REQUIRED[role]), sum(len(v) for v in fields.values()))
+        required = sum(1 for f in REQUIRED[role] if f in fields)
+        best = max(best, (required, sum(len(v) for v in fields.values())))
+    return False, best
+
+
+def find_header(
+    rows: Sequence[Sequence[str | None]], role: str, *, preset: str | None = None, config: Preset | None = None
+) -> int:
+    """Which of a source's first non-empty rows is its header (0 = the first).
+
+    Exports saved from Excel or a CRM report often start with title rows (商談一覧,
+    出力日: 2024/04/01) above the real header. The first row stays the header when
+    it resolves the role's columns, exactly as before. Otherwise the earliest of the
+    first :data:`~royalroad.io.raw.HEADER_SEARCH_ROWS` rows that resolves them is the
+    header; failing that, the row that finds strictly more of the columns than the
+    first row (so that the one-line error names what the real header lacks), and
+    else the first row, whose error is then the same as without this search.
+
+    >>> find_header([["商談一覧"], ["出力日: 2024/04/01"], ["商談ID", "活動", "日時"]], "events")
+    2
+    >>> find_header([["lead_id", "type", "ts"], ["L1", "call", "2024-01-05"]], "events")
+    0
+    """
+    scores: list[tuple[int, int]] = []
+    for i, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        complete, score = header_fit(cells, role, preset=preset, config=config)
+        if complete:
+            return i
+        scores.append(score)
+    if not scores:
+        return 0
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    return best if scores[best] > scores[0] else 0
+
+
 def resolve(
     columns: list[str],
     role: str,
@@ -225,11 +289,8 @@ def resolve(
     >>> m.preset, m.fields["closed_at"], m.extras
     ('japanese', ('受注日', '失注日'), ('業種',))
     """
-    # A named preset that says nothing about this role (maven has no events, xes no
-    # notes) does not apply to it: that file's columns are detected as usual.
-    names = [preset] if preset and get_preset(preset).columns.get(role) else list(PRESET_ORDER)
     best: tuple[int, str, list[str]] | None = None
-    for name in names:
+    for name in _preset_names(role, preset):
         p = get_preset(name)
         fields, missing = _try(p, role, columns, config)
         if not missing:

@@ -10,11 +10,23 @@ checks happen later, in :mod:`royalroad.io.validate`, inside the engine.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
 LINE = "_line"
+
+HEADER_SEARCH_ROWS = 20
+"""How many non-empty rows at the top of a CSV or a sheet may hold the header."""
+
+HeaderFinder = Callable[[Sequence[Sequence[str | None]]], int]
+"""Given the first non-empty rows of a source, the index of its header row.
+
+Readers of CSV and xlsx call it (see :func:`royalroad.io.mapping.find_header`);
+without one, the first non-empty row is the header.
+"""
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,13 @@ class RawTable:
         What was detected, for the ingest summary.
     blank_rows : int
         Wholly empty rows skipped (not counted as rows read).
+    notes : tuple of str
+        What the reader changed or skipped (renamed headers, title rows), for people.
+    header_line : int or None
+        Physical line (CSV) or worksheet row (xlsx) of the header.
+    preamble_lines : tuple of int
+        Lines of the non-empty rows above the header (a report title, an export
+        date): neither header nor data, so neither read nor quarantined, but reported.
     """
 
     source: str
@@ -44,6 +63,7 @@ class RawTable:
     blank_rows: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
     header_line: int | None = None
+    preamble_lines: tuple[int, ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -53,3 +73,38 @@ class RawTable:
     @property
     def num_rows(self) -> int:
         return self.table.num_rows
+
+    @property
+    def preamble_rows(self) -> int:
+        """Non-empty rows above the header, skipped (not counted as rows read)."""
+        return len(self.preamble_lines)
+
+
+def line_ranges(lines: Sequence[int]) -> str:
+    """Lines as compact ranges, for messages.
+
+    >>> line_ranges([1, 2, 4])
+    '1–2, 4'
+    """
+    parts = []
+    for _, run in itertools.groupby(enumerate(sorted(lines)), key=lambda p: p[1] - p[0]):
+        nums = [n for _, n in run]
+        parts.append(f"{nums[0]}–{nums[-1]}" if len(nums) > 1 else str(nums[0]))
+    return ", ".join(parts)
+
+
+def preamble_note(lines: Sequence[int], header_line: int) -> str:
+    """The note telling which title rows above the header were skipped.
+
+    >>> preamble_note([1, 2], 4)
+    '2 title rows above the header skipped (lines 1–2); header on line 4'
+    """
+    return preamble_text(len(lines), line_ranges(lines), header_line)
+
+
+def preamble_text(n: int, lines: str, header_line: int | None) -> str:
+    """:func:`preamble_note` from the counts stored in the workspace's ``files`` table."""
+    from royalroad.i18n import t
+
+    key = "io_header.preamble_one" if n == 1 else "io_header.preamble_many"
+    return t(key, n=n, lines=lines, header=header_line)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from royalroad.errors import InputError
-from royalroad.io.raw import RawTable
+from royalroad.io.raw import HeaderFinder, RawTable
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 _TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ".dat", ""}
@@ -21,11 +21,15 @@ class Source:
     traces: RawTable | None = None
 
 
-def read_source(path: str, *, sheet: str | None = None, table: str | None = None) -> Source:
+def read_source(
+    path: str, *, sheet: str | None = None, table: str | None = None, find_header: HeaderFinder | None = None
+) -> Source:
     """Read ``path`` (a file or a connection URL) with the matching reader.
 
     The format comes from the suffix; gzip and zip magic bytes are checked too, so
     a ``.xes.gz`` renamed ``.gz`` or an xlsx without suffix still reads.
+    ``find_header`` picks the header row of a CSV or xlsx below any title rows (see
+    :func:`royalroad.io.mapping.find_header`); other formats name their columns.
     """
     if _URL.match(path):
         from royalroad.io.tables import read_url
@@ -47,7 +51,7 @@ def read_source(path: str, *, sheet: str | None = None, table: str | None = None
     if name.endswith((".xlsx", ".xlsm", ".xls")) or head[:4] == b"PK\x03\x04":
         from royalroad.io.excel import read_xlsx
 
-        return Source(read_xlsx(p, sheet=sheet))
+        return Source(read_xlsx(p, sheet=sheet, find_header=find_header))
     if name.endswith(".parquet") or head[:4] == b"PAR1":
         from royalroad.io.tables import read_parquet
 
@@ -59,5 +63,5 @@ def read_source(path: str, *, sheet: str | None = None, table: str | None = None
     if p.suffix.lower() in _TEXT_SUFFIXES or not head.startswith(b"\x00"):
         from royalroad.io.delimited import read_csv
 
-        return Source(read_csv(p, source=path))
+        return Source(read_csv(p, source=path, find_header=find_header))
     raise InputError("io.unknown_format", file=path, suffix=p.suffix or "-")
