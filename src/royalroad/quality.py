@@ -31,6 +31,10 @@ class FileSummary:
     accepted: int
     quarantined: int
     blank_rows: int
+    header_line: int | None = None
+    preamble_rows: int = 0
+    preamble_lines: str | None = None
+    """Title rows above the header, skipped like blank rows (not read), e.g. ``"1–2"``."""
 
 
 @dataclass(frozen=True)
@@ -101,11 +105,15 @@ class IngestSummary:
 def summarise(ws: Workspace) -> IngestSummary:
     """Summarise a workspace's ingest (read/accepted/quarantined, outcomes, marks)."""
     con = ws.con
+    have = {row[0] for row in con.execute("DESCRIBE files").fetchall()}
+    # Workspaces written before the header search have no header columns.
+    header = ", ".join(c if c in have else default for c, default in
+                       (("header_line", "NULL"), ("preamble_rows", "0"), ("preamble_lines", "NULL")))
     files = tuple(
         FileSummary(*row)
         for row in con.execute(
             "SELECT table_name, file, kind, encoding, delimiter, sheet, preset, mapping, "
-            "rows_read, accepted, quarantined, blank_rows FROM files ORDER BY file_idx"
+            f"rows_read, accepted, quarantined, blank_rows, {header} FROM files ORDER BY file_idx"
         ).fetchall()
     )
     reason_rows = con.execute(

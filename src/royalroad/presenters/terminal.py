@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from royalroad.i18n import t
+from royalroad.io.raw import preamble_text
 from royalroad.quality import IngestSummary
 
 MAX_VALUE = 60
@@ -37,6 +38,10 @@ def render_summary(summary: IngestSummary, console: Console) -> None:
         f"{summary.quarantined:,}", end_section=True,
     )
     console.print(files)
+    for f in summary.files:
+        if f.preamble_rows:
+            note = preamble_text(f.preamble_rows, f.preamble_lines or "", f.header_line)
+            console.print(t("io_header.summary_file", file=escape(f.file), note=note))
 
     if summary.reasons:
         reasons = Table(title=t("summary.reasons_title"), title_justify="left")
