@@ -61,6 +61,17 @@ def _choice(path: Path, role: str | None = None, **fields) -> logic.FileChoice:
     return logic.FileChoice(info, role, chosen, det)
 
 
+def test_upload_with_title_rows_shows_the_real_header(tmp_path):
+    path = tmp_path / "活動履歴.csv"
+    path.write_bytes("活動履歴一覧,,\n出力日: 2024/04/01,,\n,,\n商談ID,活動,日時\n"
+                     "D-001,訪問,2024/04/01 10:00\nD-002,資料送付,2024/04/02 11:00\n".encode("cp932"))
+    info = logic.inspect_upload(path)
+    assert info.columns == ("商談ID", "活動", "日時")
+    assert info.rows == 2  # the two data rows; title rows are not data
+    assert info.table["_line"].to_pylist() == [5, 6]
+    assert logic.guess_role(info.name, info.columns, info.kind) == "events"
+
+
 # Mapping file ------------------------------------------------------------------------
 
 def test_mapping_toml_reads_back_with_load_config(tmp_path):

@@ -47,6 +47,8 @@ def hostile(tmp_path_factory):
     leads = pd.read_csv(tmp / "leads.csv", dtype=str, keep_default_na=False)
     leads.loc[leads.industry == leads.industry.iloc[0], "industry"] = XSS["試作評価"]
     leads.to_csv(tmp / XSS_FILE, index=False)
+    # a report title above the header, as Excel exports have: skipped and reported
+    (tmp / XSS_FILE).write_text("Lead report 2025\n" + (tmp / XSS_FILE).read_text(encoding="utf-8"), encoding="utf-8")
     notes = pd.read_csv(tmp / "notes.csv", dtype=str, keep_default_na=False)
     notes.loc[:5, "text"] = XSS["量産提案"]
     notes.to_csv(tmp / "notes.csv", index=False)
@@ -92,6 +94,12 @@ def test_sections_follow_the_results(demo):
     assert f"「{goal}」に到達したリードの受注率は" in html_ja
     for cid in ("rr-forest", "rr-heat-1", "rr-incidence"):
         assert f'id="{cid}"' in html_en
+
+
+def test_title_rows_above_a_header_are_reported_with_the_file_escaped(hostile):
+    html = hostile[0].read_text(encoding="utf-8")
+    escaped = XSS_FILE.replace("&", "&amp;").replace('"', "&#34;").replace("<", "&lt;").replace(">", "&gt;")
+    assert f"{escaped}: 1 title row above the header skipped (line 1); header on line 2" in html
 
 
 def test_json_for_script_cannot_close_the_script():

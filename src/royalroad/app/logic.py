@@ -156,7 +156,7 @@ def inspect_upload(path: str | Path, name: str | None = None) -> FileInfo:
     """Read a saved upload with the normal readers and describe it."""
     from royalroad.io.readers import read_source
 
-    src = read_source(str(path))
+    src = read_source(str(path), find_header=upload_header)
     raw = src.table
     return FileInfo(
         name=name or Path(path).name, path=str(path), kind=raw.kind, encoding=raw.encoding,
@@ -164,6 +164,21 @@ def inspect_upload(path: str | Path, name: str | None = None) -> FileInfo:
         table=raw.table, trace_columns=tuple(src.traces.columns) if src.traces is not None else (),
         notes=tuple(raw.notes),
     )
+
+
+def upload_header(rows) -> int:
+    """The header row of an upload whose role is not chosen yet: the earliest row that
+    names every required column of some table (leads, events or notes), below any
+    title rows; else the first row, and the user maps the columns by hand.
+
+    >>> upload_header([["商談一覧"], ["出力日: 2024/04/01"], ["商談ID", "活動", "日時"], ["D-1", "訪問", "2024/04/01"]])
+    2
+    """
+    from royalroad.io.mapping import ROLES, find_header, header_fit
+
+    found = [i for i in (find_header(rows, role) for role in ROLES) if i < len(rows) and
+             any(header_fit(rows[i], role)[0] for role in ROLES)]
+    return min(found, default=0)
 
 
 def fields_of(role: str) -> tuple[str, ...]:

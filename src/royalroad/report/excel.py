@@ -55,7 +55,8 @@ NUMBER_FORMATS = {
 }
 COLUMN_KINDS = {
     **dict.fromkeys(("rank", "min_count", "within_days", "leads", "won", "lost", "open", "count",
-                     "rows_read", "accepted", "quarantined", "blank_rows", "step", "followed", "total",
+                     "rows_read", "accepted", "quarantined", "blank_rows", "header_line", "preamble_rows", "step",
+                     "followed", "total",
                      "exits", "evidence_n"), "int"),
     **dict.fromkeys(("win_rate", "win_rate_ci_low", "win_rate_ci_high", "recall", "precision", "npv",
                      "specificity", "p_win_after", "share", "p_win", "removal_effect", "expected_win_rate",
