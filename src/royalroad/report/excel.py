@@ -28,6 +28,7 @@ same bytes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import unicodedata
@@ -113,7 +114,19 @@ def sheet_name(text: str) -> str:
 
 
 def display_width(text: str) -> int:
-    """Width in Excel character units: full-width (CJK) characters count double."""
+    """Width in Excel character units: full-width (CJK) characters count double.
+
+    >>> display_width("LD-001"), display_width("技術打合せ 2")
+    (6, 12)
+    """
+    if text.isascii():  # ids, numbers as text, English: the common case, without a loop
+        return len(text)
+    return _wide_width(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _wide_width(text: str) -> int:
+    # values repeat (activities, statuses, segment names): each is measured once
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -410,8 +423,9 @@ def _write_cell(ws, r: int, c: int, value: Any, kind: str, formats: _Formats) ->
 def _text(ws, r: int, c: int, text: str, formats: _Formats, *, style: str = "") -> int:
     """``write_string`` (never a formula), quote-prefixed when formula-like; return the width."""
     text = excel_text(text)
-    width = max((display_width(line) for line in text.split("\n")), default=0)
-    wrap = "\n" in text or width > MAX_WIDTH
+    multiline = "\n" in text
+    width = max(display_width(line) for line in text.split("\n")) if multiline else display_width(text)
+    wrap = multiline or width > MAX_WIDTH
     ws.write_string(r, c, text, formats.get("text", quote=is_formula_like(text), wrap=wrap, style=style))
     return width
 
