@@ -40,3 +40,38 @@ def test_cp1252_file_ingests_with_its_letters(write):
     assert ws.con.execute("SELECT industry FROM leads ORDER BY _line").fetchall() == [
         ("Café & Bäckerei",), ("Société naïve",)]
     assert ws.con.execute("SELECT encoding FROM files").fetchone() == ("cp1252",)
+
+
+# ---------------------------------------------------------------- --encoding, when detection is wrong
+
+
+def test_encoding_option_overrides_the_detection(write):
+    # a short Hungarian file, which detection alone may take for cp1252 (ő → õ)
+    text = "lead_id,created_at,outcome,closed_at,industry\nL1,2024-01-01,won,2024-02-01,Fűtő és hűtő kft\n"
+    write("leads.csv", text, encoding="cp1250")
+    ws = rr.ingest(leads="leads.csv", encoding="cp1250")
+    assert ws.con.execute("SELECT industry FROM leads").fetchone() == ("Fűtő és hűtő kft",)
+    assert ws.con.execute("SELECT encoding FROM files").fetchone() == ("cp1250",)
+
+
+def test_shift_jis_means_cp932_as_in_excel(write):
+    write("leads.csv", "商談ID,作成日,結果,完了日\nD-①,2024/01/05,受注,2024/02/01\n", encoding="cp932")
+    ws = rr.ingest(leads="leads.csv", encoding="Shift_JIS")
+    assert ws.con.execute("SELECT lead_id FROM leads").fetchone() == ("D-①",)  # ① exists in CP932 only
+
+
+@pytest.mark.parametrize("encoding, message", [
+    ("klingon", "leads.csv: unknown encoding 'klingon' (--encoding); use a name such as cp932"),
+    ("utf-8", "leads.csv: line 2: byte 0x8B cannot be read as utf-8 (--encoding)"),
+])
+def test_bad_encoding_option_is_one_line_exit_2(write, encoding, message):
+    from typer.testing import CliRunner
+
+    from royalroad.cli import app
+
+    write("leads.csv", "lead_id,created_at,outcome,closed_at\n技術,2024-01-01,won,2024-02-01\n", encoding="cp932")
+    res = CliRunner().invoke(app, ["validate", "--leads", "leads.csv", "--encoding", encoding])
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], res.stderr
+    assert "Traceback" not in res.stderr

@@ -94,6 +94,7 @@ PresetOpt = Annotated[str | None, typer.Option("--preset", help=t("cli.opt.prese
 MappingOpt = Annotated[Path | None, typer.Option("--mapping", help=t("cli.opt.mapping"))]
 SheetOpt = Annotated[str | None, typer.Option("--sheet", help=t("cli.opt.sheet"))]
 TableOpt = Annotated[str | None, typer.Option("--table", help=t("cli.opt.table"))]
+EncodingOpt = Annotated[str | None, typer.Option("--encoding", help=t("cli.opt.encoding"))]
 TzOpt = Annotated[str, typer.Option("--tz", help=t("cli.opt.tz"))]
 DayfirstOpt = Annotated[bool, typer.Option("--dayfirst", help=t("cli.opt.dayfirst"))]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=t("cli.opt.as_of"))]
@@ -111,7 +112,7 @@ PairsOpt = Annotated[int, typer.Option("--pairs", help=t("cli.opt.pairs"))]
 
 
 def load_inputs(
-    *, leads, events, notes, won, lost, preset, mapping, sheet, table, tz, dayfirst, as_of, lifecycle,
+    *, leads, events, notes, won, lost, preset, mapping, sheet, table, encoding, tz, dayfirst, as_of, lifecycle,
     workspace, status: Console | None = None,
 ):
     """Files given → ingest them (into ``workspace`` if given); else open ``workspace``."""
@@ -127,14 +128,14 @@ def load_inputs(
     with console.status(t("load.step.read")) as spinner:
         return ingest(
             leads=leads, events=events, notes=notes, won=_split(won), lost=_split(lost), preset=preset,
-            mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
+            mapping=mapping, sheet=sheet, table=table, encoding=encoding, tz=tz, dayfirst=dayfirst, as_of=as_of,
             lifecycle=lifecycle, workspace=workspace,
             on_step=lambda key: spinner.update(t(key)),
         )
 
 
-INPUT_OPTIONS = ("leads", "events", "notes", "won", "lost", "preset", "mapping", "sheet", "table", "tz",
-                 "dayfirst", "as_of", "lifecycle", "workspace")
+INPUT_OPTIONS = ("leads", "events", "notes", "won", "lost", "preset", "mapping", "sheet", "table", "encoding",
+                 "tz", "dayfirst", "as_of", "lifecycle", "workspace")
 
 
 def open_inputs(params: dict[str, Any]):
@@ -161,7 +162,8 @@ def _print_summary(ws, fmt: Format) -> None:
 def ingest(
     leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
     lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
-    table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
+    table: TableOpt = None, encoding: EncodingOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False,
+    as_of: AsOfOpt = None,
     lifecycle: LifecycleOpt = "complete",
     workspace: Annotated[Path, typer.Option("--workspace", "-w", help=t("cli.opt.workspace_out"))] = Path("royalroad.duckdb"),
     format: FormatOpt = Format.table, lang: LangOpt = None,
@@ -172,8 +174,8 @@ def ingest(
     if not leads and not events:
         raise InputError("load.no_input")
     ws = load_inputs(leads=leads, events=events, notes=notes, won=won, lost=lost, preset=preset,
-                     mapping=mapping, sheet=sheet, table=table, tz=tz, dayfirst=dayfirst, as_of=as_of,
-                     lifecycle=lifecycle, workspace=workspace)
+                     mapping=mapping, sheet=sheet, table=table, encoding=encoding, tz=tz, dayfirst=dayfirst,
+                     as_of=as_of, lifecycle=lifecycle, workspace=workspace)
     _print_summary(ws, format)
     if format is Format.table:
         _stdout().print(t("cli.ingest.done", path=escape(str(workspace))))
@@ -185,7 +187,8 @@ def ingest(
 def validate(
     leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
     lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
-    table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
+    table: TableOpt = None, encoding: EncodingOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False,
+    as_of: AsOfOpt = None,
     lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
     format: FormatOpt = Format.table, lang: LangOpt = None,
 ) -> None:
@@ -211,7 +214,8 @@ def _ints(value: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
 def goals(
     leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
     lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
-    table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
+    table: TableOpt = None, encoding: EncodingOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False,
+    as_of: AsOfOpt = None,
     lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
     adjust: AdjustOpt = None,
     not_proxy: NotProxyOpt = None,
@@ -245,7 +249,8 @@ def goals(
 def analyze(
     leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
     lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
-    table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
+    table: TableOpt = None, encoding: EncodingOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False,
+    as_of: AsOfOpt = None,
     lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
     adjust: AdjustOpt = None,
     not_proxy: NotProxyOpt = None,
@@ -292,7 +297,8 @@ def _goal_for(ws, adjust: tuple[str, ...] = ()):
 def paths(
     leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
     lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
-    table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
+    table: TableOpt = None, encoding: EncodingOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False,
+    as_of: AsOfOpt = None,
     lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
     adjust: AdjustOpt = None,
     path_file: Annotated[Path | None, typer.Option("--path-file", help=t("cli.opt.path_file"))] = None,
@@ -334,7 +340,8 @@ def paths(
 def next_(
     leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
     lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
-    table: TableOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False, as_of: AsOfOpt = None,
+    table: TableOpt = None, encoding: EncodingOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False,
+    as_of: AsOfOpt = None,
     lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
     adjust: AdjustOpt = None,
     min_evidence: Annotated[int, typer.Option("--min-evidence", help=t("cli.opt.min_evidence"))] = 10,

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from royalroad.errors import InputError
-from royalroad.io.encoding import detect_encoding
+from royalroad.io.encoding import decode_as, detect_encoding
 from royalroad.io.raw import HEADER_SEARCH_ROWS, LINE, HeaderFinder, RawTable, preamble_note
 
 EXTRA = "_extra"
@@ -97,7 +97,8 @@ def _header_names(raw: list[str]) -> tuple[list[str], list[str]]:
     return names, notes
 
 
-def read_csv(path: str | Path, *, source: str | None = None, find_header: HeaderFinder | None = None) -> RawTable:
+def read_csv(path: str | Path, *, source: str | None = None, find_header: HeaderFinder | None = None,
+             encoding: str | None = None) -> RawTable:
     """Read a delimited text file into a :class:`RawTable` of strings.
 
     Parameters
@@ -110,6 +111,9 @@ def read_csv(path: str | Path, *, source: str | None = None, find_header: Header
         Picks the header among the first non-empty rows (see
         :func:`royalroad.io.mapping.find_header`); the rows above it are skipped as
         title rows (``preamble_lines``). Default: the first non-empty row.
+    encoding : str, optional
+        A Python codec name (``cp932``, ``cp1252``, ``euc_jp``…) that overrides the
+        detection, for a file it gets wrong. ``shift_jis`` means CP932, as in Excel.
 
     Examples
     --------
@@ -134,8 +138,11 @@ def read_csv(path: str | Path, *, source: str | None = None, find_header: Header
     # the text is UTF-16, where NUL is half of every ASCII character.
     if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError("io.binary_file", file=source)
-    encoding = detect_encoding(data, source)
-    text = data.decode(encoding)
+    if encoding is None:
+        encoding = detect_encoding(data, source)
+        text = data.decode(encoding)
+    else:
+        encoding, text = decode_as(data, encoding, source)
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:

@@ -112,3 +112,27 @@ def _fail_if_broken_utf8(data: bytes, exc: UnicodeDecodeError, source: str) -> N
     if valid >= 3 and valid >= 2 * bad:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError("io.bad_utf8", file=source, line=line, byte=f"0x{data[exc.start]:02X}")
+
+
+def decode_as(data: bytes, encoding: str, source: str) -> tuple[str, str]:
+    """Decode ``data`` with the codec the user named; return (codec, text).
+
+    An unknown codec name or a byte the codec cannot read is one line naming the
+    file (and the line of the first bad byte), never a silent replacement.
+
+    >>> decode_as("ｶﾅ,髙".encode("cp932"), "Shift_JIS", "x.csv")
+    ('cp932', 'ｶﾅ,髙')
+    """
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise InputError("io.bad_encoding", file=source, value=encoding) from None
+    if name in _SJIS_FAMILY or name.replace("-", "_") in _SJIS_FAMILY:
+        name = "cp932"  # Excel's "Shift_JIS" is CP932 (①, ㈱, NEC/IBM kanji)
+    try:
+        text = data.decode(name)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError("io.wrong_encoding", file=source, encoding=encoding, line=line,
+                         byte=f"0x{data[exc.start]:02X}") from None
+    return name, text

@@ -50,6 +50,7 @@ def ingest(
     mapping: str | Path | None = None,
     sheet: str | None = None,
     table: str | None = None,
+    encoding: str | None = None,
     tz: str = "UTC",
     dayfirst: bool = False,
     as_of: str | datetime | None = None,
@@ -72,6 +73,9 @@ def ingest(
         detected when omitted.
     mapping : path, optional
         A TOML mapping file overriding single columns.
+    encoding : str, optional
+        Text files: a codec name (``cp932``, ``cp1252``, ``euc_jp``…) that overrides
+        the detection for every CSV given. Other formats ignore it.
     tz : str
         Zone in which naive times are read and into which all times are normalised.
     as_of : str or datetime, optional
@@ -110,8 +114,8 @@ def ingest(
         _remove_db(scratch)
     con = connect(scratch)
     try:
-        _load(con, step, lead_paths, event_paths, note_paths, sheet=sheet, table=table, preset=preset,
-              config=config, won=won_t, lost=lost_t, settings=settings, log_mode=log_mode,
+        _load(con, step, lead_paths, event_paths, note_paths, sheet=sheet, table=table, encoding=encoding,
+              preset=preset, config=config, won=won_t, lost=lost_t, settings=settings, log_mode=log_mode,
               lifecycle=lifecycle, as_of=as_of)
         Workspace(con).check_learnable()
     except BaseException:
@@ -135,7 +139,7 @@ def _remove_db(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def _load(con, step, lead_paths, event_paths, note_paths, *, sheet, table, preset, config, won, lost,
+def _load(con, step, lead_paths, event_paths, note_paths, *, sheet, table, encoding, preset, config, won, lost,
           settings, log_mode, lifecycle, as_of) -> None:
     """Read and stage every source, then build the canonical tables in ``con``."""
     staged: list[Staged] = []
@@ -146,7 +150,7 @@ def _load(con, step, lead_paths, event_paths, note_paths, *, sheet, table, prese
         for path in paths:
             # The header is the row that names this role's columns, below any title rows.
             finder = partial(find_header, role=role, preset=preset, config=config)
-            src = read_source(path, sheet=sheet, table=table, find_header=finder)
+            src = read_source(path, sheet=sheet, table=table, find_header=finder, encoding=encoding)
             parts = [(role, src.table)]
             if src.traces is not None and role == "events":
                 parts.append(("traces", src.traces))

@@ -22,7 +22,8 @@ class Source:
 
 
 def read_source(
-    path: str, *, sheet: str | None = None, table: str | None = None, find_header: HeaderFinder | None = None
+    path: str, *, sheet: str | None = None, table: str | None = None, find_header: HeaderFinder | None = None,
+    encoding: str | None = None,
 ) -> Source:
     """Read ``path`` (a file or a connection URL) with the matching reader.
 
@@ -63,5 +64,5 @@ def read_source(
     if p.suffix.lower() in _TEXT_SUFFIXES or not head.startswith(b"\x00"):
         from royalroad.io.delimited import read_csv
 
-        return Source(read_csv(p, source=path, find_header=find_header))
+        return Source(read_csv(p, source=path, find_header=find_header, encoding=encoding))
     raise InputError("io.unknown_format", file=path, suffix=p.suffix or "-")
