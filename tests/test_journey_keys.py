@@ -190,3 +190,20 @@ def test_keys_computed_in_the_query_equal_the_stored_ones(small, tmp_path):
     stored = small.con.execute("SELECT seq, pos FROM events ORDER BY seq").df()
     assert derived.pos.isna().tolist() == stored.pos.isna().tolist()
     assert derived.pos.dropna().astype(int).tolist() == stored.pos.dropna().astype(int).tolist()
+
+
+def test_materialized_chain_is_dropped_after_use_and_after_an_error(simulated):
+    ws = open_workspace(simulated / "ws.duckdb")
+    try:
+        def temps():
+            return ws.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+
+        analyse_paths(ws)
+        next_best_actions(ws)
+        assert temps() == []
+        with pytest.raises(RuntimeError), ws.materialized(ws.table("events").limit(3), "x") as t:
+            assert t.count().execute() == 3 and temps() == [("_rr_x_3",)]
+            raise RuntimeError
+        assert temps() == []
+    finally:
+        ws.close()

@@ -9,6 +9,8 @@ or a warehouse later.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +50,7 @@ class Workspace:
         self.con = con
         self.path = path
         self._ibis = None
+        self._temp = 0
 
     @property
     def ibis(self) -> ibis.BaseBackend:
@@ -69,6 +72,24 @@ class Workspace:
         if name in ("leads", "events"):
             t = journey_keys(t, name)
         return t
+
+    @contextmanager
+    def materialized(self, expr: ibis.Table, hint: str = "t") -> Iterator[ibis.Table]:
+        """A temporary table holding ``expr`` while the block runs, dropped after it.
+
+        For a relation several queries read (the chain's journeys: edges, waiting
+        times, lead states), so that the backend sorts the events once, not per query.
+        The name is deterministic (``_rr_<hint>_<n>``). Dropped with plain SQL: ibis
+        12's ``drop_table`` (and so ``Table.cache().release()``) renders
+        ``DROP TABLE IF EXISTS`` without the table's name under sqlglot 30.
+        """
+        self._temp += 1
+        name = f"_rr_{hint}_{self._temp}"
+        table = self.ibis.create_table(name, expr, temp=True)
+        try:
+            yield table
+        finally:
+            self.ibis.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
 
     def meta(self) -> dict[str, str]:
         return dict(self.con.execute("SELECT key, value FROM meta ORDER BY key").fetchall())

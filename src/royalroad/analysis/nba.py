@@ -100,8 +100,13 @@ def next_best_actions(
     is confounded by a segment (the chain is not causal; the adjusted goal
     analysis is the better judge).
     """
-    avoided = set(avoid)
-    o = chain_tables(ws, goal=goal, exclude=exclude)
+    # The chain's journeys feed three queries (edges, waiting times, lead states): the
+    # backend computes them once, into a temporary table
+    with ws.materialized(chain_tables(ws, goal=goal, exclude=exclude), "chain") as o:
+        return _advise(ws, o, goal, set(avoid), min_evidence)
+
+
+def _advise(ws: Workspace, o, goal, avoided: set[str], min_evidence: int) -> NextResult:
     e = j.edges(o).execute()
     chain = markov.Chain.from_counts(edge_counts(e))
     sol = markov.solve(chain)

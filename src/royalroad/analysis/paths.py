@@ -108,9 +108,11 @@ def analyse_paths(
     variants, total, n_leads, covered = _variants(var, top, coverage)
     singles = _single_activity(var)
 
-    # 2. the chain, without outcome proxies
-    o = chain_tables(ws, goal=goal, scope=scope, exclude=exclude)
-    e_chain = j.edges(o).execute() if order == 1 else j.edges_order2(o).execute()
+    # 2. the chain, without outcome proxies; its journeys feed the edges and the Sankey
+    # flows, so the backend computes them once
+    with ws.materialized(chain_tables(ws, goal=goal, scope=scope, exclude=exclude), "chain") as o:
+        e_chain = j.edges(o).execute() if order == 1 else j.edges_order2(o).execute()
+        flow_df = j.step_flows(o, depth).execute()
     chain = markov.Chain.from_counts(edge_counts(e_chain))
     sol = markov.solve(chain)
     exits = chain.counts.sum(axis=1)
@@ -122,8 +124,7 @@ def analyse_paths(
     effects = markov.removal_effects(chain, groups)
     effects = dict(sorted(effects.items(), key=lambda kv: (-(kv[1] if kv[1] == kv[1] else -1), kv[0])))
 
-    flow_df = j.step_flows(o, depth).execute().sort_values(["step", "leads", "src", "dst"],
-                                                          ascending=[True, False, True, True])
+    flow_df = flow_df.sort_values(["step", "leads", "src", "dst"], ascending=[True, False, True, True])
     flows = tuple(Flow(int(r.step), r.src, r.dst, int(r.leads)) for r in flow_df.itertuples())
     road, through = _royal_road(chain, sol, goal, order, avoid)
     conf = None
