@@ -215,17 +215,23 @@ def _titles(n: int) -> str:
     return "".join(f"注記 {i}\n" for i in range(1, n + 1))
 
 
-def test_header_beyond_20_rows_is_the_old_one_line_error(write):
-    write("leads.csv", "lead_id,created_at,outcome,closed_at\nL1,2024-01-01,won,2024-02-01\n")
-    # 20 title rows: the header is the 21st non-empty row, outside the search
-    write("events.csv", _titles(20) + "lead_id,activity,ts\nL1,call,2024-01-05\n")
+def assert_one_line_error(start: str, end: str) -> None:
+    """``royalroad validate --leads leads.csv --events events.csv`` fails with exit code 2
+    and exactly one stderr line, starting and ending as given."""
     result = run("validate", "--leads", "leads.csv", "--events", "events.csv")
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: events.csv: required column 'lead_id' of events not found")
+    assert lines[0].startswith(start) and lines[0].endswith(end), lines[0]
+
+
+def test_header_beyond_20_rows_is_the_old_one_line_error(write):
+    write("leads.csv", "lead_id,created_at,outcome,closed_at\nL1,2024-01-01,won,2024-02-01\n")
+    # 20 title rows: the header is the 21st non-empty row, outside the search
+    write("events.csv", _titles(20) + "lead_id,activity,ts\nL1,call,2024-01-05\n")
     # the first row stays the header, as before: a CSV's columns are its header's fields
-    assert lines[0].endswith("found columns: 注記 1")
+    assert_one_line_error("error: events.csv: required column 'lead_id' of events not found",
+                          "found columns: 注記 1")
 
 
 def test_header_on_the_20th_row_is_found(write):
@@ -240,12 +246,8 @@ def test_header_on_the_20th_row_is_found(write):
 def test_real_header_missing_a_column_is_named_in_the_error(write):
     write("leads.csv", "lead_id,created_at,outcome,closed_at\nL1,2024-01-01,won,2024-02-01\n")
     write("events.csv", "活動履歴\n商談ID,種別,日時\nL1,訪問,2024-01-05\n")
-    result = run("validate", "--leads", "leads.csv", "--events", "events.csv")
-    assert result.exit_code == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: events.csv: required column 'activity' of events not found")
-    assert lines[0].endswith("found columns: 商談ID, 種別, 日時")
+    assert_one_line_error("error: events.csv: required column 'activity' of events not found",
+                          "found columns: 商談ID, 種別, 日時")
 
 
 # ------------------------------------------------------------- user mapping
