@@ -156,6 +156,7 @@ def build_workspace(path: Path, leads: pa.Table, events: pa.Table, *, as_of_defa
           CASE WHEN closed_at > {cut} THEN NULL ELSE CAST(closed_at AS TIMESTAMP) END AS closed_at,
           CAST(amount AS DOUBLE) AS amount, {', '.join(extra_leads)},
           'leads.parquet' AS _file, _line,
+          CASE WHEN created_at > {cut} THEN 'after_as_of' END AS mark,
           CAST(row_number() OVER (ORDER BY lead_id) AS INTEGER) AS lead_key
         FROM src_leads ORDER BY _line""")
     con.execute("""CREATE TYPE activity_name AS ENUM (
@@ -166,7 +167,7 @@ def build_workspace(path: Path, leads: pa.Table, events: pa.Table, *, as_of_defa
           CAST(row_number() OVER (PARTITION BY l.lead_key ORDER BY e.ts, e._line) AS INTEGER) AS pos,
           CAST(NULL AS VARCHAR) AS lifecycle,
           CASE WHEN l.outcome IN ('won', 'lost') AND e.ts >= l.closed_at THEN 'after_close'
-               WHEN e.ts > {cut} THEN 'after_as_of' END AS mark,
+               WHEN e.ts > {cut} OR l.mark = 'after_as_of' THEN 'after_as_of' END AS mark,
           {', '.join('e.' + c for c in extra_events)},
           'events.parquet' AS _file, e._line
         FROM src_events e JOIN leads l USING (lead_id)
@@ -209,8 +210,9 @@ def step_ingest(a) -> dict:
     quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
     con.execute(f"ATTACH '{work / 'ws.duckdb'}' AS direct (READ_ONLY)")
     diffs = {}
-    for table, cols in (("leads", "lead_id, created_at, outcome, closed_at, amount, industry, source, region, rep"),
-                        ("events", "lead_id, activity, ts, seq, lifecycle, mark, rep, channel")):
+    for table, cols in (("leads", "lead_id, created_at, outcome, closed_at, amount, industry, source, region, rep, "
+                                  "mark, lead_key"),
+                        ("events", "lead_id, activity, ts, seq, lifecycle, mark, rep, channel, lead_key, pos")):
         # An order-free fingerprint of the multiset of rows (an EXCEPT ALL both ways
         # costs more than the ingest itself at 10M rows).
         fp = f"SELECT count(*), sum(hash({cols})::HUGEINT), sum(hash({cols}, 1)::HUGEINT) FROM"

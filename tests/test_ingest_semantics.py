@@ -80,6 +80,29 @@ def test_user_as_of_reopens_later_closes_and_marks_later_events(write):
     assert summary.events_counted == 3
 
 
+def test_leads_created_after_the_as_of_date_are_kept_but_left_out(write):
+    """A backtest as of 2024-03-02 must not see N1, created on 2024-03-10: not as an open
+    lead to advise, not in the counts, and its events and notes feed nothing."""
+    from royalroad.analysis.nba import next_best_actions
+
+    write("leads.csv", LEADS + "N1,2024-03-10 09:00,open,\n")
+    write("events.csv", EVENTS + "N1,call,2024-02-20 10:00\nN1,demo,2024-03-11 10:00\n")
+    write("notes.csv", "lead_id,ts,text\nN1,2024-02-21 10:00,first contact\nO1,2024-02-11 10:00,ok\n")
+    ws = rr.ingest(leads="leads.csv", events="events.csv", notes="notes.csv", as_of="2024-03-02")
+    assert accounting(ws)["leads.csv"] == Counts(4, 4, 0)  # nothing lost: N1 is kept, marked
+    assert ws.con.execute("SELECT lead_id, mark FROM leads ORDER BY _line").fetchall() == [
+        ("W1", None), ("L1", None), ("O1", None), ("N1", "after_as_of")]
+    assert ws.con.execute("SELECT activity, mark FROM events WHERE lead_id = 'N1' ORDER BY seq").fetchall() == [
+        ("call", "after_as_of"), ("demo", "after_as_of")]  # even the one dated before the as-of date
+    assert ws.con.execute("SELECT lead_id, mark FROM notes ORDER BY _line").fetchall() == [
+        ("N1", "after_as_of"), ("O1", None)]
+    assert ws.table("leads").count().execute() == 3
+    summary = summarise(ws)
+    assert (summary.leads, summary.won, summary.lost, summary.open, summary.leads_after_as_of) == (3, 1, 0, 2, 1)
+    advised = next_best_actions(ws).leads.column("lead_id").to_pylist()
+    assert sorted(advised) == ["L1", "O1"]
+
+
 def test_as_of_exactly_at_close_keeps_the_lead_closed(write):
     write("leads.csv", LEADS)
     write("events.csv", EVENTS)

@@ -63,12 +63,16 @@ class Workspace:
     def table(self, name: str) -> ibis.Table:
         """An Ibis expression over one canonical table.
 
-        ``leads`` and ``events`` always carry the journey keys the analyses use:
+        ``leads`` holds the leads that existed at the as-of date (those created after it
+        are kept in the table, marked ``after_as_of``, and left out here). ``leads``
+        and ``events`` always carry the journey keys the analyses use:
         ``lead_key`` and ``events.pos``. ``ingest`` stores them; a table that lacks them
         (a workspace from another tool, a warehouse table) gets them computed in the
         query by :func:`journey_keys`.
         """
         t = self.ibis.table(name)
+        if name == "leads" and "mark" in t.columns:
+            t = t.filter(t.mark.isnull())  # leads created after the as-of date did not exist yet
         if name in ("leads", "events"):
             t = journey_keys(t, name)
         return t
@@ -100,7 +104,7 @@ class Workspace:
 
     def segments(self) -> list[str]:
         """Extra columns of ``leads``: the segments (industry, source, rep…)."""
-        fixed = {"lead_id", "lead_key", "created_at", "outcome", "closed_at", "amount", "_file", "_line"}
+        fixed = {"lead_id", "lead_key", "mark", "created_at", "outcome", "closed_at", "amount", "_file", "_line"}
         cols = [r[0] for r in self.con.execute("DESCRIBE leads").fetchall()]
         return [c for c in cols if c not in fixed]
 

@@ -76,6 +76,9 @@ class IngestSummary:
     as_of: str
     tz: str
     mode: str
+    leads_after_as_of: int = 0
+    """Leads created after the as-of date: kept in the workspace, left out of the analyses
+    (and of ``leads`` / ``won`` / ``lost`` / ``open`` here)."""
 
     @property
     def rows_read(self) -> int:
@@ -138,6 +141,9 @@ def summarise(ws: Workspace) -> IngestSummary:
     total_events = int(marks["n"].sum()) if len(marks) else 0
     counted = events.filter(events.mark.isnull())
     activities = int(counted.activity.nunique().execute()) if total_events else 0
+    lead_cols = {row[0] for row in con.execute("DESCRIBE leads").fetchall()}
+    later = (con.execute("SELECT count(*) FROM leads WHERE mark = 'after_as_of'").fetchone()[0]
+             if "mark" in lead_cols else 0)
     meta = ws.meta()
     return IngestSummary(
         files=files,
@@ -155,4 +161,5 @@ def summarise(ws: Workspace) -> IngestSummary:
         as_of=meta["as_of"],
         tz=meta["tz"],
         mode=meta["mode"],
+        leads_after_as_of=int(later),
     )

@@ -118,10 +118,13 @@ class Builder:
         # lead_key: a dense integer per lead (in lead_id order), the key every analysis
         # joins and partitions on: hashing and sorting an INTEGER instead of a string id
         # is what makes the per-lead windows cheap (see events.pos).
+        # A lead created after the cutoff did not exist as of then: kept, marked, and
+        # left out of every analysis (Workspace.table), as its events are.
         con.execute(f"""CREATE OR REPLACE TABLE leads AS
             SELECT * REPLACE (
                 CASE WHEN closed_at > {cutoff} THEN 'open' ELSE outcome END AS outcome,
                 CASE WHEN closed_at > {cutoff} THEN NULL ELSE closed_at END AS closed_at),
+              CASE WHEN created_at > {cutoff} THEN 'after_as_of' END AS mark,
               CAST(row_number() OVER (ORDER BY lead_id) AS INTEGER) AS lead_key
             FROM leads_ok
             ORDER BY rowid""")
@@ -276,7 +279,7 @@ class Builder:
                 e.lifecycle,
                 CASE WHEN NOT {self._complete('e.')} THEN 'not_complete'
                      WHEN l.outcome IN ('won', 'lost') AND e.ts >= l.closed_at THEN 'after_close'
-                     WHEN e.ts > {cutoff} THEN 'after_as_of'
+                     WHEN e.ts > {cutoff} OR l.mark = 'after_as_of' THEN 'after_as_of'
                 END AS mark{"".join(f", e.{sp.ident(c)}" for c in cols)},
                 e._file, e._line
               FROM {events_stg} e JOIN leads l USING (lead_id)
@@ -295,7 +298,7 @@ class Builder:
             CREATE OR REPLACE TABLE notes AS
             SELECT n.lead_id, n.ts, n.text, n.author,
               CASE WHEN l.outcome IN ('won', 'lost') AND n.ts >= l.closed_at THEN 'after_close'
-                   WHEN n.ts > {cutoff} THEN 'after_as_of' END AS mark{extra},
+                   WHEN n.ts > {cutoff} OR l.mark = 'after_as_of' THEN 'after_as_of' END AS mark{extra},
               n._file, n._line
             FROM {notes_stg} n JOIN leads l USING (lead_id)
             WHERE n._reason IS NULL

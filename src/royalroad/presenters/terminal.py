@@ -76,5 +76,7 @@ def render_summary(summary: IngestSummary, console: Console) -> None:
         marks = ", ".join(f"{t(f'mark.{k}')} {v:,}" for k, v in summary.events_marked.items())
         console.print(t("summary.marked", marks=marks))
     console.print(t("summary.as_of", as_of=summary.as_of, tz=summary.tz))
+    if summary.leads_after_as_of:
+        console.print(t("summary.leads_after_as_of", n=f"{summary.leads_after_as_of:,}"))
     if summary.segments:
         console.print(t("summary.segments", segments=escape(", ".join(summary.segments))))
