@@ -103,6 +103,16 @@ def test_leads_created_after_the_as_of_date_are_kept_but_left_out(write):
     assert sorted(advised) == ["L1", "O1"]
 
 
+def test_events_before_the_lead_was_created_are_counted_and_reported(write):
+    write("leads.csv", LEADS)
+    # W1 met at a trade fair before its record was created; L1's is after its close (not counted)
+    write("events.csv", EVENTS + "W1,trade_fair,2023-12-20 10:00\nL1,intro,2024-01-01 09:00\n")
+    ws = rr.ingest(leads="leads.csv", events="events.csv")
+    summary = summarise(ws)
+    assert summary.events_before_created == 2  # W1 trade_fair (12-20), L1 intro (01-01 < 01-02 09:00)
+    assert ws.con.execute("SELECT mark FROM events WHERE activity = 'trade_fair'").fetchone() == (None,)
+
+
 def test_as_of_exactly_at_close_keeps_the_lead_closed(write):
     write("leads.csv", LEADS)
     write("events.csv", EVENTS)

@@ -79,6 +79,9 @@ class IngestSummary:
     leads_after_as_of: int = 0
     """Leads created after the as-of date: kept in the workspace, left out of the analyses
     (and of ``leads`` / ``won`` / ``lost`` / ``open`` here)."""
+    events_before_created: int = 0
+    """Events that feed milestones but are dated before their lead's creation (the lead
+    record was often created after the first contact): kept, counted from day 0 back."""
 
     @property
     def rows_read(self) -> int:
@@ -142,8 +145,12 @@ def summarise(ws: Workspace) -> IngestSummary:
     counted = events.filter(events.mark.isnull())
     activities = int(counted.activity.nunique().execute()) if total_events else 0
     lead_cols = {row[0] for row in con.execute("DESCRIBE leads").fetchall()}
-    later = (con.execute("SELECT count(*) FROM leads WHERE mark = 'after_as_of'").fetchone()[0]
+    # fetchall, not fetchone: DuckDB 2.0 keeps a fetchone() result pending and then
+    # refuses the next query on the connection
+    later = (con.execute("SELECT count(*) FROM leads WHERE mark = 'after_as_of'").fetchall()[0][0]
              if "mark" in lead_cols else 0)
+    early = counted.join(leads.select("lead_key", "created_at"), "lead_key")
+    before = int(early.filter(early.ts < early.created_at).count().execute()) if total_events else 0
     meta = ws.meta()
     return IngestSummary(
         files=files,
@@ -162,4 +169,5 @@ def summarise(ws: Workspace) -> IngestSummary:
         tz=meta["tz"],
         mode=meta["mode"],
         leads_after_as_of=int(later),
+        events_before_created=before,
     )

@@ -76,6 +76,8 @@ def render_summary(summary: IngestSummary, console: Console) -> None:
         marks = ", ".join(f"{t(f'mark.{k}')} {v:,}" for k, v in summary.events_marked.items())
         console.print(t("summary.marked", marks=marks))
     console.print(t("summary.as_of", as_of=summary.as_of, tz=summary.tz))
+    if summary.events_before_created:
+        console.print(t("summary.events_before_created", n=f"{summary.events_before_created:,}"))
     if summary.leads_after_as_of:
         console.print(t("summary.leads_after_as_of", n=f"{summary.leads_after_as_of:,}"))
     if summary.segments:
