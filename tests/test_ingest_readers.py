@@ -306,3 +306,22 @@ def test_regression_preset_without_a_section_for_the_role(write):
     ws = rr.ingest(leads="mv.csv", events="ev.csv", preset="maven")
     assert [(f.table, f.preset) for f in summarise(ws).files] == [("leads", "maven"), ("events", "canonical")]
     assert accounting(ws) == {"mv.csv": Counts(2, 2, 0), "ev.csv": Counts(1, 1, 0)}
+
+
+def test_csv_header_fix_ups_are_explained_in_the_chosen_language(tmp_path):
+    from royalroad.i18n import set_lang
+
+    p = tmp_path / "x.csv"
+    # column 3 has data but no header; 'a' twice; column 5 is empty debris (dropped, no note)
+    p.write_text("a,b,,a,\n1,2,3,4,\n", encoding="utf-8")
+    try:
+        set_lang("en")
+        raw = read_csv(p)
+        assert raw.columns == ["a", "b", "column_3", "a.1"]
+        assert raw.notes == ("column 3 has data but no header; named 'column_3'",
+                             "column 'a' appears more than once; this one was renamed 'a.1'")
+        set_lang("ja")
+        assert read_csv(p).notes == ("3 列は見出しが空ですがデータがあります。'column_3' と名付けました",
+                                     "列 'a' が重複しています。この列を 'a.1' に改名しました")
+    finally:
+        set_lang("en")

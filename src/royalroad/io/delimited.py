@@ -76,20 +76,23 @@ def _strip_trailing(row: list[str]) -> list[str]:
     return row[:end]
 
 
-def _header_names(raw: list[str]) -> tuple[list[str], list[str]]:
+def _header_names(raw: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Column names from a header row, and (column, note) for each one fixed up."""
+    from royalroad.i18n import t
+
     names: list[str] = []
-    notes: list[str] = []
+    notes: list[tuple[str, str]] = []
     # The bookkeeping columns count as taken: a header called _line is renamed _line.1.
     seen: dict[str, int] = {LINE: 0, EXTRA: 0}
     for i, name in enumerate(raw, start=1):
         name = name.strip()
         if not name:
             name = f"column_{i}"
-            notes.append(f"empty header in column {i} named {name}")
+            notes.append((name, t("io.note_unnamed_column", column=i, new=name)))
         if name in seen:
             seen[name] += 1
             new = f"{name}.{seen[name]}"
-            notes.append(f"duplicate header {name!r} renamed {new!r}")
+            notes.append((new, t("io.note_renamed_duplicate", name=name, new=new)))
             name = new
         else:
             seen[name] = 0
@@ -223,7 +226,7 @@ def _collect(reader, *, source: str, encoding: str, delimiter: str,
         at = find_header([row for _, row in candidates]) if find_header and len(candidates) > 1 else 0
         header_line, header = candidates[at]
         preamble = tuple(start for start, _ in candidates[:at])
-        names, notes = _header_names(header)
+        names, fixes = _header_names(header)
         cols = [[] for _ in names]
         last_start, last_row = header_line, header
         # Blank rows above the header are not counted, as before a header on line 1.
@@ -250,11 +253,12 @@ def _collect(reader, *, source: str, encoding: str, delimiter: str,
     for name in reversed(names):
         if name.startswith("column_") and table[name].null_count == table.num_rows:
             table = table.drop_columns([name])
-            notes = [n for n in notes if not n.endswith(f"named {name}")]
+            fixes = [(col, note) for col, note in fixes if col != name]
         else:
             break
     if table[EXTRA].null_count == table.num_rows:
         table = table.drop_columns([EXTRA])
+    notes = [note for _, note in fixes]
     if preamble:
         notes.append(preamble_note(preamble, header_line))
     raw = RawTable(
