@@ -480,3 +480,24 @@ def test_browser_upload_map_analyse_adjust_download(server, sim, tmp_path):
     assert server.stop() is not None
     assert not any(server.tmp.iterdir()), "royalroad serve left its temp folder behind"
     assert time.monotonic() - started < 90
+
+
+def test_quality_notes_say_what_the_ingest_skipped_or_kept_aside(tmp_path):
+    import royalroad as rr
+    from royalroad.app import present
+    from royalroad.quality import summarise
+
+    (tmp_path / "leads.csv").write_text("Pipeline report\nlead_id,created_at,outcome,closed_at\n"
+                                        "W1,2024-01-01,won,2024-03-01\nN1,2024-03-10,open,\n", encoding="utf-8")
+    (tmp_path / "events.csv").write_text("lead_id,activity,ts\nW1,fair,2023-12-20\nW1,call,2024-03-05\n",
+                                         encoding="utf-8")
+    ws = rr.ingest(leads=tmp_path / "leads.csv", events=tmp_path / "events.csv", as_of="2024-03-02")
+    notes = present.quality_notes(summarise(ws), "en")
+    assert notes == [
+        f"{tmp_path / 'leads.csv'}: 1 title row above the header skipped (line 1); header on line 2",
+        "Kept but not used for milestones: after close 1",
+        "Events dated before their lead's creation date: 1 (was the lead record created after the first "
+        "contact?); they count, at a negative number of days.",
+        "Leads created after the as-of date: 1, kept but left out of every analysis (with their events and notes).",
+    ]
+    assert present.quality_notes(summarise(ws), "ja")[-1].startswith("基準日時より後に作成されたリード 1 件")

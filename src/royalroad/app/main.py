@@ -360,6 +360,8 @@ def results_step(lang: str) -> None:
         st.dataframe(present.candidates_frame(goals, lang), hide_index=True, width="stretch")
     with tab_quality:
         st.table(present.files_frame(q, lang))
+        for note in present.quality_notes(q, lang):
+            st.caption(note)
         if q.reasons:
             st.dataframe(present.reasons_frame(q, lang), hide_index=True, width="stretch")
         else:

@@ -102,9 +102,9 @@ def preamble_note(lines: Sequence[int], header_line: int) -> str:
     return preamble_text(len(lines), line_ranges(lines), header_line)
 
 
-def preamble_text(n: int, lines: str, header_line: int | None) -> str:
+def preamble_text(n: int, lines: str, header_line: int | None, *, lang: str | None = None) -> str:
     """:func:`preamble_note` from the counts stored in the workspace's ``files`` table."""
     from royalroad.i18n import t
 
     key = "io_header.preamble_one" if n == 1 else "io_header.preamble_many"
-    return t(key, n=n, lines=lines, header=header_line)
+    return t(key, lang=lang, n=n, lines=lines, header=header_line)
