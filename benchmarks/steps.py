@@ -272,8 +272,10 @@ def step_singles(a) -> dict:
 
 
 def _instrument():
-    """Time every Ibis ``execute`` / ``to_pyarrow`` (the engine) and the statistics
+    """Time every Ibis ``execute`` / ``to_pyarrow`` and every temporary table the
+    analyses create (``Workspace.materialized``): the engine; and the statistics
     (``goals._evaluate``). A call made inside another timed call is not counted twice."""
+    import ibis.backends.duckdb as duck
     import ibis.expr.types.core as core
 
     from royalroad.analysis import goals
@@ -305,6 +307,7 @@ def _instrument():
 
     core.Expr.execute = timed(core.Expr.execute)
     core.Expr.to_pyarrow = timed(core.Expr.to_pyarrow)
+    duck.Backend.create_table = timed(duck.Backend.create_table)
     goals._evaluate = evaluate
     return log
 
