@@ -39,20 +39,9 @@ def files_frame(quality, lang: str):
 
 def quality_notes(quality, lang: str) -> list[str]:
     """What the ingest skipped, kept aside or noticed, one sentence each (as the CLI says it)."""
-    from royalroad.i18n import t
-    from royalroad.io.raw import preamble_text
+    from royalroad.presenters.notes import data_notes, file_notes
 
-    notes = [t("io_header.summary_file", lang=lang, file=f.file,
-               note=preamble_text(f.preamble_rows, f.preamble_lines or "", f.header_line, lang=lang))
-             for f in quality.files if f.preamble_rows]
-    if quality.events_marked:
-        marks = ", ".join(f"{t(f'mark.{k}', lang=lang)} {v:,}" for k, v in quality.events_marked.items())
-        notes.append(t("summary.marked", lang=lang, marks=marks))
-    if quality.events_before_created:
-        notes.append(t("summary.events_before_created", lang=lang, n=f"{quality.events_before_created:,}"))
-    if quality.leads_after_as_of:
-        notes.append(t("summary.leads_after_as_of", lang=lang, n=f"{quality.leads_after_as_of:,}"))
-    return notes
+    return [*file_notes(quality, lang), *data_notes(quality, lang)]
 
 
 def reasons_frame(quality, lang: str):

@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from royalroad.i18n import t
-from royalroad.io.raw import preamble_text
+from royalroad.presenters.notes import data_notes, file_notes
 from royalroad.quality import IngestSummary
 
 MAX_VALUE = 60
@@ -38,10 +38,8 @@ def render_summary(summary: IngestSummary, console: Console) -> None:
         f"{summary.quarantined:,}", end_section=True,
     )
     console.print(files)
-    for f in summary.files:
-        if f.preamble_rows:
-            note = preamble_text(f.preamble_rows, f.preamble_lines or "", f.header_line)
-            console.print(t("io_header.summary_file", file=escape(f.file), note=note))
+    for note in file_notes(summary):
+        console.print(escape(note))
 
     if summary.reasons:
         reasons = Table(title=t("summary.reasons_title"), title_justify="left")
@@ -72,13 +70,8 @@ def render_summary(summary: IngestSummary, console: Console) -> None:
             notes=f"{summary.notes:,}",
         )
     )
-    if summary.events_marked:
-        marks = ", ".join(f"{t(f'mark.{k}')} {v:,}" for k, v in summary.events_marked.items())
-        console.print(t("summary.marked", marks=marks))
+    for note in data_notes(summary):
+        console.print(escape(note))
     console.print(t("summary.as_of", as_of=summary.as_of, tz=summary.tz))
-    if summary.events_before_created:
-        console.print(t("summary.events_before_created", n=f"{summary.events_before_created:,}"))
-    if summary.leads_after_as_of:
-        console.print(t("summary.leads_after_as_of", n=f"{summary.leads_after_as_of:,}"))
     if summary.segments:
         console.print(t("summary.segments", segments=escape(", ".join(summary.segments))))

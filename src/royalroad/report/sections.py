@@ -15,6 +15,7 @@ from royalroad.analysis.goals_result import Candidate, GoalResult, ProxyFlag, Ru
 from royalroad.quality import FileSummary, IngestSummary, ReasonCount
 from royalroad.analysis.nba import NextResult, StateAdvice
 from royalroad.analysis.paths_result import PathsResult, RoadStep, SingleActivity, Variant
+from royalroad.presenters.notes import data_notes, file_notes
 from royalroad.report.charts import Chart, forest, heatmaps, incidence, removal, sankey
 
 
@@ -154,6 +155,10 @@ class DataQualitySection(Section):
     files: tuple[FileSummary, ...]
     reasons: tuple[ReasonCount, ...]
     summary: IngestSummary
+    file_notes: tuple[str, ...] = ()
+    """Title rows skipped, per file (:mod:`royalroad.presenters.notes`)."""
+    data_notes: tuple[str, ...] = ()
+    """Events and leads kept aside or noticed."""
 
     def has_content(self) -> bool:
         return bool(self.files)
@@ -280,7 +285,8 @@ def build_sections(results, lang: str) -> list[Section]:
         _evidence(results.goals, lang),
         _road(results.paths, results.goals, lang),
         _handoff(results.next, lang),
-        DataQualitySection(files=q.files, reasons=q.reasons, summary=q),
+        DataQualitySection(files=q.files, reasons=q.reasons, summary=q,
+                           file_notes=tuple(file_notes(q, lang)), data_notes=tuple(data_notes(q, lang))),
         CaveatsSection(items=tuple(caveats)),
     ]
     return [s for s in sections if s.has_content()]
