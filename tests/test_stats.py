@@ -127,3 +127,13 @@ def test_aalen_johansen_hand_example():
     assert list(lo) == pytest.approx([0.0, 0.25, 0.25])
     assert stats.value_at(ts, w, 2.5) == pytest.approx(0.25)
     assert stats.value_at(ts, w, 0.5) == 0.0
+
+
+def test_win_rate_is_won_over_closed_with_statsmodels_wilson_interval():
+    from statsmodels.stats.proportion import proportion_confint
+
+    rate, (lo, hi) = stats.win_rate(13, 7)
+    want = proportion_confint(13, 20, alpha=0.05, method="wilson")
+    assert rate == 13 / 20 and (lo, hi) == pytest.approx(want, abs=1e-12)
+    rate0, (lo0, hi0) = stats.win_rate(0, 0)  # nothing closed: no rate, no interval
+    assert math.isnan(rate0) and math.isnan(lo0) and math.isnan(hi0)

@@ -48,6 +48,18 @@ def wilson(k: np.ndarray | int, n: np.ndarray | int, alpha: float = 0.05) -> tup
     return lo, hi
 
 
+def win_rate(won: int, lost: int, alpha: float = 0.05) -> tuple[float, tuple[float, float]]:
+    """Win rate among closed leads with its Wilson interval (NaN when none is closed).
+
+    >>> rate, (lo, hi) = win_rate(65, 35)
+    >>> rate, round(lo, 4), round(hi, 4)
+    (0.65, 0.5525, 0.7364)
+    """
+    closed = won + lost
+    lo, hi = wilson(won, closed, alpha)
+    return (won / closed if closed else math.nan), (float(lo), float(hi))
+
+
 def odds_ratio(a: int, b: int, c: int, d: int, alpha: float = 0.05) -> tuple[float, float, float]:
     """Odds ratio ad/bc of the table [[a, b], [c, d]] with a Woolf (log) interval.
 

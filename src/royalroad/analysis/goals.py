@@ -90,8 +90,7 @@ def discover_goals(
     totals = {o: int(base.loc[base.outcome == o, "n"].sum()) for o in m.OUTCOMES}
     won, lost = totals["won"], totals["lost"]
     closed = won + lost
-    base_rate = won / closed if closed else math.nan
-    base_ci = tuple(float(x) for x in stats.wilson(won, closed))
+    base_rate, base_ci = stats.win_rate(won, lost)
 
     e = m.journey(events, leads)
     occ = m.with_occurrence(e, max_count)

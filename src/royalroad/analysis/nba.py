@@ -119,22 +119,19 @@ def _advise(ws: Workspace, o, goal, avoided: set[str], min_evidence: int) -> Nex
         for r in out.itertuples():
             if r.dst not in p_of or math.isnan(p_of[r.dst]) or activity_of(r.dst) in avoided:
                 continue
-            closed = int(r.won_leads) + int(r.lost_leads)
-            lo, hi = stats.wilson(int(r.won_leads), closed)
+            rate, ci = stats.win_rate(int(r.won_leads), int(r.lost_leads))
             actions.append(Action(
                 activity=activity_of(r.dst), p_win_after=p_of[r.dst],
                 gain=p_of[r.dst] - p_of[state] if not math.isnan(p_of[state]) else math.nan,
-                evidence_n=int(r.leads), win_rate_after=r.won_leads / closed if closed else math.nan,
-                win_rate_ci=(float(lo), float(hi)),
+                evidence_n=int(r.leads), win_rate_after=rate, win_rate_ci=ci,
             ))
         actions.sort(key=lambda a: (-a.p_win_after, -a.evidence_n, a.activity))
         # No observed step raises the odds: the designed action is to ask for the decision.
         if actions and not math.isnan(p_of[state]) and actions[0].gain <= 0:
             closing = e[(e.src == state) & e.dst.isin([j.WON, j.LOST])]
             won_n, lost_n = int(closing.won_leads.sum()), int(closing.lost_leads.sum())
-            lo, hi = stats.wilson(won_n, won_n + lost_n)
-            actions.insert(0, Action(CLOSE, p_of[state], 0.0, won_n + lost_n,
-                                     won_n / (won_n + lost_n) if won_n + lost_n else math.nan, (float(lo), float(hi))))
+            rate, ci = stats.win_rate(won_n, lost_n)
+            actions.insert(0, Action(CLOSE, p_of[state], 0.0, won_n + lost_n, rate, ci))
         stall = float(gaps.at[state, STALL_QUANTILE]) / 24 if state in gaps.index else None
         advice.append(StateAdvice(state, p_of[state], actions[0] if actions else None,
                                   actions[1] if len(actions) > 1 else None,

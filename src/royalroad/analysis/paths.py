@@ -161,10 +161,9 @@ def _variants(v, top: int, coverage: float) -> tuple[tuple[Variant, ...], int, i
     total, n_leads = int(shown[0]["_variants"]), int(shown[0]["_total"])
     out = []
     for r in shown:
-        closed = r["won"] + r["lost"]
-        lo, hi = stats.wilson(r["won"], closed)
-        out.append(Variant(tuple(r["path"]), r["leads"], r["won"], r["lost"], r["open"],
-                           r["won"] / closed if closed else math.nan, (float(lo), float(hi)), _num(r["median_days"])))
+        rate, ci = stats.win_rate(r["won"], r["lost"])
+        out.append(Variant(tuple(r["path"]), r["leads"], r["won"], r["lost"], r["open"], rate, ci,
+                           _num(r["median_days"])))
     return tuple(out), total, n_leads, shown[-1]["_cum"] / n_leads
 
 
@@ -176,10 +175,8 @@ def _single_activity(var) -> tuple[SingleActivity, ...]:
     ).execute().sort_values(["leads", "activity"], ascending=[False, True])
     out = []
     for r in df.itertuples():
-        closed = int(r.won) + int(r.lost)
-        lo, hi = stats.wilson(int(r.won), closed)
-        out.append(SingleActivity(r.activity, int(r.leads), int(r.won), int(r.lost), int(r.open),
-                                  r.won / closed if closed else math.nan, (float(lo), float(hi))))
+        rate, ci = stats.win_rate(int(r.won), int(r.lost))
+        out.append(SingleActivity(r.activity, int(r.leads), int(r.won), int(r.lost), int(r.open), rate, ci))
     return tuple(out)
 
 
