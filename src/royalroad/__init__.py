@@ -11,7 +11,14 @@ from royalroad.errors import InputError, InternalError, RoyalroadError
 
 __version__ = "0.1.0"
 
-__all__ = ["InputError", "InternalError", "RoyalroadError", "__version__", "ingest", "open_workspace"]
+__all__ = [
+    "InputError",
+    "InternalError",
+    "RoyalroadError",
+    "__version__",
+    "ingest",
+    "open_workspace",
+]
 
 
 def __getattr__(name: str):  # lazy: keep `import royalroad` cheap for the CLI

@@ -67,11 +67,14 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
-        except Exception as exc:  # noqa: BLE001 - the last line of defence
+        except Exception as exc:
             if os.environ.get("ROYALROAD_DEBUG"):
                 raise
             detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            _stderr().print(f"[red]{t('error.prefix')}: {escape(t('error.internal', detail=detail))}[/red]", soft_wrap=True)
+            _stderr().print(
+                f"[red]{t('error.prefix')}: {escape(t('error.internal', detail=detail))}[/red]",
+                soft_wrap=True,
+            )
             raise typer.Exit(1) from None
 
     return wrapper
@@ -99,7 +102,9 @@ TzOpt = Annotated[str, typer.Option("--tz", help=t("cli.opt.tz"))]
 DayfirstOpt = Annotated[bool, typer.Option("--dayfirst", help=t("cli.opt.dayfirst"))]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=t("cli.opt.as_of"))]
 LifecycleOpt = Annotated[str, typer.Option("--lifecycle", help=t("cli.opt.lifecycle"))]
-WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help=t("cli.opt.workspace"))]
+WorkspaceOpt = Annotated[
+    Path | None, typer.Option("--workspace", "-w", help=t("cli.opt.workspace"))
+]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=t("cli.opt.format"))]
 # A plain string checked by set_lang: a wrong value is then one catalogue line and exit
 # code 2 like every other input error, not click's multi-line usage message.
@@ -112,8 +117,23 @@ PairsOpt = Annotated[int, typer.Option("--pairs", help=t("cli.opt.pairs"))]
 
 
 def load_inputs(
-    *, leads, events, notes, won, lost, preset, mapping, sheet, table, encoding, tz, dayfirst, as_of, lifecycle,
-    workspace, status: Console | None = None,
+    *,
+    leads,
+    events,
+    notes,
+    won,
+    lost,
+    preset,
+    mapping,
+    sheet,
+    table,
+    encoding,
+    tz,
+    dayfirst,
+    as_of,
+    lifecycle,
+    workspace,
+    status: Console | None = None,
 ):
     """Files given → ingest them (into ``workspace`` if given); else open ``workspace``."""
     from royalroad.engine import open_workspace
@@ -127,15 +147,42 @@ def load_inputs(
     console = status or _stderr()
     with console.status(t("load.step.read")) as spinner:
         return ingest(
-            leads=leads, events=events, notes=notes, won=_split(won), lost=_split(lost), preset=preset,
-            mapping=mapping, sheet=sheet, table=table, encoding=encoding, tz=tz, dayfirst=dayfirst, as_of=as_of,
-            lifecycle=lifecycle, workspace=workspace,
+            leads=leads,
+            events=events,
+            notes=notes,
+            won=_split(won),
+            lost=_split(lost),
+            preset=preset,
+            mapping=mapping,
+            sheet=sheet,
+            table=table,
+            encoding=encoding,
+            tz=tz,
+            dayfirst=dayfirst,
+            as_of=as_of,
+            lifecycle=lifecycle,
+            workspace=workspace,
             on_step=lambda key: spinner.update(t(key)),
         )
 
 
-INPUT_OPTIONS = ("leads", "events", "notes", "won", "lost", "preset", "mapping", "sheet", "table", "encoding",
-                 "tz", "dayfirst", "as_of", "lifecycle", "workspace")
+INPUT_OPTIONS = (
+    "leads",
+    "events",
+    "notes",
+    "won",
+    "lost",
+    "preset",
+    "mapping",
+    "sheet",
+    "table",
+    "encoding",
+    "tz",
+    "dayfirst",
+    "as_of",
+    "lifecycle",
+    "workspace",
+)
 
 
 def open_inputs(params: dict[str, Any]):
@@ -160,22 +207,48 @@ def _print_summary(ws, fmt: Format) -> None:
 @app.command(help=t("cli.cmd.ingest"))
 @guarded
 def ingest(
-    leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
-    lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
-    table: TableOpt = None, encoding: EncodingOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False,
+    leads: LeadsOpt = None,
+    events: EventsOpt = None,
+    notes: NotesOpt = None,
+    won: WonOpt = None,
+    lost: LostOpt = None,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    sheet: SheetOpt = None,
+    table: TableOpt = None,
+    encoding: EncodingOpt = None,
+    tz: TzOpt = "UTC",
+    dayfirst: DayfirstOpt = False,
     as_of: AsOfOpt = None,
     lifecycle: LifecycleOpt = "complete",
-    workspace: Annotated[Path, typer.Option("--workspace", "-w", help=t("cli.opt.workspace_out"))] = Path("royalroad.duckdb"),
-    format: FormatOpt = Format.table, lang: LangOpt = None,
+    workspace: Annotated[
+        Path, typer.Option("--workspace", "-w", help=t("cli.opt.workspace_out"))
+    ] = Path("royalroad.duckdb"),
+    format: FormatOpt = Format.table,
+    lang: LangOpt = None,
 ) -> None:
     """Read CRM exports, validate them and store them in a DuckDB workspace."""
     from royalroad.errors import InputError
 
     if not leads and not events:
         raise InputError("load.no_input")
-    ws = load_inputs(leads=leads, events=events, notes=notes, won=won, lost=lost, preset=preset,
-                     mapping=mapping, sheet=sheet, table=table, encoding=encoding, tz=tz, dayfirst=dayfirst,
-                     as_of=as_of, lifecycle=lifecycle, workspace=workspace)
+    ws = load_inputs(
+        leads=leads,
+        events=events,
+        notes=notes,
+        won=won,
+        lost=lost,
+        preset=preset,
+        mapping=mapping,
+        sheet=sheet,
+        table=table,
+        encoding=encoding,
+        tz=tz,
+        dayfirst=dayfirst,
+        as_of=as_of,
+        lifecycle=lifecycle,
+        workspace=workspace,
+    )
     _print_summary(ws, format)
     if format is Format.table:
         _stdout().print(t("cli.ingest.done", path=escape(str(workspace))))
@@ -185,12 +258,23 @@ def ingest(
 @app.command(help=t("cli.cmd.validate"))
 @guarded
 def validate(
-    leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
-    lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
-    table: TableOpt = None, encoding: EncodingOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False,
+    leads: LeadsOpt = None,
+    events: EventsOpt = None,
+    notes: NotesOpt = None,
+    won: WonOpt = None,
+    lost: LostOpt = None,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    sheet: SheetOpt = None,
+    table: TableOpt = None,
+    encoding: EncodingOpt = None,
+    tz: TzOpt = "UTC",
+    dayfirst: DayfirstOpt = False,
     as_of: AsOfOpt = None,
-    lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
-    format: FormatOpt = Format.table, lang: LangOpt = None,
+    lifecycle: LifecycleOpt = "complete",
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = Format.table,
+    lang: LangOpt = None,
 ) -> None:
     """Check input files (or a workspace) and report what is wrong; writes nothing."""
     ws = open_inputs(locals())
@@ -212,11 +296,21 @@ def _ints(value: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
 @app.command(help=t("cli.cmd.goals"))
 @guarded
 def goals(
-    leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
-    lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
-    table: TableOpt = None, encoding: EncodingOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False,
+    leads: LeadsOpt = None,
+    events: EventsOpt = None,
+    notes: NotesOpt = None,
+    won: WonOpt = None,
+    lost: LostOpt = None,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    sheet: SheetOpt = None,
+    table: TableOpt = None,
+    encoding: EncodingOpt = None,
+    tz: TzOpt = "UTC",
+    dayfirst: DayfirstOpt = False,
     as_of: AsOfOpt = None,
-    lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
+    lifecycle: LifecycleOpt = "complete",
+    workspace: WorkspaceOpt = None,
     adjust: AdjustOpt = None,
     not_proxy: NotProxyOpt = None,
     max_count: MaxCountOpt = 5,
@@ -225,16 +319,24 @@ def goals(
     alpha: Annotated[float, typer.Option("--alpha", help=t("cli.opt.alpha"))] = 0.05,
     min_lift: Annotated[float, typer.Option("--min-lift", help=t("cli.opt.min_lift"))] = 1.5,
     top: Annotated[int, typer.Option("--top", help=t("cli.opt.top"))] = 15,
-    format: FormatOpt = Format.table, lang: LangOpt = None,
+    format: FormatOpt = Format.table,
+    lang: LangOpt = None,
 ) -> None:
     """Find the intermediate goal (中間ゴール): the milestone after which winning is highly probable."""
     from royalroad.analysis.goals import DEFAULT_WINDOWS, discover_goals
 
     ws = open_inputs(locals())
     with _stderr().status(t("goal.step")):
-        result = discover_goals(ws, max_count=max_count, windows=_ints(windows, DEFAULT_WINDOWS), pairs=pairs,
-                                adjust=_split(adjust), not_proxy=_split(not_proxy), alpha=alpha,
-                                min_lift=min_lift)
+        result = discover_goals(
+            ws,
+            max_count=max_count,
+            windows=_ints(windows, DEFAULT_WINDOWS),
+            pairs=pairs,
+            adjust=_split(adjust),
+            not_proxy=_split(not_proxy),
+            alpha=alpha,
+            min_lift=min_lift,
+        )
     if format is Format.json:
         typer.echo(result.to_json())
     else:
@@ -247,11 +349,21 @@ def goals(
 @app.command(help=t("cli.cmd.analyze"))
 @guarded
 def analyze(
-    leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
-    lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
-    table: TableOpt = None, encoding: EncodingOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False,
+    leads: LeadsOpt = None,
+    events: EventsOpt = None,
+    notes: NotesOpt = None,
+    won: WonOpt = None,
+    lost: LostOpt = None,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    sheet: SheetOpt = None,
+    table: TableOpt = None,
+    encoding: EncodingOpt = None,
+    tz: TzOpt = "UTC",
+    dayfirst: DayfirstOpt = False,
     as_of: AsOfOpt = None,
-    lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
+    lifecycle: LifecycleOpt = "complete",
+    workspace: WorkspaceOpt = None,
     adjust: AdjustOpt = None,
     not_proxy: NotProxyOpt = None,
     max_count: MaxCountOpt = 5,
@@ -265,8 +377,13 @@ def analyze(
     from royalroad.pipeline import AnalysisOptions, analyse, write_outputs
 
     ws = open_inputs(locals())
-    options = AnalysisOptions(adjust=_split(adjust), not_proxy=_split(not_proxy), max_count=max_count,
-                              windows=_ints(windows, DEFAULT_WINDOWS), pairs=pairs)
+    options = AnalysisOptions(
+        adjust=_split(adjust),
+        not_proxy=_split(not_proxy),
+        max_count=max_count,
+        windows=_ints(windows, DEFAULT_WINDOWS),
+        pairs=pairs,
+    )
     with _stderr().status(t("goal.step")) as spinner:
         results = analyse(ws, options, on_step=lambda key: spinner.update(t(key)))
         written = write_outputs(results, out)
@@ -295,18 +412,31 @@ def _goal_for(ws, adjust: tuple[str, ...] = ()):
 @app.command(help=t("cli.cmd.paths"))
 @guarded
 def paths(
-    leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
-    lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
-    table: TableOpt = None, encoding: EncodingOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False,
+    leads: LeadsOpt = None,
+    events: EventsOpt = None,
+    notes: NotesOpt = None,
+    won: WonOpt = None,
+    lost: LostOpt = None,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    sheet: SheetOpt = None,
+    table: TableOpt = None,
+    encoding: EncodingOpt = None,
+    tz: TzOpt = "UTC",
+    dayfirst: DayfirstOpt = False,
     as_of: AsOfOpt = None,
-    lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
+    lifecycle: LifecycleOpt = "complete",
+    workspace: WorkspaceOpt = None,
     adjust: AdjustOpt = None,
-    path_file: Annotated[Path | None, typer.Option("--path-file", help=t("cli.opt.path_file"))] = None,
+    path_file: Annotated[
+        Path | None, typer.Option("--path-file", help=t("cli.opt.path_file"))
+    ] = None,
     scope: Annotated[str, typer.Option("--scope", help=t("cli.opt.scope"))] = "before_close",
     order: Annotated[int, typer.Option("--order", help=t("cli.opt.order"))] = 1,
     top: Annotated[int, typer.Option("--top", help=t("cli.opt.top_variants"))] = 20,
     coverage: Annotated[float, typer.Option("--coverage", help=t("cli.opt.coverage"))] = 0.8,
-    format: FormatOpt = Format.table, lang: LangOpt = None,
+    format: FormatOpt = Format.table,
+    lang: LangOpt = None,
 ) -> None:
     """Winning paths: variants, directly-follows graph, exact Markov model and the royal road."""
     if path_file is not None:
@@ -325,9 +455,16 @@ def paths(
     ws = open_inputs(locals())
     with _stderr().status(t("paths.step")):
         goals_result, proxies, confounded = _goal_for(ws, _split(adjust))
-        result = analyse_paths(ws, goal=goals_result.recommended, exclude=proxies, avoid=confounded,
-                               scope=scope, order=order,
-                               top=top, coverage=coverage)
+        result = analyse_paths(
+            ws,
+            goal=goals_result.recommended,
+            exclude=proxies,
+            avoid=confounded,
+            scope=scope,
+            order=order,
+            top=top,
+            coverage=coverage,
+        )
     if format is Format.json:
         typer.echo(result.to_json())
     else:
@@ -338,16 +475,30 @@ def paths(
 @app.command("next", help=t("cli.cmd.next"))
 @guarded
 def next_(
-    leads: LeadsOpt = None, events: EventsOpt = None, notes: NotesOpt = None, won: WonOpt = None,
-    lost: LostOpt = None, preset: PresetOpt = None, mapping: MappingOpt = None, sheet: SheetOpt = None,
-    table: TableOpt = None, encoding: EncodingOpt = None, tz: TzOpt = "UTC", dayfirst: DayfirstOpt = False,
+    leads: LeadsOpt = None,
+    events: EventsOpt = None,
+    notes: NotesOpt = None,
+    won: WonOpt = None,
+    lost: LostOpt = None,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    sheet: SheetOpt = None,
+    table: TableOpt = None,
+    encoding: EncodingOpt = None,
+    tz: TzOpt = "UTC",
+    dayfirst: DayfirstOpt = False,
     as_of: AsOfOpt = None,
-    lifecycle: LifecycleOpt = "complete", workspace: WorkspaceOpt = None,
+    lifecycle: LifecycleOpt = "complete",
+    workspace: WorkspaceOpt = None,
     adjust: AdjustOpt = None,
-    min_evidence: Annotated[int, typer.Option("--min-evidence", help=t("cli.opt.min_evidence"))] = 10,
+    min_evidence: Annotated[
+        int, typer.Option("--min-evidence", help=t("cli.opt.min_evidence"))
+    ] = 10,
     out: Annotated[Path | None, typer.Option("--out", help=t("cli.opt.next_out"))] = None,
     top: Annotated[int, typer.Option("--top", help=t("cli.opt.top_leads"))] = 20,
-    format: Annotated[PathFormat, typer.Option("--format", "-f", help=t("cli.opt.next_format"))] = PathFormat.table,
+    format: Annotated[
+        PathFormat, typer.Option("--format", "-f", help=t("cli.opt.next_format"))
+    ] = PathFormat.table,
     lang: LangOpt = None,
 ) -> None:
     """Hand-off and next best action for every open lead (table, JSON or CSV for CRM import)."""
@@ -357,8 +508,13 @@ def next_(
     ws = open_inputs(locals())
     with _stderr().status(t("nba.step")):
         goals_result, proxies, confounded = _goal_for(ws, _split(adjust))
-        result = next_best_actions(ws, goal=goals_result.recommended, exclude=proxies, avoid=confounded,
-                                   min_evidence=min_evidence)
+        result = next_best_actions(
+            ws,
+            goal=goals_result.recommended,
+            exclude=proxies,
+            avoid=confounded,
+            min_evidence=min_evidence,
+        )
     if out is not None:
         write_next_csv(result, out)
     if format is PathFormat.csv:
@@ -378,12 +534,15 @@ def next_(
 @app.command(help=t("cli.cmd.simulate"))
 @guarded
 def simulate(
-    scenario: Annotated[str, typer.Option("--scenario", help=t("cli.opt.scenario"))] = "manufacturing",
+    scenario: Annotated[
+        str, typer.Option("--scenario", help=t("cli.opt.scenario"))
+    ] = "manufacturing",
     leads: Annotated[int, typer.Option("--leads", help=t("cli.opt.sim_leads"))] = 5000,
     seed: Annotated[int, typer.Option("--seed", help=t("cli.opt.seed"))] = 0,
     null: Annotated[bool, typer.Option("--null", help=t("cli.opt.null"))] = False,
     out: Annotated[Path, typer.Option("--out", help=t("cli.opt.sim_out"))] = Path("simulated"),
-    format: FormatOpt = Format.table, lang: LangOpt = None,
+    format: FormatOpt = Format.table,
+    lang: LangOpt = None,
 ) -> None:
     """Write a synthetic CRM dataset with planted truth (leads, events, notes, truth.json)."""
     from royalroad.simulate import simulate as run
@@ -392,13 +551,28 @@ def simulate(
         data = run(scenario, leads=leads, seed=seed, null=null)
         paths = data.write(out)
     if format is Format.json:
-        typer.echo(json.dumps({"files": [str(p) for p in paths], "truth": data.truth},
-                              ensure_ascii=False, indent=2, sort_keys=True))
+        typer.echo(
+            json.dumps(
+                {"files": [str(p) for p in paths], "truth": data.truth},
+                ensure_ascii=False,
+                indent=2,
+                sort_keys=True,
+            )
+        )
         return
     realised = data.truth["realised"]
-    _stdout().print(t("cli.simulate.done", scenario=scenario, leads=f"{realised['leads']:,}",
-                      won=f"{realised['won']:,}", lost=f"{realised['lost']:,}", open=f"{realised['open']:,}",
-                      events=f"{realised['events']:,}", out=escape(str(out))))
+    _stdout().print(
+        t(
+            "cli.simulate.done",
+            scenario=scenario,
+            leads=f"{realised['leads']:,}",
+            won=f"{realised['won']:,}",
+            lost=f"{realised['lost']:,}",
+            open=f"{realised['open']:,}",
+            events=f"{realised['events']:,}",
+            out=escape(str(out)),
+        )
+    )
     for p in paths:
         _stdout().print(f"  {escape(str(p))}")
 
@@ -407,7 +581,9 @@ def simulate(
 @guarded
 def demo(
     out: Annotated[Path, typer.Option("--out", help=t("cli.opt.demo_out"))] = Path("out"),
-    scenario: Annotated[str, typer.Option("--scenario", help=t("cli.opt.scenario"))] = "manufacturing",
+    scenario: Annotated[
+        str, typer.Option("--scenario", help=t("cli.opt.scenario"))
+    ] = "manufacturing",
     leads: Annotated[int, typer.Option("--leads", help=t("cli.opt.sim_leads"))] = 5000,
     seed: Annotated[int, typer.Option("--seed", help=t("cli.opt.seed"))] = 42,
     lang: LangOpt = None,
@@ -416,8 +592,13 @@ def demo(
     from royalroad.pipeline import run_demo
 
     with _stderr().status(t("cli.simulate.running")) as spinner:
-        written = run_demo(out, scenario=scenario, leads=leads, seed=seed,
-                           on_step=lambda key: spinner.update(t(key)))
+        written = run_demo(
+            out,
+            scenario=scenario,
+            leads=leads,
+            seed=seed,
+            on_step=lambda key: spinner.update(t(key)),
+        )
     console = _stdout()
     console.print(t("cli.demo.done"))
     for label, path in written.items():
@@ -429,7 +610,9 @@ def demo(
 def serve(
     port: Annotated[int, typer.Option("--port", help=t("app.opt.port"))] = 8501,
     host: Annotated[str, typer.Option("--host", help=t("app.opt.host"))] = "127.0.0.1",
-    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", help=t("app.opt.max_upload"))] = 200,
+    max_upload_mb: Annotated[
+        int, typer.Option("--max-upload-mb", help=t("app.opt.max_upload"))
+    ] = 200,
     lang: LangOpt = None,
 ) -> None:
     """Start the web app (upload → check columns → analyse → report) on this machine."""
@@ -467,7 +650,10 @@ def serve(
                 proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     if code not in (0, -signal.SIGTERM, -signal.SIGINT):
-        _stderr().print(f"[red]{t('error.prefix')}: {escape(t('app.server_failed', code=code))}[/red]", soft_wrap=True)
+        _stderr().print(
+            f"[red]{t('error.prefix')}: {escape(t('app.server_failed', code=code))}[/red]",
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
 
 

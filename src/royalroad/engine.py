@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -21,11 +21,23 @@ from royalroad.errors import InputError
 
 if TYPE_CHECKING:
     import ibis
+    import ibis.expr.types as ir
 
 TABLES = ("leads", "events", "notes", "quarantine", "files", "meta")
 
 
-def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The one row an aggregate query returns.
+
+    ``fetchall``, not ``fetchone``: DuckDB 2.0 keeps a ``fetchone()`` result pending
+    and then refuses the next query on the connection.
+    """
+    return con.execute(sql).fetchall()[0]
+
+
+def connect(
+    path: str | Path | None = None, *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB connection configured for reproducible results.
 
     A fixed ``TimeZone`` (UTC) makes any TIMESTAMPTZ arithmetic independent of the
@@ -37,7 +49,9 @@ def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckd
     try:
         con = duckdb.connect(target, read_only=read_only)
     except duckdb.Error as exc:
-        raise InputError("engine.cannot_open", file=target, reason=str(exc).splitlines()[0]) from None
+        raise InputError(
+            "engine.cannot_open", file=target, reason=str(exc).splitlines()[0]
+        ) from None
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
     return con
@@ -60,7 +74,7 @@ class Workspace:
             self._ibis = ibis.duckdb.from_connection(self.con)
         return self._ibis
 
-    def table(self, name: str) -> ibis.Table:
+    def table(self, name: str) -> ir.Table:
         """An Ibis expression over one canonical table.
 
         ``leads`` holds the leads that existed at the as-of date (those created after it
@@ -78,7 +92,7 @@ class Workspace:
         return t
 
     @contextmanager
-    def materialized(self, expr: ibis.Table, hint: str = "t") -> Iterator[ibis.Table]:
+    def materialized(self, expr: ir.Table, hint: str = "t") -> Iterator[ir.Table]:
         """A temporary table holding ``expr`` while the block runs, dropped after it.
 
         For a relation several queries read (the chain's journeys: edges, waiting
@@ -104,22 +118,39 @@ class Workspace:
 
     def segments(self) -> list[str]:
         """Extra columns of ``leads``: the segments (industry, source, rep…)."""
-        fixed = {"lead_id", "lead_key", "mark", "created_at", "outcome", "closed_at", "amount", "_file", "_line"}
+        fixed = {
+            "lead_id",
+            "lead_key",
+            "mark",
+            "created_at",
+            "outcome",
+            "closed_at",
+            "amount",
+            "_file",
+            "_line",
+        }
         cols = [r[0] for r in self.con.execute("DESCRIBE leads").fetchall()]
         return [c for c in cols if c not in fixed]
 
     def check_learnable(self) -> None:
         """Fatal when no lead is closed: there is nothing to learn a win from."""
-        won, lost, open_ = self.con.execute(
+        won, lost, open_ = one_row(
+            self.con,
             "SELECT count(*) FILTER (outcome = 'won'), count(*) FILTER (outcome = 'lost'), "
-            "count(*) FILTER (outcome = 'open') FROM leads"
-        ).fetchone()
+            "count(*) FILTER (outcome = 'open') FROM leads",
+        )
         if won + lost == 0:
-            files = [r[0] for r in self.con.execute(
-                "SELECT file FROM files WHERE table_name IN ('leads', 'events') ORDER BY file_idx").fetchall()]
-            quarantined = self.con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+            files = [
+                r[0]
+                for r in self.con.execute(
+                    "SELECT file FROM files WHERE table_name IN ('leads', 'events') "
+                    "ORDER BY file_idx"
+                ).fetchall()
+            ]
+            quarantined = one_row(self.con, "SELECT count(*) FROM quarantine")[0]
             top = self.con.execute(
-                "SELECT reason FROM quarantine GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 1"
+                "SELECT reason FROM quarantine GROUP BY reason "
+                "ORDER BY count(*) DESC, reason LIMIT 1"
             ).fetchone()
             from royalroad.i18n import t
 
@@ -137,7 +168,7 @@ class Workspace:
         self.con.close()
 
 
-def journey_keys(t: ibis.Table, name: str) -> ibis.Table:
+def journey_keys(t: ir.Table, name: str) -> ir.Table:
     """Add ``lead_key`` (and for events ``pos``) when a table does not store them.
 
     The same definitions as the loader's: ``pos`` numbers each lead's complete events

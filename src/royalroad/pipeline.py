@@ -43,7 +43,10 @@ class Results:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
+        return (
+            json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str)
+            + "\n"
+        )
 
 
 @dataclass(frozen=True)
@@ -61,29 +64,49 @@ class AnalysisOptions:
     min_evidence: int = 10
 
 
-def analyse(ws: Workspace, options: AnalysisOptions | None = None, *,
-            on_step: Callable[[str], None] | None = None) -> Results:
+def analyse(
+    ws: Workspace,
+    options: AnalysisOptions | None = None,
+    *,
+    on_step: Callable[[str], None] | None = None,
+) -> Results:
     """Run every analysis that exists on ``ws``."""
     opts = options or AnalysisOptions()
     step = on_step or (lambda _k: None)
     step("pipeline.step.quality")
     quality = summarise(ws)
     step("goal.step")
-    goals = discover_goals(ws, max_count=opts.max_count, windows=opts.windows, pairs=opts.pairs,
-                           adjust=opts.adjust, not_proxy=opts.not_proxy, alpha=opts.alpha,
-                           min_lift=opts.min_lift)
+    goals = discover_goals(
+        ws,
+        max_count=opts.max_count,
+        windows=opts.windows,
+        pairs=opts.pairs,
+        adjust=opts.adjust,
+        not_proxy=opts.not_proxy,
+        alpha=opts.alpha,
+        min_lift=opts.min_lift,
+    )
     proxies = [p.activity for p in goals.proxies]
     confounded = sorted({c.activity for c in goals.candidates if c.confounded and c.then is None})
     step("paths.step")
-    paths = analyse_paths(ws, goal=goals.recommended, exclude=proxies, avoid=confounded, order=opts.order)
+    paths = analyse_paths(
+        ws, goal=goals.recommended, exclude=proxies, avoid=confounded, order=opts.order
+    )
     step("nba.step")
-    nxt = next_best_actions(ws, goal=goals.recommended, exclude=proxies, avoid=confounded,
-                            min_evidence=opts.min_evidence)
+    nxt = next_best_actions(
+        ws,
+        goal=goals.recommended,
+        exclude=proxies,
+        avoid=confounded,
+        min_evidence=opts.min_evidence,
+    )
     return Results(quality=quality, goals=goals, paths=paths, next=nxt, meta=ws.meta())
 
 
 def write_outputs(results: Results, out: Path, *, lang: str | None = None) -> dict[str, Path]:
-    """Write ``results.json``, ``report.html`` and ``royalroad.xlsx`` into ``out``; return label → path."""
+    """Write ``results.json``, ``report.html`` and ``royalroad.xlsx`` into ``out``.
+
+    Returns label → path."""
     from royalroad.report.excel import write_workbook
     from royalroad.report.html import render_report
 
@@ -92,12 +115,21 @@ def write_outputs(results: Results, out: Path, *, lang: str | None = None) -> di
     json_path.write_text(results.to_json(), encoding="utf-8")
     html_path = out / "report.html"
     html_path.write_text(render_report(results, lang=lang), encoding="utf-8")
-    return {"pipeline.out.report": html_path, "pipeline.out.results": json_path,
-            "excel.out.workbook": write_workbook(results, out, lang=lang)}
+    return {
+        "pipeline.out.report": html_path,
+        "pipeline.out.results": json_path,
+        "excel.out.workbook": write_workbook(results, out, lang=lang),
+    }
 
 
-def run_demo(out: Path, *, scenario: str = "manufacturing", leads: int = 5000, seed: int = 42,
-             on_step: Callable[[str], None] | None = None) -> dict[str, Path]:
+def run_demo(
+    out: Path,
+    *,
+    scenario: str = "manufacturing",
+    leads: int = 5000,
+    seed: int = 42,
+    on_step: Callable[[str], None] | None = None,
+) -> dict[str, Path]:
     """Simulate → ingest into ``out/workspace.duckdb`` → analyse → write the report."""
     from royalroad.io.load import ingest
     from royalroad.simulate import simulate
@@ -110,8 +142,13 @@ def run_demo(out: Path, *, scenario: str = "manufacturing", leads: int = 5000, s
     ws_path = out / "workspace.duckdb"
     for stale in (ws_path, ws_path.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
-    ws = ingest(leads=data_dir / "leads.csv", events=data_dir / "events.csv", notes=data_dir / "notes.csv",
-                workspace=ws_path, on_step=on_step)
+    ws = ingest(
+        leads=data_dir / "leads.csv",
+        events=data_dir / "events.csv",
+        notes=data_dir / "notes.csv",
+        workspace=ws_path,
+        on_step=on_step,
+    )
     segments = [s for s in ("industry",) if s in ws.segments()]
     results = analyse(ws, AnalysisOptions(adjust=tuple(segments)), on_step=on_step)
     written = write_outputs(results, out)

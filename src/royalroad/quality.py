@@ -113,8 +113,14 @@ def summarise(ws: Workspace) -> IngestSummary:
     con = ws.con
     have = {row[0] for row in con.execute("DESCRIBE files").fetchall()}
     # Workspaces written before the header search have no header columns.
-    header = ", ".join(c if c in have else default for c, default in
-                       (("header_line", "NULL"), ("preamble_rows", "0"), ("preamble_lines", "NULL")))
+    header = ", ".join(
+        c if c in have else default
+        for c, default in (
+            ("header_line", "NULL"),
+            ("preamble_rows", "0"),
+            ("preamble_lines", "NULL"),
+        )
+    )
     files = tuple(
         FileSummary(*row)
         for row in con.execute(
@@ -138,7 +144,9 @@ def summarise(ws: Workspace) -> IngestSummary:
     leads = ws.table("leads")
     events = ws.table("events")
     notes = ws.table("notes")
-    by_outcome = dict(leads.group_by("outcome").agg(n=leads.count()).execute().itertuples(index=False))
+    by_outcome = dict(
+        leads.group_by("outcome").agg(n=leads.count()).execute().itertuples(index=False)
+    )
     marks = events.group_by("mark").agg(n=events.count()).execute()
     marked = {str(m): int(n) for m, n in marks.itertuples(index=False) if m is not None and m == m}
     total_events = int(marks["n"].sum()) if len(marks) else 0
@@ -147,8 +155,11 @@ def summarise(ws: Workspace) -> IngestSummary:
     lead_cols = {row[0] for row in con.execute("DESCRIBE leads").fetchall()}
     # fetchall, not fetchone: DuckDB 2.0 keeps a fetchone() result pending and then
     # refuses the next query on the connection
-    later = (con.execute("SELECT count(*) FROM leads WHERE mark = 'after_as_of'").fetchall()[0][0]
-             if "mark" in lead_cols else 0)
+    later = (
+        con.execute("SELECT count(*) FROM leads WHERE mark = 'after_as_of'").fetchall()[0][0]
+        if "mark" in lead_cols
+        else 0
+    )
     early = counted.join(leads.select("lead_key", "created_at"), "lead_key")
     before = int(early.filter(early.ts < early.created_at).count().execute()) if total_events else 0
     meta = ws.meta()

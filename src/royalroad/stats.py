@@ -32,7 +32,9 @@ def finite(x) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def wilson(k: np.ndarray | int, n: np.ndarray | int, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+def wilson(
+    k: np.ndarray | int, n: np.ndarray | int, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for k successes in n trials (NaN where n == 0).
 
     >>> lo, hi = wilson(65, 100)
@@ -71,9 +73,9 @@ def odds_ratio(a: int, b: int, c: int, d: int, alpha: float = 0.05) -> tuple[flo
     if min(a, b, c, d) == 0:
         if (a + b == 0) or (c + d == 0) or (a + c == 0) or (b + d == 0):
             return math.nan, math.nan, math.nan
-        a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
-        est = (a * d) / (b * c)
-        se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+        fa, fb, fc, fd = a + 0.5, b + 0.5, c + 0.5, d + 0.5
+        est = (fa * fd) / (fb * fc)
+        se = math.sqrt(1 / fa + 1 / fb + 1 / fc + 1 / fd)
         z = _z(alpha)
         return est, math.exp(math.log(est) - z * se), math.exp(math.log(est) + z * se)
     table = Table2x2(np.array([[a, b], [c, d]], dtype=float))
@@ -116,7 +118,9 @@ def mcc(a: float, b: float, c: float, d: float) -> float:
     return float((a * d - b * c) / math.sqrt(den))
 
 
-def mantel_haenszel(tables: Sequence[np.ndarray], alpha: float = 0.05) -> tuple[float, float, float]:
+def mantel_haenszel(
+    tables: Sequence[np.ndarray], alpha: float = 0.05
+) -> tuple[float, float, float]:
     """Mantel–Haenszel pooled odds ratio over 2×2 strata, with the RGB interval.
 
     Strata with one row or column empty carry no information and are dropped.
@@ -135,7 +139,9 @@ def mantel_haenszel(tables: Sequence[np.ndarray], alpha: float = 0.05) -> tuple[
     return est, float(lo), float(hi)
 
 
-def aalen_johansen(times: np.ndarray, won: np.ndarray, lost: np.ndarray, censored: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def aalen_johansen(
+    times: np.ndarray, won: np.ndarray, lost: np.ndarray, censored: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cumulative incidence of ``won`` with ``lost`` as a competing risk.
 
     Takes *aggregated* counts per distinct time (sorted ascending): how many leads

@@ -25,14 +25,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
+from royalroad import stats
 from royalroad.analysis import milestones as m
-from royalroad.analysis.goals_result import Candidate, Caveat, GoalResult, Incidence, ProxyFlag, RunnerUp
+from royalroad.analysis.goals_result import (
+    Candidate,
+    Caveat,
+    GoalResult,
+    Incidence,
+    ProxyFlag,
+    RunnerUp,
+)
 from royalroad.engine import Workspace
 from royalroad.errors import InputError
-from royalroad import stats
 
 DEFAULT_WINDOWS: tuple[int, ...] = (7, 14, 30, 60, 90, 180)
 MIN_CLOSED = 30
@@ -105,26 +113,52 @@ def discover_goals(
     strata = _strata(ws, max_count, grid, top, adjust) if adjust else None
 
     rows = _rows(singles, pair_df, grid)
-    cands = _evaluate(rows, won, lost, base_rate, strata, proxy_acts, alpha, min_lift, min_wins, bool(adjust))
-    ranked = sorted(cands, key=lambda c: (not c.eligible, -round(c.mcc, 12), _complexity(c, grid), c.label("en")))
+    cands = _evaluate(
+        rows, won, lost, base_rate, strata, proxy_acts, alpha, min_lift, min_wins, bool(adjust)
+    )
+    ranked = sorted(
+        cands,
+        key=lambda c: (not c.eligible, -round(c.mcc, 12), _complexity(c, grid), c.label("en")),
+    )
 
     recommended, reason, reason_params = _recommend(ranked, closed, won, lost, grid, near_equal)
     runner_ups = _runner_ups(ranked, recommended, near_equal, grid)
     incidence = _incidence(ws, e, occ, recommended, top, horizons) if recommended else None
     caveats = _caveats(ranked, recommended, closed, won, totals["open"], base_rate)
     return GoalResult(
-        closed=closed, won=won, lost=lost, open=totals["open"], base_rate=base_rate, base_rate_ci=base_ci,
-        candidates=tuple(ranked), recommended=recommended, reason=reason, reason_params=reason_params,
-        runner_ups=tuple(runner_ups), proxies=tuple(proxies), incidence=incidence, caveats=tuple(caveats),
+        closed=closed,
+        won=won,
+        lost=lost,
+        open=totals["open"],
+        base_rate=base_rate,
+        base_rate_ci=base_ci,
+        candidates=tuple(ranked),
+        recommended=recommended,
+        reason=reason,
+        reason_params=reason_params,
+        runner_ups=tuple(runner_ups),
+        proxies=tuple(proxies),
+        incidence=incidence,
+        caveats=tuple(caveats),
         settings={
-            "max_count": max_count, "windows": list(windows), "pairs_among": list(top), "adjust": list(adjust),
-            "not_proxy": list(not_proxy), "alpha": alpha, "min_lift": min_lift, "min_wins": min_wins,
-            "near_equal": near_equal, "horizons": list(horizons), "as_of": ws.meta().get("as_of"),
+            "max_count": max_count,
+            "windows": list(windows),
+            "pairs_among": list(top),
+            "adjust": list(adjust),
+            "not_proxy": list(not_proxy),
+            "alpha": alpha,
+            "min_lift": min_lift,
+            "min_wins": min_wins,
+            "near_equal": near_equal,
+            "horizons": list(horizons),
+            "as_of": ws.meta().get("as_of"),
         },
     )
 
 
-def _check(ws: Workspace, max_count: int, windows: Sequence[int], adjust: Sequence[str], alpha: float) -> list[int]:
+def _check(
+    ws: Workspace, max_count: int, windows: Sequence[int], adjust: Sequence[str], alpha: float
+) -> list[int]:
     if not 1 <= max_count <= 20:
         raise InputError("goal.bad_max_count", value=max_count)
     clean = sorted({int(w) for w in windows})
@@ -150,7 +184,9 @@ def _frequent(singles: pd.DataFrame, any_idx: int, n: int, exclude: set[str]) ->
     return sorted(k1.activity.head(n).tolist())
 
 
-def _proxies(singles: pd.DataFrame, profile: pd.DataFrame, any_idx: int, keep: set[str]) -> list[ProxyFlag]:
+def _proxies(
+    singles: pd.DataFrame, profile: pd.DataFrame, any_idx: int, keep: set[str]
+) -> list[ProxyFlag]:
     """Activities that are part of the outcome rather than a step toward it."""
     flags: list[ProxyFlag] = []
     k1 = singles[singles.k == 1].set_index("activity")
@@ -169,45 +205,83 @@ def _proxies(singles: pd.DataFrame, profile: pd.DataFrame, any_idx: int, keep: s
         n = w + lo
         to_close = k1.at[act, f"toclose_{any_idx}"]
         position = k1.at[act, "position"]
-        if n >= 5 and _num(to_close) is not None and to_close < PROXY_AT_CLOSE_DAYS and (
-            _num(position) is not None and position >= PROXY_AT_CLOSE_POSITION
+        if (
+            n >= 5
+            and _num(to_close) is not None
+            and to_close < PROXY_AT_CLOSE_DAYS
+            and (_num(position) is not None and position >= PROXY_AT_CLOSE_POSITION)
         ):
             flags.append(ProxyFlag(act, "at_close", {"hours": f"{24 * to_close:.1f}"}))
             continue
         if n >= PROXY_PURITY_MIN_N and max(w, lo) / n >= PROXY_PURITY:
             cls = "won" if w >= lo else "lost"
-            flags.append(ProxyFlag(act, f"one_class_{cls}", {"share": f"{max(w, lo) / n:.1%}", "n": n}))
+            flags.append(
+                ProxyFlag(act, f"one_class_{cls}", {"share": f"{max(w, lo) / n:.1%}", "n": n})
+            )
     return flags
 
 
 _num = stats.finite
 
 
-def _rows(singles: pd.DataFrame, pairs: pd.DataFrame | None, grid: list[int | None]) -> pd.DataFrame:
+def _rows(
+    singles: pd.DataFrame, pairs: pd.DataFrame | None, grid: list[int | None]
+) -> pd.DataFrame:
     """Long table: one row per candidate with won/lost/open reach counts and medians."""
     parts = []
     for i, d in enumerate(grid):
-        s = pd.DataFrame({
-            "activity": singles.activity, "then": None, "min_count": singles.k.astype(int), "within_days": d,
-            "a": singles[f"won_{i}"], "b": singles[f"lost_{i}"], "o": singles[f"open_{i}"],
-            "reach": singles[f"reach_{i}"], "toclose": singles[f"toclose_{i}"],
-        })
+        s = pd.DataFrame(
+            {
+                "activity": singles.activity,
+                "then": None,
+                "min_count": singles.k.astype(int),
+                "within_days": d,
+                "a": singles[f"won_{i}"],
+                "b": singles[f"lost_{i}"],
+                "o": singles[f"open_{i}"],
+                "reach": singles[f"reach_{i}"],
+                "toclose": singles[f"toclose_{i}"],
+            }
+        )
         parts.append(s)
         if pairs is not None and len(pairs):
-            parts.append(pd.DataFrame({
-                "activity": pairs.a, "then": pairs.b, "min_count": 1, "within_days": d,
-                "a": pairs[f"won_{i}"], "b": pairs[f"lost_{i}"], "o": pairs[f"open_{i}"],
-                "reach": pairs[f"reach_{i}"], "toclose": pairs[f"toclose_{i}"],
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "activity": pairs.a,
+                        "then": pairs.b,
+                        "min_count": 1,
+                        "within_days": d,
+                        "a": pairs[f"won_{i}"],
+                        "b": pairs[f"lost_{i}"],
+                        "o": pairs[f"open_{i}"],
+                        "reach": pairs[f"reach_{i}"],
+                        "toclose": pairs[f"toclose_{i}"],
+                    }
+                )
+            )
     rows = pd.concat(parts, ignore_index=True)
     rows = rows[(rows.a + rows.b + rows.o) > 0]
     rows["within_days"] = rows.within_days.astype(object).where(rows.within_days.notna(), None)
-    return rows.sort_values(["activity", "then", "min_count", "within_days"], na_position="last",
-                            key=lambda s: s.fillna("") if s.name == "then" else s).reset_index(drop=True)
+    return rows.sort_values(
+        ["activity", "then", "min_count", "within_days"],
+        na_position="last",
+        key=lambda s: s.fillna("") if s.name == "then" else s,
+    ).reset_index(drop=True)
 
 
-def _evaluate(rows: pd.DataFrame, won: int, lost: int, base_rate: float, strata, proxy_acts: dict,
-              alpha: float, min_lift: float, min_wins: int, adjusted: bool) -> list[Candidate]:
+def _evaluate(
+    rows: pd.DataFrame,
+    won: int,
+    lost: int,
+    base_rate: float,
+    strata,
+    proxy_acts: dict,
+    alpha: float,
+    min_lift: float,
+    min_wins: int,
+    adjusted: bool,
+) -> list[Candidate]:
     a = rows.a.to_numpy(dtype=float)
     b = rows.b.to_numpy(dtype=float)
     lo, hi = stats.wilson(a, a + b)
@@ -217,9 +291,9 @@ def _evaluate(rows: pd.DataFrame, won: int, lost: int, base_rate: float, strata,
         key = (ai, bi, won - ai, lost - bi)
         if key not in cache:
             cache[key] = (stats.fisher_p(*key), stats.odds_ratio(*key))
-        p, orr = cache[key]
+        p, or_ci = cache[key]
         pvals.append(p)
-        ors.append(orr)
+        ors.append(or_ci)
     q = stats.bh(pvals)
     out = []
     for i, r in enumerate(rows.itertuples(index=False)):
@@ -227,14 +301,24 @@ def _evaluate(rows: pd.DataFrame, won: int, lost: int, base_rate: float, strata,
         c_, d_ = won - ai, lost - bi
         rate = ai / (ai + bi) if ai + bi else math.nan
         orr, or_lo, or_hi = ors[i]
-        adj = strata.get((r.activity, r.then, r.min_count, r.within_days)) if strata is not None else None
+        adj = (
+            strata.get((r.activity, r.then, r.min_count, r.within_days))
+            if strata is not None
+            else None
+        )
         proxy = proxy_acts.get(r.activity) or (proxy_acts.get(r.then) if r.then else None)
         significant_pos = q[i] < alpha and _num(orr) is not None and orr > 1
         # Confounded: the adjusted interval is estimable and covers 1. An adjusted odds
         # ratio that cannot be estimated (a stratum with no lost reacher makes it
         # infinite) is no evidence of confounding.
-        confounded = bool(adjusted and significant_pos and adj is not None and _num(adj[1]) is not None
-                          and _num(adj[2]) is not None and adj[1] <= 1)
+        confounded = bool(
+            adjusted
+            and significant_pos
+            and adj is not None
+            and _num(adj[1]) is not None
+            and _num(adj[2]) is not None
+            and adj[1] <= 1
+        )
         why = None
         if proxy is not None:
             why = "proxy"
@@ -248,20 +332,39 @@ def _evaluate(rows: pd.DataFrame, won: int, lost: int, base_rate: float, strata,
             why = "confounded"
         elif rate / base_rate < min_lift:
             why = "low_lift"
-        out.append(Candidate(
-            activity=r.activity, then=r.then, min_count=int(r.min_count), within_days=r.within_days,
-            leads=ai + bi + oi, won=ai, lost=bi, open=oi, win_rate=rate,
-            win_rate_ci=(float(lo[i]), float(hi[i])), lift=rate / base_rate if base_rate else math.nan,
-            recall=ai / won if won else math.nan, precision=rate,
-            npv=d_ / (c_ + d_) if c_ + d_ else math.nan, specificity=d_ / lost if lost else math.nan,
-            mcc=stats.mcc(ai, bi, c_, d_), odds_ratio=orr, odds_ratio_ci=(or_lo, or_hi),
-            p_value=pvals[i], q_value=float(q[i]),
-            adjusted_odds_ratio=adj[0] if adj else None,
-            adjusted_odds_ratio_ci=(adj[1], adj[2]) if adj else None,
-            median_days_to_reach=_num(r.reach), median_days_to_close=_num(r.toclose),
-            outcome_proxy=proxy is not None, proxy_reason=proxy.reason if proxy else None,
-            confounded=confounded, eligible=why is None, why_not=why,
-        ))
+        out.append(
+            Candidate(
+                activity=r.activity,
+                then=r.then,
+                min_count=int(r.min_count),
+                within_days=r.within_days,
+                leads=ai + bi + oi,
+                won=ai,
+                lost=bi,
+                open=oi,
+                win_rate=rate,
+                win_rate_ci=(float(lo[i]), float(hi[i])),
+                lift=rate / base_rate if base_rate else math.nan,
+                recall=ai / won if won else math.nan,
+                precision=rate,
+                npv=d_ / (c_ + d_) if c_ + d_ else math.nan,
+                specificity=d_ / lost if lost else math.nan,
+                mcc=stats.mcc(ai, bi, c_, d_),
+                odds_ratio=orr,
+                odds_ratio_ci=(or_lo, or_hi),
+                p_value=pvals[i],
+                q_value=float(q[i]),
+                adjusted_odds_ratio=adj[0] if adj else None,
+                adjusted_odds_ratio_ci=(adj[1], adj[2]) if adj else None,
+                median_days_to_reach=_num(r.reach),
+                median_days_to_close=_num(r.toclose),
+                outcome_proxy=proxy is not None,
+                proxy_reason=proxy.reason if proxy else None,
+                confounded=confounded,
+                eligible=why is None,
+                why_not=why,
+            )
+        )
     return out
 
 
@@ -273,32 +376,75 @@ def _complexity(c: Candidate, grid: list[int | None]) -> tuple[int, int, int]:
 
 def _recommend(ranked: list[Candidate], closed: int, won: int, lost: int, grid, near_equal: float):
     if closed < MIN_CLOSED or won < MIN_PER_CLASS or lost < MIN_PER_CLASS:
-        return None, "too_few_closed", {"closed": closed, "won": won, "lost": lost,
-                                         "min_closed": MIN_CLOSED, "min_class": MIN_PER_CLASS}
+        return (
+            None,
+            "too_few_closed",
+            {
+                "closed": closed,
+                "won": won,
+                "lost": lost,
+                "min_closed": MIN_CLOSED,
+                "min_class": MIN_PER_CLASS,
+            },
+        )
     eligible = [c for c in ranked if c.eligible]
     if not ranked:
         return None, "no_events", {}
     if not eligible:
-        positive = [c for c in ranked if c.why_not not in ("negative", "not_significant", "too_few")]
+        positive = [
+            c for c in ranked if c.why_not not in ("negative", "not_significant", "too_few")
+        ]
         if not positive:
             return None, "nothing_significant", {"n": len(ranked)}
-        counts = {w: sum(1 for c in positive if c.why_not == w) for w in ("proxy", "confounded", "low_lift")}
+        counts = {
+            w: sum(1 for c in positive if c.why_not == w)
+            for w in ("proxy", "confounded", "low_lift")
+        }
         why = max(counts, key=lambda w: (counts[w], w))
-        return None, {"proxy": "only_proxies", "confounded": "confounded", "low_lift": "weak"}[why], {"n": len(ranked)}
+        return (
+            None,
+            {"proxy": "only_proxies", "confounded": "confounded", "low_lift": "weak"}[why],
+            {"n": len(ranked)},
+        )
     best = eligible[0].mcc
     near = [c for c in eligible if c.mcc >= best - near_equal]
-    choice = min(near, key=lambda c: (_complexity(c, grid), c.median_days_to_reach if c.median_days_to_reach is not None else math.inf, -c.mcc, c.label("en")))
+    choice = min(
+        near,
+        key=lambda c: (
+            _complexity(c, grid),
+            c.median_days_to_reach if c.median_days_to_reach is not None else math.inf,
+            -c.mcc,
+            c.label("en"),
+        ),
+    )
     return choice, "ok", {"n": len(ranked), "eligible": len(eligible)}
 
 
-def _runner_ups(ranked: list[Candidate], goal: Candidate | None, near_equal: float, grid, n: int = 5) -> list[RunnerUp]:
+def _runner_ups(
+    ranked: list[Candidate], goal: Candidate | None, near_equal: float, grid, n: int = 5
+) -> list[RunnerUp]:
     seen: set = {goal.family, (goal.won, goal.lost, goal.open)} if goal else set()
     out: list[RunnerUp] = []
     if goal is not None:
-        sibling = next((c for c in ranked if c.family == goal.family and c.key != goal.key and c.eligible
-                        and c.mcc > goal.mcc + 1e-12), None)
+        sibling = next(
+            (
+                c
+                for c in ranked
+                if c.family == goal.family
+                and c.key != goal.key
+                and c.eligible
+                and c.mcc > goal.mcc + 1e-12
+            ),
+            None,
+        )
         if sibling is not None:
-            out.append(RunnerUp(sibling, "narrower", {"mcc": f"{sibling.mcc:.3f}", "goal_mcc": f"{goal.mcc:.3f}"}))
+            out.append(
+                RunnerUp(
+                    sibling,
+                    "narrower",
+                    {"mcc": f"{sibling.mcc:.3f}", "goal_mcc": f"{goal.mcc:.3f}"},
+                )
+            )
     goal_acts = {goal.activity, goal.then} - {None} if goal else set()
     for c in sorted(ranked, key=lambda c: (-round(c.mcc, 12), _complexity(c, grid), c.label("en"))):
         if len(out) >= n:
@@ -306,7 +452,11 @@ def _runner_ups(ranked: list[Candidate], goal: Candidate | None, near_equal: flo
         # Pairs that contain the goal's own activity are variants of it, not rivals.
         sig = (c.won, c.lost, c.open)
         # Pairs containing an activity already shown are variants of it, not rivals.
-        if c.family in seen or sig in seen or (c.then is not None and goal_acts & {c.activity, c.then}):
+        if (
+            c.family in seen
+            or sig in seen
+            or (c.then is not None and goal_acts & {c.activity, c.then})
+        ):
             continue
         seen.update({c.family, sig})
         if c.then is None:
@@ -327,9 +477,16 @@ def _why(c: Candidate, goal: Candidate | None, near_equal: float) -> RunnerUp:
     assert goal is not None
     if c.mcc >= goal.mcc - near_equal:
         days = c.median_days_to_reach
-        return RunnerUp(c, "near_equal", {"mcc": f"{c.mcc:.3f}", "goal_mcc": f"{goal.mcc:.3f}",
-                                          "days": f"{days:.0f}" if days is not None else "–",
-                                          "goal_days": f"{goal.median_days_to_reach or 0:.0f}"})
+        return RunnerUp(
+            c,
+            "near_equal",
+            {
+                "mcc": f"{c.mcc:.3f}",
+                "goal_mcc": f"{goal.mcc:.3f}",
+                "days": f"{days:.0f}" if days is not None else "–",
+                "goal_days": f"{goal.median_days_to_reach or 0:.0f}",
+            },
+        )
     return RunnerUp(c, "lower_mcc", {"mcc": f"{c.mcc:.3f}", "goal_mcc": f"{goal.mcc:.3f}"})
 
 
@@ -340,12 +497,22 @@ def _strata(ws: Workspace, max_count: int, grid, top, adjust) -> dict:
     e_s = m.journey(ws.table("events"), leads, seg)
     occ_s = m.with_occurrence(e_s, max_count)
     singles = m.single_counts(occ_s, grid, strata=seg).execute()
-    pairs = m.pair_counts(m.pair_reach(e_s, occ_s, top, seg), grid, strata=seg).execute() if len(top) > 1 else None
+    pairs = (
+        m.pair_counts(m.pair_reach(e_s, occ_s, top, seg), grid, strata=seg).execute()
+        if len(top) > 1
+        else None
+    )
     base = m.base_counts(leads, seg).execute()
     key_cols = seg
 
     def skey(df):
-        return df[key_cols].astype(object).where(df[key_cols].notna(), "∅").astype(str).agg("\x1f".join, axis=1)
+        return (
+            df[key_cols]
+            .astype(object)
+            .where(df[key_cols].notna(), "∅")
+            .astype(str)
+            .agg("\x1f".join, axis=1)
+        )
 
     base["s"] = skey(base)
     totals = base.pivot_table(index="s", columns="outcome", values="n", aggfunc="sum", fill_value=0)
@@ -381,8 +548,12 @@ def _incidence(ws: Workspace, e, occ, goal: Candidate, top, horizons) -> Inciden
     if goal.then is None:
         reached = m.reached_single(occ, goal.activity, goal.min_count, goal.within_days)
     else:
-        reached = m.reached_pair(m.pair_reach(e, occ, [goal.activity, goal.then]), goal.activity, goal.then,
-                                 goal.within_days)
+        reached = m.reached_pair(
+            m.pair_reach(e, occ, [goal.activity, goal.then]),
+            goal.activity,
+            goal.then,
+            goal.within_days,
+        )
     df = m.incidence_counts(leads, reached, ws.as_of).execute()
     values = {}
     sizes = {}
@@ -392,11 +563,18 @@ def _incidence(ws: Workspace, e, occ, goal: Candidate, top, horizons) -> Inciden
         if g.empty:
             values[flag] = tuple(math.nan for _ in horizons)
             continue
-        wide = g.pivot_table(index="t", columns="outcome", values="n", aggfunc="sum", fill_value=0).sort_index()
-        col = lambda o: wide[o].to_numpy() if o in wide.columns else np.zeros(len(wide))  # noqa: E731
-        times, cif_w, _ = stats.aalen_johansen(wide.index.to_numpy(), col("won"), col("lost"), col("open"))
+        wide = g.pivot_table(
+            index="t", columns="outcome", values="n", aggfunc="sum", fill_value=0
+        ).sort_index()
+        won, lost, open_ = (
+            wide[o].to_numpy() if o in wide.columns else np.zeros(len(wide))
+            for o in ("won", "lost", "open")
+        )
+        times, cif_w, _ = stats.aalen_johansen(wide.index.to_numpy(), won, lost, open_)
         values[flag] = tuple(stats.value_at(times, cif_w, h) for h in horizons)
-    return Incidence(tuple(int(h) for h in horizons), values[True], values[False], sizes[True], sizes[False])
+    return Incidence(
+        tuple(int(h) for h in horizons), values[True], values[False], sizes[True], sizes[False]
+    )
 
 
 def _caveats(ranked, goal, closed, won, open_, base_rate) -> list[Caveat]:
@@ -412,7 +590,7 @@ def _caveats(ranked, goal, closed, won, open_, base_rate) -> list[Caveat]:
         out.append(Caveat("goal.caveat.separation", milestones=tuple(separated[:3])))
     confounded = [c for c in ranked if c.confounded]
     if confounded:
-        fams = []
+        fams: list[Candidate] = []
         for c in confounded:
             if c.family not in [f.family for f in fams]:
                 fams.append(c)

@@ -90,7 +90,11 @@ class Candidate:
 
     def label(self, lang: str | None = None) -> str:
         """Human-readable milestone, e.g. ``≥2× 技術打合せ within 30 days``."""
-        name = self.activity if self.then is None else t("goal.label.pair", lang=lang, a=self.activity, b=self.then)
+        name = (
+            self.activity
+            if self.then is None
+            else t("goal.label.pair", lang=lang, a=self.activity, b=self.then)
+        )
         if self.min_count > 1:
             name = t("goal.label.count", lang=lang, name=name, k=self.min_count)
         if self.within_days is not None:
@@ -101,7 +105,9 @@ class Candidate:
         d = asdict(self)
         d["win_rate_ci"] = list(self.win_rate_ci)
         d["odds_ratio_ci"] = list(self.odds_ratio_ci)
-        d["adjusted_odds_ratio_ci"] = list(self.adjusted_odds_ratio_ci) if self.adjusted_odds_ratio_ci else None
+        d["adjusted_odds_ratio_ci"] = (
+            list(self.adjusted_odds_ratio_ci) if self.adjusted_odds_ratio_ci else None
+        )
         d["label"] = self.label()
         return _clean(d)
 
@@ -183,9 +189,16 @@ class GoalResult:
         days = c.median_days_to_reach
         key = "goal.sentence" if days is not None else "goal.sentence_nodays"
         return t(
-            key, lang=lang, milestone=c.label(lang), rate=f"{c.win_rate:.0%}", lo=f"{100 * lo:.0f}",
-            hi=f"{100 * hi:.0f}%", base=f"{self.base_rate:.0%}", lift=f"{c.lift:.1f}",
-            recall=f"{c.recall:.0%}", days=f"{days:.0f}" if days is not None else "",
+            key,
+            lang=lang,
+            milestone=c.label(lang),
+            rate=f"{c.win_rate:.0%}",
+            lo=f"{100 * lo:.0f}",
+            hi=f"{100 * hi:.0f}%",
+            base=f"{self.base_rate:.0%}",
+            lift=f"{c.lift:.1f}",
+            recall=f"{c.recall:.0%}",
+            days=f"{days:.0f}" if days is not None else "",
         )
 
     def reason_text(self, lang: str | None = None) -> str:
@@ -203,27 +216,37 @@ class GoalResult:
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict:
-        return _clean({
-            "base_rate": self.base_rate,
-            "base_rate_ci": list(self.base_rate_ci),
-            "closed": self.closed,
-            "won": self.won,
-            "lost": self.lost,
-            "open": self.open,
-            "recommended": self.recommended.to_dict() if self.recommended else None,
-            "reason": self.reason,
-            "reason_text": self.reason_text(),
-            "sentence": self.sentence(),
-            "runner_ups": [
-                {"candidate": r.candidate.to_dict(), "why": r.why, "why_text": r.text(), **r.params}
-                for r in self.runner_ups
-            ],
-            "proxies": [{"activity": p.activity, "reason": p.reason, "text": p.text(), **p.params} for p in self.proxies],
-            "incidence": asdict(self.incidence) if self.incidence else None,
-            "caveats": [{"key": c.key, "text": c.text(), **c.params} for c in self.caveats],
-            "settings": self.settings,
-            "candidates": [c.to_dict() for c in self.candidates],
-        })
+        return _clean(
+            {
+                "base_rate": self.base_rate,
+                "base_rate_ci": list(self.base_rate_ci),
+                "closed": self.closed,
+                "won": self.won,
+                "lost": self.lost,
+                "open": self.open,
+                "recommended": self.recommended.to_dict() if self.recommended else None,
+                "reason": self.reason,
+                "reason_text": self.reason_text(),
+                "sentence": self.sentence(),
+                "runner_ups": [
+                    {
+                        "candidate": r.candidate.to_dict(),
+                        "why": r.why,
+                        "why_text": r.text(),
+                        **r.params,
+                    }
+                    for r in self.runner_ups
+                ],
+                "proxies": [
+                    {"activity": p.activity, "reason": p.reason, "text": p.text(), **p.params}
+                    for p in self.proxies
+                ],
+                "incidence": asdict(self.incidence) if self.incidence else None,
+                "caveats": [{"key": c.key, "text": c.text(), **c.params} for c in self.caveats],
+                "settings": self.settings,
+                "candidates": [c.to_dict() for c in self.candidates],
+            }
+        )
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=True)

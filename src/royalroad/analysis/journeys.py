@@ -38,7 +38,9 @@ def usable(events: ir.Table, scope: str = "before_close") -> ir.Table:
     return events.filter(events.mark.isnull())
 
 
-def ordered(ev: ir.Table, leads: ir.Table, *, reach: ir.Table | None = None, first_only: bool = False) -> ir.Table:
+def ordered(
+    ev: ir.Table, leads: ir.Table, *, reach: ir.Table | None = None, first_only: bool = False
+) -> ir.Table:
     """Events with their lead's outcome, chain ``state``, the previous / next state and
     ``n``, the event's place (1, 2, …) in the lead's journey as filtered here.
 
@@ -58,7 +60,9 @@ def ordered(ev: ir.Table, leads: ir.Table, *, reach: ir.Table | None = None, fir
     if reach is not None:
         r = reach.rename(r_lead="lead_key")
         e = e.left_join(r, e.lead_key == r.r_lead)
-        e = e.select("lead_key", "activity", "ts", "pos", passed=e.r_pos.notnull() & (e.pos >= e.r_pos))
+        e = e.select(
+            "lead_key", "activity", "ts", "pos", passed=e.r_pos.notnull() & (e.pos >= e.r_pos)
+        )
     else:
         e = e.mutate(passed=ibis.literal(False))
     if first_only:
@@ -84,8 +88,12 @@ def ordered(ev: ir.Table, leads: ir.Table, *, reach: ir.Table | None = None, fir
     keep = [*BASE, "passed", "nxt_ts", "n"]
     if reach is None:
         return o.select(*keep, state=o.activity, prev=o._pa, nxt=o._na)
-    return o.select(*keep, state=_state(o.activity, o.passed), prev=_state(o._pa, o._pp),
-                    nxt=_state(o._na, o._np))
+    return o.select(
+        *keep,
+        state=_state(o.activity, o.passed),
+        prev=_state(o._pa, o._pp),
+        nxt=_state(o._na, o._np),
+    )
 
 
 def _state(activity: ir.Value, passed: ir.Value) -> ir.Value:
@@ -106,12 +114,20 @@ def _transitions(o: ir.Table) -> tuple[ir.Table, ir.Table]:
     """
     hours = (o.nxt_ts.epoch_seconds() - o.ts.epoch_seconds()) / 3600.0
     inner = o.select(
-        "lead_key", "outcome", "state", "nxt", ending=o.nxt.isnull().ifelse(o.outcome, ibis.null("string")),
+        "lead_key",
+        "outcome",
+        "state",
+        "nxt",
+        ending=o.nxt.isnull().ifelse(o.outcome, ibis.null("string")),
         hours=o.nxt.notnull().ifelse(hours, ibis.null("float64")),
     )
     first_hours = (o.ts.epoch_seconds() - o.created_at.epoch_seconds()) / 3600.0
     starts = o.filter(o.n == 1).select(
-        "lead_key", "outcome", state=ibis.null("string"), nxt=o.state, ending=ibis.null("string"),
+        "lead_key",
+        "outcome",
+        state=ibis.null("string"),
+        nxt=o.state,
+        ending=ibis.null("string"),
         hours=first_hours,
     )
     return inner, starts
@@ -122,7 +138,7 @@ def _named(t: ir.Table, *metrics: str) -> ir.Table:
     outcome's end state for an exit."""
     src = ibis.coalesce(t.state.cast("string"), ibis.literal(START))
     dst = ibis.coalesce(t.nxt.cast("string"), _end(t.ending))
-    return t.select(src=src, dst=dst, *metrics)
+    return t.select(*metrics, src=src, dst=dst)
 
 
 def edges(o: ir.Table) -> ir.Table:
@@ -156,8 +172,20 @@ def edges(o: ir.Table) -> ir.Table:
         )
         gaps = u.group_by(keys).agg(median_hours=u.hours.median(), p90_hours=u.hours.quantile(0.9))
         j = counts.join(gaps, [counts[k].identical_to(gaps[k]) for k in keys])
-        parts.append(_named(j, "count", "won", "lost", "open", "leads", "won_leads", "lost_leads",
-                            "median_hours", "p90_hours"))
+        parts.append(
+            _named(
+                j,
+                "count",
+                "won",
+                "lost",
+                "open",
+                "leads",
+                "won_leads",
+                "lost_leads",
+                "median_hours",
+                "p90_hours",
+            )
+        )
     return parts[0].union(parts[1])
 
 
@@ -188,18 +216,24 @@ def edges_order2(o: ir.Table) -> ir.Table:
     src = prev.concat(SEP, o.state)
     dst = o.nxt.notnull().ifelse(o.state.concat(SEP, o.nxt), end)
     inner = o.select("outcome", src=src, dst=dst)
-    starts = o.filter(o.prev.isnull()).select("outcome", src=ibis.literal(START), dst=prev.concat(SEP, o.state))
+    starts = o.filter(o.prev.isnull()).select(
+        "outcome", src=ibis.literal(START), dst=prev.concat(SEP, o.state)
+    )
     u = inner.union(starts)
     return u.group_by(["src", "dst"]).agg(count=u.count())
 
 
 def step_flows(o: ir.Table, depth: int) -> ir.Table:
     """Leads flowing from step n to step n+1 (n < depth), ending in the outcome: for a Sankey."""
-    n = o.filter(o.n <= depth)  # numbered by ordered(), in the window it sorts for prev / next anyway
+    n = o.filter(
+        o.n <= depth
+    )  # numbered by ordered(), in the window it sorts for prev / next anyway
     dst = ibis.coalesce(n.nxt, _end(n.outcome))
     # the last shown step of a longer journey flows to "…" (continues)
     dst = ((n.n == depth) & n.nxt.notnull()).ifelse(ibis.literal(MORE), dst)
-    starts = n.filter(n.n == 1).select(step=ibis.literal(0).cast("int64"), src=ibis.literal(START), dst=n.state)
+    starts = n.filter(n.n == 1).select(
+        step=ibis.literal(0).cast("int64"), src=ibis.literal(START), dst=n.state
+    )
     inner = n.select(step=n.n.cast("int64"), src=n.state, dst=dst)
     u = starts.union(inner)
     return u.group_by(["step", "src", "dst"]).agg(leads=u.count())
@@ -222,7 +256,10 @@ def variants(events: ir.Table, leads: ir.Table, scope: str = "before_close") -> 
     step = ibis.struct({"p": ev.pos, "a": ev.activity})
     again = ibis.struct({"a": ev.activity, "p": ev.pos})  # same pairs, another hash
     per = ev.group_by("lead_key").agg(
-        h1=step.hash().sum(), h2=again.hash().sum(), first_ts=ev.ts.min(), last_ts=ev.ts.max(),
+        h1=step.hash().sum(),
+        h2=again.hash().sum(),
+        first_ts=ev.ts.min(),
+        last_ts=ev.ts.max(),
     )
     ld = leads.select("lead_key", "outcome")
     per = per.join(ld, "lead_key")
@@ -243,11 +280,19 @@ def variants(events: ir.Table, leads: ir.Table, scope: str = "before_close") -> 
     # sorting collected (pos, activity) structs runs on every backend (PySpark has no
     # ordered collect) and costs the same here: the lists are short
     paths = reps.group_by(r_lead=reps.lead_key).agg(
-        steps=ibis.struct({"p": reps.pos, "a": reps.activity}).collect())
+        steps=ibis.struct({"p": reps.pos, "a": reps.activity}).collect()
+    )
     paths = paths.select("r_lead", path=paths.steps.sort().map(lambda x: x.a))
     j = v.join(paths, v.rep == paths.r_lead)
-    return j.select(key=j.path.join(SEP), path=j.path, leads=j.leads, won=j.won, lost=j.lost, open=j.open,
-                    median_days=j.median_days)
+    return j.select(
+        key=j.path.join(SEP),
+        path=j.path,
+        leads=j.leads,
+        won=j.won,
+        lost=j.lost,
+        open=j.open,
+        median_days=j.median_days,
+    )
 
 
 def subsequence_pattern(steps: Sequence[str]) -> str:
@@ -255,7 +300,9 @@ def subsequence_pattern(steps: Sequence[str]) -> str:
 
     >>> import re
     >>> p = subsequence_pattern(["A", "B"])
-    >>> bool(re.search(p, SEP + SEP.join(["A", "X", "B"]) + SEP)), bool(re.search(p, SEP + "A" + SEP + "XB" + SEP))
+    >>> bool(re.search(p, SEP + SEP.join(["A", "X", "B"]) + SEP)), bool(
+    ...     re.search(p, SEP + "A" + SEP + "XB" + SEP)
+    ... )
     (True, False)
     """
     import re
@@ -286,7 +333,8 @@ def lead_states(o: ir.Table, leads: ir.Table, as_of, events: ir.Table | None = N
     last = o.filter(o.nxt.isnull()).select("lead_key", "passed", state=o.state, last_ts=o.ts)
     op = leads.filter(leads.outcome == "open").select("lead_key", "lead_id", "created_at")
     j = op.left_join(last, op.lead_key == last.lead_key).select(
-        "lead_key", "lead_id", "created_at", "passed", "state", "last_ts")
+        "lead_key", "lead_id", "created_at", "passed", "state", "last_ts"
+    )
     if events is not None:
         seen = events.group_by("lead_key").agg(seen_ts=events.ts.max()).rename(seen_lead="lead_key")
         j = j.left_join(seen, j.lead_key == seen.seen_lead)
@@ -310,6 +358,8 @@ def gaps(o: ir.Table) -> ir.Table:
     hours = (o.nxt_ts.epoch_seconds() - o.ts.epoch_seconds()) / 3600.0
     inner = o.filter(o.nxt.notnull()).select(state=o.state, hours=hours)
     first = (o.ts.epoch_seconds() - o.created_at.epoch_seconds()) / 3600.0
-    starts = o.filter(o.prev.isnull() & o.created_at.notnull()).select(state=ibis.literal(START), hours=first)
+    starts = o.filter(o.prev.isnull() & o.created_at.notnull()).select(
+        state=ibis.literal(START), hours=first
+    )
     u = inner.union(starts)
     return u.group_by("state").agg(p50=u.hours.median(), p90=u.hours.quantile(0.9), n=u.count())

@@ -41,7 +41,9 @@ class Chain:
 
     @classmethod
     def from_counts(cls, counts: Mapping[tuple[str, str], float]) -> Chain:
-        names = sorted(({s for s, _ in counts} | {d for _, d in counts}) - set(ABSORBING) - {_open()})
+        names = sorted(
+            ({s for s, _ in counts} | {d for _, d in counts}) - set(ABSORBING) - {_open()}
+        )
         names = [START] + [n for n in names if n != START] if START in names else names
         index = {n: i for i, n in enumerate(names)}
         k = len(names)
@@ -74,7 +76,9 @@ class Solution:
 def _probabilities(chain: Chain) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     k = len(chain.transient)
     row = chain.counts.sum(axis=1)
-    p = np.divide(chain.counts, row[:, None], out=np.zeros_like(chain.counts), where=row[:, None] > 0)
+    p = np.divide(
+        chain.counts, row[:, None], out=np.zeros_like(chain.counts), where=row[:, None] > 0
+    )
     return p[:, :k], p[:, k:], row
 
 
@@ -139,8 +143,15 @@ def removal_effects(chain: Chain, groups: Mapping[str, Iterable[str]]) -> dict[s
     return out
 
 
-def most_probable_path(chain: Chain, source: str, target: str, *, avoid: Iterable[str] = (),
-                       p_win: np.ndarray | None = None, min_gain: float = 0.0) -> list[str] | None:
+def most_probable_path(
+    chain: Chain,
+    source: str,
+    target: str,
+    *,
+    avoid: Iterable[str] = (),
+    p_win: np.ndarray | None = None,
+    min_gain: float = 0.0,
+) -> list[str] | None:
     """The most probable sequence of states from ``source`` to ``target`` (Dijkstra on −log p).
 
     With ``p_win`` (P(win) per transient state), only steps that change it by at
@@ -160,7 +171,7 @@ def most_probable_path(chain: Chain, source: str, target: str, *, avoid: Iterabl
     start, goal = names.index(source), names.index(target)
     dist = {start: 0.0}
     prev: dict[int, int] = {}
-    heap = [(0.0, names[start], start)]
+    heap: list[tuple[float, str, int]] = [(0.0, names[start], start)]
     done = set()
     while heap:
         d, _, u = heapq.heappop(heap)
@@ -171,7 +182,7 @@ def most_probable_path(chain: Chain, source: str, target: str, *, avoid: Iterabl
             break
         if u >= k:
             continue
-        for v in np.flatnonzero(full[u] > 0):
+        for v in map(int, np.flatnonzero(full[u] > 0)):
             if names[v] in banned and v != goal:
                 continue
             if p_win is not None and v < k and not (p_win[v] >= p_win[u] + min_gain):

@@ -41,7 +41,9 @@ def with_occurrence(e: ir.Table, max_count: int) -> ir.Table:
     return e.filter(e.k <= max_count)
 
 
-def _window_aggs(t: ir.Table, windows: Sequence[int | None], *, medians: bool) -> dict[str, ir.Value]:
+def _window_aggs(
+    t: ir.Table, windows: Sequence[int | None], *, medians: bool
+) -> dict[str, ir.Value]:
     """Counts per outcome (and medians) of leads whose milestone ``day`` is within each window."""
     aggs: dict[str, ir.Value] = {}
     closed = t.outcome.isin(["won", "lost"])
@@ -55,7 +57,9 @@ def _window_aggs(t: ir.Table, windows: Sequence[int | None], *, medians: bool) -
     return aggs
 
 
-def single_counts(occ: ir.Table, windows: Sequence[int | None], strata: Sequence[str] = ()) -> ir.Table:
+def single_counts(
+    occ: ir.Table, windows: Sequence[int | None], strata: Sequence[str] = ()
+) -> ir.Table:
     """Leads reaching "≥k × activity within d days", per (activity, k[, strata]) and outcome.
 
     With ``strata`` the medians are left out (they do not add up across strata).
@@ -67,7 +71,9 @@ def single_counts(occ: ir.Table, windows: Sequence[int | None], strata: Sequence
     return occ.group_by(["activity", "k", *strata]).agg(**aggs)
 
 
-def pair_reach(e: ir.Table, occ: ir.Table, activities: Sequence[str], strata: Sequence[str] = ()) -> ir.Table:
+def pair_reach(
+    e: ir.Table, occ: ir.Table, activities: Sequence[str], strata: Sequence[str] = ()
+) -> ir.Table:
     """Per lead and ordered pair (A, B): the first ``day`` at which B followed A.
 
     B must come strictly after the first A in journey order, both before the close.
@@ -75,16 +81,22 @@ def pair_reach(e: ir.Table, occ: ir.Table, activities: Sequence[str], strata: Se
     first = occ.filter((occ.k == 1) & occ.activity.isin(list(activities))).select(
         lead_key=occ.lead_key, a=occ.activity, a_pos=occ.pos
     )
-    bs = e.filter(e.activity.isin(list(activities))).select(
-        "lead_key", "outcome", "close_day", *strata, b=e.activity, b_pos=e.pos, day=e.day
-    ).rename(b_lead="lead_key")
+    bs = (
+        e.filter(e.activity.isin(list(activities)))
+        .select("lead_key", "outcome", "close_day", *strata, b=e.activity, b_pos=e.pos, day=e.day)
+        .rename(b_lead="lead_key")
+    )
     j = first.join(bs, [first.lead_key == bs.b_lead, bs.b_pos > first.a_pos, first.a != bs.b])
     return j.group_by(["lead_key", "a", "b", "outcome", "close_day", *strata]).agg(day=j.day.min())
 
 
-def pair_counts(reach: ir.Table, windows: Sequence[int | None], strata: Sequence[str] = ()) -> ir.Table:
+def pair_counts(
+    reach: ir.Table, windows: Sequence[int | None], strata: Sequence[str] = ()
+) -> ir.Table:
     """Leads reaching "A then B within d days", per (A, B[, strata]) and outcome."""
-    return reach.group_by(["a", "b", *strata]).agg(**_window_aggs(reach, windows, medians=not strata))
+    return reach.group_by(["a", "b", *strata]).agg(
+        **_window_aggs(reach, windows, medians=not strata)
+    )
 
 
 def activity_profile(events: ir.Table, leads: ir.Table) -> ir.Table:
@@ -124,15 +136,18 @@ def incidence_counts(leads: ir.Table, reached: ir.Table, as_of) -> ir.Table:
     Leads without a creation date cannot be placed on the time axis and are left out.
     """
     flagged = reached.mutate(hit=ibis.literal(True))
-    ld = leads.filter(leads.created_at.notnull()).left_join(flagged, leads.lead_key == flagged.lead_key)
+    ld = leads.filter(leads.created_at.notnull()).left_join(
+        flagged, leads.lead_key == flagged.lead_key
+    )
     end = ibis.coalesce(ld.closed_at, ibis.literal(as_of).cast("timestamp"))
     days = ((end.epoch_seconds() - ld.created_at.epoch_seconds()) / DAY).ceil().cast("int64")
     t = ld.mutate(reached=ld.hit.notnull(), t=ibis.greatest(days, 0))
     return t.group_by(["reached", "t", "outcome"]).agg(n=t.count())
 
 
-def goal_reach(e: ir.Table, occ: ir.Table, activity: str, k: int, within: int | None,
-               then: str | None = None) -> ir.Table:
+def goal_reach(
+    e: ir.Table, occ: ir.Table, activity: str, k: int, within: int | None, then: str | None = None
+) -> ir.Table:
     """Where each lead reached the milestone: (lead_key, r_pos), the journey position of
     the event that completed it."""
     if then is None:
@@ -140,7 +155,9 @@ def goal_reach(e: ir.Table, occ: ir.Table, activity: str, k: int, within: int | 
         if within is not None:
             cond &= occ.day <= within
         return occ.filter(cond).select("lead_key", r_pos=occ.pos)
-    first = occ.filter((occ.k == 1) & (occ.activity == activity)).select(a_lead=occ.lead_key, a_pos=occ.pos)
+    first = occ.filter((occ.k == 1) & (occ.activity == activity)).select(
+        a_lead=occ.lead_key, a_pos=occ.pos
+    )
     bs = e.filter(e.activity == then).select("lead_key", "pos", "day")
     j = first.join(bs, [first.a_lead == bs.lead_key, bs.pos > first.a_pos])
     if within is not None:

@@ -72,17 +72,34 @@ class NextResult:
     def to_dict(self, *, limit: int | None = None) -> dict:
         from royalroad.analysis.goals_result import _clean
 
-        rows = self.leads.slice(0, limit).to_pylist() if limit is not None else self.leads.to_pylist()
-        return _clean({
-            "goal": self.goal, "sales_ready": self.sales_ready, "nurture": self.nurture, "stalled": self.stalled,
-            "open": self.leads.num_rows, "min_evidence": self.min_evidence,
-            "advice": [{
-                "state": a.state, "p_win": a.p_win, "stall_days": a.stall_days,
-                "best": a.best.__dict__ | {"win_rate_ci": list(a.best.win_rate_ci)} if a.best else None,
-                "second": a.second.__dict__ | {"win_rate_ci": list(a.second.win_rate_ci)} if a.second else None,
-            } for a in self.advice],
-            "leads": rows,
-        })
+        rows = (
+            self.leads.slice(0, limit).to_pylist() if limit is not None else self.leads.to_pylist()
+        )
+        return _clean(
+            {
+                "goal": self.goal,
+                "sales_ready": self.sales_ready,
+                "nurture": self.nurture,
+                "stalled": self.stalled,
+                "open": self.leads.num_rows,
+                "min_evidence": self.min_evidence,
+                "advice": [
+                    {
+                        "state": a.state,
+                        "p_win": a.p_win,
+                        "stall_days": a.stall_days,
+                        "best": a.best.__dict__ | {"win_rate_ci": list(a.best.win_rate_ci)}
+                        if a.best
+                        else None,
+                        "second": a.second.__dict__ | {"win_rate_ci": list(a.second.win_rate_ci)}
+                        if a.second
+                        else None,
+                    }
+                    for a in self.advice
+                ],
+                "leads": rows,
+            }
+        )
 
 
 def next_best_actions(
@@ -120,11 +137,16 @@ def _advise(ws: Workspace, o, goal, avoided: set[str], min_evidence: int) -> Nex
             if r.dst not in p_of or math.isnan(p_of[r.dst]) or activity_of(r.dst) in avoided:
                 continue
             rate, ci = stats.win_rate(int(r.won_leads), int(r.lost_leads))
-            actions.append(Action(
-                activity=activity_of(r.dst), p_win_after=p_of[r.dst],
-                gain=p_of[r.dst] - p_of[state] if not math.isnan(p_of[state]) else math.nan,
-                evidence_n=int(r.leads), win_rate_after=rate, win_rate_ci=ci,
-            ))
+            actions.append(
+                Action(
+                    activity=activity_of(r.dst),
+                    p_win_after=p_of[r.dst],
+                    gain=p_of[r.dst] - p_of[state] if not math.isnan(p_of[state]) else math.nan,
+                    evidence_n=int(r.leads),
+                    win_rate_after=rate,
+                    win_rate_ci=ci,
+                )
+            )
         actions.sort(key=lambda a: (-a.p_win_after, -a.evidence_n, a.activity))
         # No observed step raises the odds: the designed action is to ask for the decision.
         if actions and not math.isnan(p_of[state]) and actions[0].gain <= 0:
@@ -133,14 +155,27 @@ def _advise(ws: Workspace, o, goal, avoided: set[str], min_evidence: int) -> Nex
             rate, ci = stats.win_rate(won_n, lost_n)
             actions.insert(0, Action(CLOSE, p_of[state], 0.0, won_n + lost_n, rate, ci))
         stall = float(gaps.at[state, STALL_QUANTILE]) / 24 if state in gaps.index else None
-        advice.append(StateAdvice(state, p_of[state], actions[0] if actions else None,
-                                  actions[1] if len(actions) > 1 else None,
-                                  stall if stall is not None and math.isfinite(stall) else None))
+        advice.append(
+            StateAdvice(
+                state,
+                p_of[state],
+                actions[0] if actions else None,
+                actions[1] if len(actions) > 1 else None,
+                stall if stall is not None and math.isfinite(stall) else None,
+            )
+        )
     leads = _lead_table(ws, o, advice)
     ready = int(pc_sum(leads, "status", "sales_ready"))
     stalled = int(sum(1 for v in leads.column("stalled").to_pylist() if v))
-    return NextResult(goal.label() if goal is not None else None, leads, tuple(advice), ready,
-                      leads.num_rows - ready, stalled, min_evidence)
+    return NextResult(
+        goal.label() if goal is not None else None,
+        leads,
+        tuple(advice),
+        ready,
+        leads.num_rows - ready,
+        stalled,
+        min_evidence,
+    )
 
 
 def pc_sum(table: pa.Table, column: str, value: str) -> int:
@@ -151,15 +186,19 @@ def pc_sum(table: pa.Table, column: str, value: str) -> int:
 
 def _lead_table(ws: Workspace, o, advice: Sequence[StateAdvice]) -> pa.Table:
     """One row per open lead: the per-state advice joined in the engine."""
-    rec = pa.table({
-        "state": [a.state for a in advice],
-        "recommended_action": [a.best.activity if a.best else None for a in advice],
-        "expected_win_rate": [a.best.p_win_after if a.best else None for a in advice],
-        "evidence_n": pa.array([a.best.evidence_n if a.best else None for a in advice], pa.int64()),
-        "second_action": [a.second.activity if a.second else None for a in advice],
-        "current_win_rate": [a.p_win for a in advice],
-        "stall_days": pa.array([a.stall_days for a in advice], pa.float64()),
-    })
+    rec = pa.table(
+        {
+            "state": [a.state for a in advice],
+            "recommended_action": [a.best.activity if a.best else None for a in advice],
+            "expected_win_rate": [a.best.p_win_after if a.best else None for a in advice],
+            "evidence_n": pa.array(
+                [a.best.evidence_n if a.best else None for a in advice], pa.int64()
+            ),
+            "second_action": [a.second.activity if a.second else None for a in advice],
+            "current_win_rate": [a.p_win for a in advice],
+            "stall_days": pa.array([a.stall_days for a in advice], pa.float64()),
+        }
+    )
     # .view(): ibis would otherwise try to extend the join inside lead_states.
     states = j.lead_states(o, ws.table("leads"), ws.as_of, j.usable(ws.table("events"))).view()
     r = ibis.memtable(rec).rename(r_state="state")
@@ -178,5 +217,10 @@ def _lead_table(ws: Workspace, o, advice: Sequence[StateAdvice]) -> pa.Table:
     ).order_by(["lead_id"])
     table = t.to_pyarrow()
     # a lead with no event yet has no current step (shown as empty, not as the chain's ▶start)
-    steps = [None if s is None or s == j.START else activity_of(s) for s in table.column("current_step").to_pylist()]
-    return table.set_column(table.schema.get_field_index("current_step"), "current_step", pa.array(steps, pa.string()))
+    steps = [
+        None if s is None or s == j.START else activity_of(s)
+        for s in table.column("current_step").to_pylist()
+    ]
+    return table.set_column(
+        table.schema.get_field_index("current_step"), "current_step", pa.array(steps, pa.string())
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -39,15 +40,25 @@ class PathFileResult:
     def to_dict(self) -> dict:
         from royalroad.analysis.goals_result import _clean
 
-        return _clean({
-            "source": self.source, "rows": self.rows, "distinct_paths": self.paths,
-            "conversions": self.conversions, "nulls": self.nulls,
-            "markov": {
-                "p_win_start": self.p_win_start,
-                "states": [{"state": s, "p_win": p, "expected_steps": n} for s, p, n in self.states],
-                "removal_effects": [{"activity": a, "removal_effect": v} for a, v in self.removal_effects.items()],
-            },
-        })
+        return _clean(
+            {
+                "source": self.source,
+                "rows": self.rows,
+                "distinct_paths": self.paths,
+                "conversions": self.conversions,
+                "nulls": self.nulls,
+                "markov": {
+                    "p_win_start": self.p_win_start,
+                    "states": [
+                        {"state": s, "p_win": p, "expected_steps": n} for s, p, n in self.states
+                    ],
+                    "removal_effects": [
+                        {"activity": a, "removal_effect": v}
+                        for a, v in self.removal_effects.items()
+                    ],
+                },
+            }
+        )
 
 
 def _find(columns: list[str], names: tuple[str, ...], source: str, what: str) -> str:
@@ -55,7 +66,13 @@ def _find(columns: list[str], names: tuple[str, ...], source: str, what: str) ->
     for n in names:
         if normalise_header(n) in keys:
             return keys[normalise_header(n)]
-    raise InputError("paths.file_column", file=source, column=what, looked=", ".join(names), found=", ".join(columns))
+    raise InputError(
+        "paths.file_column",
+        file=source,
+        column=what,
+        looked=", ".join(names),
+        found=", ".join(columns),
+    )
 
 
 def path_counts(path: str | Path, *, sep: str = ">") -> tuple[dict[tuple[str, str], float], dict]:
@@ -79,7 +96,9 @@ def path_counts(path: str | Path, *, sep: str = ">") -> tuple[dict[tuple[str, st
         if not np.isfinite(value) or value < 0:
             raise InputError("paths.file_bad_count", file=raw.source, line=line, value=value)
     merged: dict[tuple[str, ...], list[float]] = {}
-    for p, c, n in zip(paths, conv, null, strict=True):  # one row per distinct path: aggregated input
+    for p, c, n in zip(
+        paths, conv, null, strict=True
+    ):  # one row per distinct path: aggregated input
         steps = tuple(s.strip() for s in str(p or "").split(sep) if s.strip())
         if not steps:  # an empty path (or only separators) has no step to count
             continue
@@ -94,12 +113,17 @@ def path_counts(path: str | Path, *, sep: str = ">") -> tuple[dict[tuple[str, st
 
     for steps, (c, n) in sorted(merged.items()):
         add(START, steps[0], c + n)
-        for a, b in zip(steps, steps[1:]):
+        for a, b in pairwise(steps):
             add(a, b, c + n)
         add(steps[-1], WON, c)
         add(steps[-1], LOST, n)
-    summary = {"rows": table.num_rows, "paths": len(merged), "conversions": float(np.sum(conv)),
-               "nulls": float(np.sum(null)), "source": raw.source}
+    summary = {
+        "rows": table.num_rows,
+        "paths": len(merged),
+        "conversions": float(np.sum(conv)),
+        "nulls": float(np.sum(null)),
+        "source": raw.source,
+    }
     return counts, summary
 
 
@@ -109,8 +133,21 @@ def analyse_path_file(path: str | Path, *, sep: str = ">") -> PathFileResult:
     sol = markov.solve(chain)
     groups = {s: [s] for s in chain.transient if s != START}
     effects = markov.removal_effects(chain, groups)
-    effects = dict(sorted(effects.items(), key=lambda kv: (-kv[1] if not math.isnan(kv[1]) else 1, kv[0])))
-    states = tuple((s, float(sol.p_win[i]), float(sol.expected_steps[i])) for i, s in enumerate(chain.transient))
+    effects = dict(
+        sorted(effects.items(), key=lambda kv: (-kv[1] if not math.isnan(kv[1]) else 1, kv[0]))
+    )
+    states = tuple(
+        (s, float(sol.p_win[i]), float(sol.expected_steps[i]))
+        for i, s in enumerate(chain.transient)
+    )
     p_start = sol.of(START) if START in chain.transient else math.nan
-    return PathFileResult(info["source"], info["rows"], info["paths"], info["conversions"], info["nulls"],
-                          p_start, states, effects)
+    return PathFileResult(
+        info["source"],
+        info["rows"],
+        info["paths"],
+        info["conversions"],
+        info["nulls"],
+        p_start,
+        states,
+        effects,
+    )

@@ -32,7 +32,6 @@ from royalroad.analysis.paths_result import (
 from royalroad.engine import Workspace
 from royalroad.errors import InputError
 
-
 _num = stats.finite
 ROAD_TOLERANCE = -0.01
 ROAD_MIN_GAIN = 0.01
@@ -51,7 +50,9 @@ def goal_reach_table(ws: Workspace, goal):
     return m.goal_reach(e, occ, goal.activity, goal.min_count, goal.within_days, goal.then)
 
 
-def chain_tables(ws: Workspace, *, goal=None, scope: str = "before_close", exclude: Sequence[str] = ()):
+def chain_tables(
+    ws: Workspace, *, goal=None, scope: str = "before_close", exclude: Sequence[str] = ()
+):
     """Journeys for the chain: first occurrences, proxies removed, states marked after the goal."""
     ev = j.usable(ws.table("events"), scope)
     if exclude:
@@ -100,7 +101,9 @@ def analyse_paths(
     internal = e_all[~e_all.src.isin([j.START]) & ~e_all.dst.isin([j.WON, j.LOST, j.OPEN])]
     dfg = tuple(
         Edge(r.src, r.dst, int(r.count), int(r.won), int(r.lost), int(r.open), _num(r.median_hours))
-        for r in internal.sort_values(["count", "src", "dst"], ascending=[False, True, True]).itertuples()
+        for r in internal.sort_values(
+            ["count", "src", "dst"], ascending=[False, True, True]
+        ).itertuples()
     )
     starts = e_all[e_all.src == j.START]
     ends = e_all[e_all.dst.isin([j.WON, j.LOST, j.OPEN])].groupby("src")["count"].sum()
@@ -122,24 +125,48 @@ def analyse_paths(
     )
     groups = _groups(chain.transient, order)
     effects = markov.removal_effects(chain, groups)
-    effects = dict(sorted(effects.items(), key=lambda kv: (-(kv[1] if kv[1] == kv[1] else -1), kv[0])))
+    effects = dict(
+        sorted(effects.items(), key=lambda kv: (-(kv[1] if kv[1] == kv[1] else -1), kv[0]))
+    )
 
-    flow_df = flow_df.sort_values(["step", "leads", "src", "dst"], ascending=[True, False, True, True])
+    flow_df = flow_df.sort_values(
+        ["step", "leads", "src", "dst"], ascending=[True, False, True, True]
+    )
     flows = tuple(Flow(int(r.step), r.src, r.dst, int(r.leads)) for r in flow_df.itertuples())
     road, through = _royal_road(chain, sol, goal, order, avoid)
     conf = None
     if road:
         steps = [s.activity for s in road if s.activity not in (j.WON,)]
         c = j.conformance(var, steps).to_pyarrow().to_pylist()[0]
-        conf = Conformance(*(int(c[f"{o}_{k}"] or 0) for o in ("won", "lost", "open") for k in ("leads", "followed")))
+        conf = Conformance(
+            *(
+                int(c[f"{o}_{k}"] or 0)
+                for o in ("won", "lost", "open")
+                for k in ("leads", "followed")
+            )
+        )
     return PathsResult(
-        scope=scope, order=order, leads=n_leads,
-        events=int(internal["count"].sum() + starts["count"].sum()), dfg=dfg,
-        start_activities={r.dst: int(r.count) for r in starts.sort_values(["count", "dst"], ascending=[False, True]).itertuples()},
+        scope=scope,
+        order=order,
+        leads=n_leads,
+        events=int(internal["count"].sum() + starts["count"].sum()),
+        dfg=dfg,
+        start_activities={
+            r.dst: int(r.count)
+            for r in starts.sort_values(["count", "dst"], ascending=[False, True]).itertuples()
+        },
         end_activities={k: int(v) for k, v in sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))},
-        variants=variants, variants_total=total, variants_coverage=covered, single_activity=singles,
-        states=states, p_win_start=sol.of(j.START) if j.START in chain.transient else math.nan,
-        removal_effects=effects, royal_road=road, through=through, conformance=conf, excluded=tuple(exclude),
+        variants=variants,
+        variants_total=total,
+        variants_coverage=covered,
+        single_activity=singles,
+        states=states,
+        p_win_start=sol.of(j.START) if j.START in chain.transient else math.nan,
+        removal_effects=effects,
+        royal_road=road,
+        through=through,
+        conformance=conf,
+        excluded=tuple(exclude),
         flows=flows,
     )
 
@@ -151,10 +178,19 @@ def _variants(v, top: int, coverage: float) -> tuple[tuple[Variant, ...], int, i
     order = [ibis.desc(v.leads), v.key]
     w = ibis.window(order_by=order, rows=(None, 0))
     whole = ibis.window()
-    r = v.mutate(_rank=ibis.row_number().over(w), _cum=v.leads.sum().over(w),
-                 _variants=v.count().over(whole), _total=v.leads.sum().over(whole))
+    r = v.mutate(
+        _rank=ibis.row_number().over(w),
+        _cum=v.leads.sum().over(w),
+        _variants=v.count().over(whole),
+        _total=v.leads.sum().over(whole),
+    )
     before = r._cum - r.leads  # leads covered by the variants ranked above this one
-    shown = r.filter((r._rank < top) & (before < coverage * r._total)).order_by(order).to_pyarrow().to_pylist()
+    shown = (
+        r.filter((r._rank < top) & (before < coverage * r._total))
+        .order_by(order)
+        .to_pyarrow()
+        .to_pylist()
+    )
     if not shown:  # no lead, or top = 0
         t = v.aggregate(n=v.count(), leads=v.leads.sum()).to_pyarrow().to_pylist()[0]
         return (), int(t["n"]), int(t["leads"] or 0), 0.0
@@ -162,21 +198,41 @@ def _variants(v, top: int, coverage: float) -> tuple[tuple[Variant, ...], int, i
     out = []
     for r in shown:
         rate, ci = stats.win_rate(r["won"], r["lost"])
-        out.append(Variant(tuple(r["path"]), r["leads"], r["won"], r["lost"], r["open"], rate, ci,
-                           _num(r["median_days"])))
+        out.append(
+            Variant(
+                tuple(r["path"]),
+                r["leads"],
+                r["won"],
+                r["lost"],
+                r["open"],
+                rate,
+                ci,
+                _num(r["median_days"]),
+            )
+        )
     return tuple(out), total, n_leads, shown[-1]["_cum"] / n_leads
 
 
 def _single_activity(var) -> tuple[SingleActivity, ...]:
     """Journeys that consisted of one activity only (however often repeated), from the variants."""
     only = var.filter(var.path.unique().length() == 1)
-    df = only.group_by(activity=only.path[0]).agg(
-        leads=only.leads.sum(), won=only.won.sum(), lost=only.lost.sum(), open=only.open.sum(),
-    ).execute().sort_values(["leads", "activity"], ascending=[False, True])
+    df = (
+        only.group_by(activity=only.path[0])
+        .agg(
+            leads=only.leads.sum(),
+            won=only.won.sum(),
+            lost=only.lost.sum(),
+            open=only.open.sum(),
+        )
+        .execute()
+        .sort_values(["leads", "activity"], ascending=[False, True])
+    )
     out = []
     for r in df.itertuples():
         rate, ci = stats.win_rate(int(r.won), int(r.lost))
-        out.append(SingleActivity(r.activity, int(r.leads), int(r.won), int(r.lost), int(r.open), rate, ci))
+        out.append(
+            SingleActivity(r.activity, int(r.leads), int(r.won), int(r.lost), int(r.open), rate, ci)
+        )
     return tuple(out)
 
 
@@ -195,8 +251,9 @@ def _groups(states: Sequence[str], order: int) -> dict[str, list[str]]:
     return groups
 
 
-def _royal_road(chain: markov.Chain, sol: markov.Solution, goal, order: int,
-                avoid: Sequence[str] = ()) -> tuple[tuple[RoadStep, ...], tuple[str, ...]]:
+def _royal_road(
+    chain: markov.Chain, sol: markov.Solution, goal, order: int, avoid: Sequence[str] = ()
+) -> tuple[tuple[RoadStep, ...], tuple[str, ...]]:
     if j.START not in chain.transient:
         return (), ()
     names = chain.transient
@@ -223,15 +280,19 @@ def _royal_road(chain: markov.Chain, sol: markov.Solution, goal, order: int,
         gains = [ROAD_TOLERANCE] if i < len(waypoints) else [ROAD_MIN_GAIN, ROAD_TOLERANCE]
         leg = None
         for gain in gains:
-            leg = markov.most_probable_path(chain, path[-1], target, p_win=sol.p_win, min_gain=gain,
-                                            avoid=avoid_states)
+            leg = markov.most_probable_path(
+                chain, path[-1], target, p_win=sol.p_win, min_gain=gain, avoid=avoid_states
+            )
             if leg:
                 break
         leg = leg or markov.most_probable_path(chain, path[-1], target)
         if leg is None:
             return (), tuple(activity_of(w) for w in waypoints)
         path.extend(leg[1:])
-    steps = tuple(RoadStep(j.WON if s == j.WON else activity_of(s), 1.0 if s == j.WON else p_of[s]) for s in path[1:])
+    steps = tuple(
+        RoadStep(j.WON if s == j.WON else activity_of(s), 1.0 if s == j.WON else p_of[s])
+        for s in path[1:]
+    )
     return steps, tuple(activity_of(w) for w in waypoints)
 
 

@@ -123,32 +123,62 @@ class PathsResult:
     flows: tuple[Flow, ...] = ()
 
     def to_dict(self) -> dict:
-        return _clean({
-            "scope": self.scope,
-            "order": self.order,
-            "leads": self.leads,
-            "events": self.events,
-            "dfg": [{"from": e.src, "to": e.dst, "count": e.count, "won": e.won, "lost": e.lost, "open": e.open,
-                     "median_hours": e.median_hours} for e in self.dfg],
-            "start_activities": self.start_activities,
-            "end_activities": self.end_activities,
-            "variants": [{**asdict(v), "path": list(v.path), "win_rate_ci": list(v.win_rate_ci)} for v in self.variants],
-            "variants_total": self.variants_total,
-            "variants_coverage": self.variants_coverage,
-            "single_activity": [{**asdict(s), "win_rate_ci": list(s.win_rate_ci)} for s in self.single_activity],
-            "markov": {
+        return _clean(
+            {
+                "scope": self.scope,
                 "order": self.order,
-                "p_win_start": self.p_win_start,
-                "states": [{"state": s.state, "label": state_label(s.state), "p_win": s.p_win,
-                            "expected_steps": s.expected_steps, "exits": s.exits} for s in self.states],
-                "removal_effects": [{"activity": a, "removal_effect": v} for a, v in self.removal_effects.items()],
-            },
-            "royal_road": [{"activity": s.activity, "p_win_after": s.p_win_after} for s in self.royal_road],
-            "royal_road_through": list(self.through),
-            "conformance": asdict(self.conformance) if self.conformance else None,
-            "excluded_proxies": list(self.excluded),
-            "flows": [asdict(f) for f in self.flows],
-        })
+                "leads": self.leads,
+                "events": self.events,
+                "dfg": [
+                    {
+                        "from": e.src,
+                        "to": e.dst,
+                        "count": e.count,
+                        "won": e.won,
+                        "lost": e.lost,
+                        "open": e.open,
+                        "median_hours": e.median_hours,
+                    }
+                    for e in self.dfg
+                ],
+                "start_activities": self.start_activities,
+                "end_activities": self.end_activities,
+                "variants": [
+                    {**asdict(v), "path": list(v.path), "win_rate_ci": list(v.win_rate_ci)}
+                    for v in self.variants
+                ],
+                "variants_total": self.variants_total,
+                "variants_coverage": self.variants_coverage,
+                "single_activity": [
+                    {**asdict(s), "win_rate_ci": list(s.win_rate_ci)} for s in self.single_activity
+                ],
+                "markov": {
+                    "order": self.order,
+                    "p_win_start": self.p_win_start,
+                    "states": [
+                        {
+                            "state": s.state,
+                            "label": state_label(s.state),
+                            "p_win": s.p_win,
+                            "expected_steps": s.expected_steps,
+                            "exits": s.exits,
+                        }
+                        for s in self.states
+                    ],
+                    "removal_effects": [
+                        {"activity": a, "removal_effect": v}
+                        for a, v in self.removal_effects.items()
+                    ],
+                },
+                "royal_road": [
+                    {"activity": s.activity, "p_win_after": s.p_win_after} for s in self.royal_road
+                ],
+                "royal_road_through": list(self.through),
+                "conformance": asdict(self.conformance) if self.conformance else None,
+                "excluded_proxies": list(self.excluded),
+                "flows": [asdict(f) for f in self.flows],
+            }
+        )
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=True)

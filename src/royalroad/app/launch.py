@@ -47,8 +47,13 @@ def check_server_args(*, port: int, host: str, max_upload_mb: int) -> None:
         raise InputError("app.bad_max_upload", value=max_upload_mb, limit=MAX_UPLOAD_LIMIT_MB)
 
 
-def server_command(*, port: int = 8501, host: str = "127.0.0.1", max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB,
-                   python: str | None = None) -> list[str]:
+def server_command(
+    *,
+    port: int = 8501,
+    host: str = "127.0.0.1",
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB,
+    python: str | None = None,
+) -> list[str]:
     """The ``python -m streamlit run …`` command line of ``royalroad serve``.
 
     >>> cmd = server_command(port=8600)
@@ -57,22 +62,40 @@ def server_command(*, port: int = 8501, host: str = "127.0.0.1", max_upload_mb: 
     """
     check_server_args(port=port, host=host, max_upload_mb=max_upload_mb)
     return [
-        python or sys.executable, "-m", "streamlit", "run", str(SCRIPT),
-        "--server.headless", "true",
-        "--server.address", host,
-        "--server.port", str(port),
-        "--browser.gatherUsageStats", "false",
+        python or sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(SCRIPT),
+        "--server.headless",
+        "true",
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
         # The file watcher floods inotify on a virtualenv and reruns nothing useful here.
-        "--server.fileWatcherType", "none",
-        "--server.runOnSave", "false",
-        "--server.maxUploadSize", str(max_upload_mb),
-        "--global.developmentMode", "false",
-        "--client.toolbarMode", "minimal",
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+        "--server.maxUploadSize",
+        str(max_upload_mb),
+        "--global.developmentMode",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
 
 
-def server_env(*, lang: str | None, max_upload_mb: int, tmp_root: str | Path,
-               base: Mapping[str, str] | None = None) -> dict[str, str]:
+def server_env(
+    *,
+    lang: str | None,
+    max_upload_mb: int,
+    tmp_root: str | Path,
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """Environment of the Streamlit process: ours plus the app settings."""
     env = dict(os.environ if base is None else base)
     if lang:

@@ -58,11 +58,22 @@ _NAME_HINTS = {
     "notes": ("note", "memo", "comment", "メモ", "コメント", "日報"),
 }
 _WON_HINTS = ("won", "approved", "受注", "成約", "成立")
-_LOST_HINTS = ("lost", "declined", "cancelled", "canceled", "reject", "denied",
-               "失注", "見送り", "辞退", "不成立")
+_LOST_HINTS = (
+    "lost",
+    "declined",
+    "cancelled",
+    "canceled",
+    "reject",
+    "denied",
+    "失注",
+    "見送り",
+    "辞退",
+    "不成立",
+)
 
 
 # Uploads ------------------------------------------------------------------------------
+
 
 def new_session_dir(root: str | Path | None = None) -> Path:
     """A fresh private folder for one browser session (under ``root`` when given)."""
@@ -98,8 +109,12 @@ def save_upload(folder: str | Path, name: str, data: bytes, *, max_bytes: int) -
         When the file is larger than ``max_bytes``.
     """
     if len(data) > max_bytes:
-        raise InputError("app.upload_too_large", file=name, size=f"{len(data) / 2**20:,.1f}",
-                         limit=f"{max_bytes / 2**20:,.0f}")
+        raise InputError(
+            "app.upload_too_large",
+            file=name,
+            size=f"{len(data) / 2**20:,.1f}",
+            limit=f"{max_bytes / 2**20:,.0f}",
+        )
     target_dir = Path(folder) / UPLOADS
     target_dir.mkdir(parents=True, exist_ok=True)
     clean = safe_name(name)
@@ -130,6 +145,7 @@ def clean_message(message: str, folder: str | Path) -> str:
 
 # Reading and detecting ----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class FileInfo:
     """One uploaded file as read: what was detected, and its rows for value pickers."""
@@ -159,9 +175,16 @@ def inspect_upload(path: str | Path, name: str | None = None) -> FileInfo:
     src = read_source(str(path), find_header=upload_header)
     raw = src.table
     return FileInfo(
-        name=name or Path(path).name, path=str(path), kind=raw.kind, encoding=raw.encoding,
-        delimiter=raw.delimiter, sheet=raw.sheet, rows=raw.num_rows, columns=tuple(raw.columns),
-        table=raw.table, trace_columns=tuple(src.traces.columns) if src.traces is not None else (),
+        name=name or Path(path).name,
+        path=str(path),
+        kind=raw.kind,
+        encoding=raw.encoding,
+        delimiter=raw.delimiter,
+        sheet=raw.sheet,
+        rows=raw.num_rows,
+        columns=tuple(raw.columns),
+        table=raw.table,
+        trace_columns=tuple(src.traces.columns) if src.traces is not None else (),
         notes=tuple(raw.notes),
     )
 
@@ -171,13 +194,17 @@ def upload_header(rows) -> int:
     names every required column of some table (leads, events or notes), below any
     title rows; else the first row, and the user maps the columns by hand.
 
-    >>> upload_header([["商談一覧"], ["出力日: 2024/04/01"], ["商談ID", "活動", "日時"], ["D-1", "訪問", "2024/04/01"]])
+    >>> title = [["商談一覧"], ["出力日: 2024/04/01"]]
+    >>> upload_header(title + [["商談ID", "活動", "日時"], ["D-1", "訪問", "2024/04/01"]])
     2
     """
     from royalroad.io.mapping import ROLES, find_header, header_fit
 
-    found = [i for i in (find_header(rows, role) for role in ROLES) if i < len(rows) and
-             any(header_fit(rows[i], role)[0] for role in ROLES)]
+    found = [
+        i
+        for i in (find_header(rows, role) for role in ROLES)
+        if i < len(rows) and any(header_fit(rows[i], role)[0] for role in ROLES)
+    ]
     return min(found, default=0)
 
 
@@ -200,7 +227,9 @@ class Detected:
         return not self.missing
 
 
-def detect(columns: Sequence[str], role: str, *, preset: str | None = None, source: str = "") -> Detected:
+def detect(
+    columns: Sequence[str], role: str, *, preset: str | None = None, source: str = ""
+) -> Detected:
     """The mapping royalroad would use; when no preset fits, the best guess per field.
 
     >>> d = detect(["商談ID", "活動", "日時"], "events")
@@ -251,6 +280,7 @@ def guess_role(name: str, columns: Sequence[str], kind: str = "csv") -> str:
 
 # Mapping file --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class FileChoice:
     """The user's decision for one file: its role and the column of each field."""
@@ -296,8 +326,11 @@ def _toml_list(values: Sequence[str]) -> str:
     return "[" + ", ".join(_toml_str(v) for v in values) + "]"
 
 
-def mapping_toml(columns: dict[str, dict[str, tuple[str, ...]]], *,
-                 outcome_values: dict[str, Sequence[str]] | None = None) -> str:
+def mapping_toml(
+    columns: dict[str, dict[str, tuple[str, ...]]],
+    *,
+    outcome_values: dict[str, Sequence[str]] | None = None,
+) -> str:
     """The TOML mapping file (the shape of a built-in preset) for the user's choices.
 
     >>> print(mapping_toml({"events": {"ts": ("実施日",)}}))
@@ -308,8 +341,11 @@ def mapping_toml(columns: dict[str, dict[str, tuple[str, ...]]], *,
     ts = ["実施日"]
     <BLANKLINE>
     """
-    lines = ["# Written by the royalroad app: columns and outcome values chosen by the user.",
-             'name = "app"', ""]
+    lines = [
+        "# Written by the royalroad app: columns and outcome values chosen by the user.",
+        'name = "app"',
+        "",
+    ]
     for role in ROLES:
         fields = columns.get(role, {})
         outcome = outcome_values if role == "leads" else None
@@ -320,8 +356,11 @@ def mapping_toml(columns: dict[str, dict[str, tuple[str, ...]]], *,
         lines.append("")
         if outcome:
             lines.append(f"[{role}.outcome_values]")
-            lines += [f"{cls} = {_toml_list(outcome[cls])}" for cls in ("won", "lost", "open")
-                      if cls in outcome]
+            lines += [
+                f"{cls} = {_toml_list(outcome[cls])}"
+                for cls in ("won", "lost", "open")
+                if cls in outcome
+            ]
             lines.append("")
     return "\n".join(lines)
 
@@ -332,16 +371,24 @@ def write_mapping(folder: str | Path, text: str) -> Path:
     return path
 
 
-def effective(choices: Iterable[FileChoice], *, preset: str | None,
-              config: Preset | None) -> list[ColumnMap | InputError]:
+def effective(
+    choices: Iterable[FileChoice], *, preset: str | None, config: Preset | None
+) -> list[ColumnMap | InputError]:
     """How ingest will really map each chosen file with this preset and mapping file."""
     out: list[ColumnMap | InputError] = []
     for ch in choices:
         if ch.role not in ROLES:
             continue
         try:
-            out.append(resolve(list(ch.info.columns), ch.role, source=ch.info.name, preset=preset,
-                               config=config))
+            out.append(
+                resolve(
+                    list(ch.info.columns),
+                    ch.role,
+                    source=ch.info.name,
+                    preset=preset,
+                    config=config,
+                )
+            )
         except InputError as exc:
             out.append(exc)
     return out
@@ -349,8 +396,10 @@ def effective(choices: Iterable[FileChoice], *, preset: str | None,
 
 # Outcomes --------------------------------------------------------------------------------
 
-def value_counts(tables: Iterable[tuple[pa.Table, Sequence[str]]], *,
-                 limit: int = MAX_VALUES) -> list[tuple[str, int]]:
+
+def value_counts(
+    tables: Iterable[tuple[pa.Table, Sequence[str]]], *, limit: int = MAX_VALUES
+) -> list[tuple[str, int]]:
     """Non-empty values of the given columns over several tables, most frequent first."""
     counts: Counter[str] = Counter()
     for table, cols in tables:
@@ -369,15 +418,18 @@ def value_counts(tables: Iterable[tuple[pa.Table, Sequence[str]]], *,
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
 
-def classify_values(values: Iterable[str],
-                    outcome_values: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
+def classify_values(
+    values: Iterable[str], outcome_values: dict[str, tuple[str, ...]]
+) -> dict[str, list[str]]:
     """Split raw outcome values into won / lost / open by a preset's lists (as ingest does).
 
     >>> maven = {"won": ("won",), "lost": ("lost",), "open": ("engaging",)}
     >>> classify_values(["Won", "Lost", "Engaging", "？"], maven)
     {'won': ['Won'], 'lost': ['Lost'], 'open': ['Engaging']}
     """
-    wanted = {cls: {norm_value(v) for v in outcome_values.get(cls, ())} for cls in ("won", "lost", "open")}
+    wanted = {
+        cls: {norm_value(v) for v in outcome_values.get(cls, ())} for cls in ("won", "lost", "open")
+    }
     out: dict[str, list[str]] = {"won": [], "lost": [], "open": []}
     for value in values:
         key = norm_value(value)
@@ -391,7 +443,9 @@ def classify_values(values: Iterable[str],
 def default_outcome_values(cmaps: Iterable[ColumnMap]) -> dict[str, tuple[str, ...]]:
     """The outcome values of the presets that mapped the leads files (all presets if none)."""
     merged: dict[str, list[str]] = {"won": [], "lost": [], "open": []}
-    sources = [c.outcome_values for c in cmaps] or [get_preset(p).outcome_values for p in PRESET_ORDER]
+    sources = [c.outcome_values for c in cmaps] or [
+        get_preset(p).outcome_values for p in PRESET_ORDER
+    ]
     for values in sources:
         for cls, vals in values.items():
             merged[cls].extend(v for v in vals if v not in merged[cls])
@@ -426,8 +480,10 @@ def check_outcomes(won: Sequence[str], lost: Sequence[str], open_: Sequence[str]
 
 # Checking the choices -----------------------------------------------------------------
 
-def preview(folder: str | Path, choices: Sequence[FileChoice], *, preset: str | None
-            ) -> list[tuple[FileChoice, ColumnMap | InputError]]:
+
+def preview(
+    folder: str | Path, choices: Sequence[FileChoice], *, preset: str | None
+) -> list[tuple[FileChoice, ColumnMap | InputError]]:
     """The mapping ingest will use for each file, read back through a real mapping file."""
     from royalroad.io.mapping import load_config
 
@@ -438,10 +494,12 @@ def preview(folder: str | Path, choices: Sequence[FileChoice], *, preset: str | 
         path.write_text(text, encoding="utf-8")
         config = load_config(path)
     kept = [ch for ch in choices if ch.role in ROLES]
-    return list(zip(kept, effective(kept, preset=preset, config=config)))
+    return list(zip(kept, effective(kept, preset=preset, config=config), strict=True))
 
 
-def predicted_segments(mapped: Sequence[tuple[FileChoice, ColumnMap | InputError]]) -> tuple[str, ...]:
+def predicted_segments(
+    mapped: Sequence[tuple[FileChoice, ColumnMap | InputError]],
+) -> tuple[str, ...]:
     """Lead columns that will become segments (before the first run knows them for sure)."""
     out: list[str] = []
     for ch, cmap in mapped:
@@ -452,8 +510,9 @@ def predicted_segments(mapped: Sequence[tuple[FileChoice, ColumnMap | InputError
             extra = cmap.extras
         elif ch.info.is_log and ch.info.trace_columns:
             try:
-                extra = resolve(list(ch.info.trace_columns), "traces", source=ch.info.name,
-                                preset="xes").extras
+                extra = resolve(
+                    list(ch.info.trace_columns), "traces", source=ch.info.name, preset="xes"
+                ).extras
             except InputError:
                 extra = ()
         out.extend(c for c in extra if c not in out)
@@ -462,5 +521,13 @@ def predicted_segments(mapped: Sequence[tuple[FileChoice, ColumnMap | InputError
 
 def format_label(info) -> str:
     """``csv utf-8 ','`` / ``xlsx [Sheet1]``: what the reader detected, in one cell."""
-    return " ".join(x for x in (info.kind, info.encoding, repr(info.delimiter) if info.delimiter else None,
-                                 f"[{info.sheet}]" if info.sheet else None) if x)
+    return " ".join(
+        x
+        for x in (
+            info.kind,
+            info.encoding,
+            repr(info.delimiter) if info.delimiter else None,
+            f"[{info.sheet}]" if info.sheet else None,
+        )
+        if x
+    )

@@ -11,6 +11,7 @@ import hashlib
 import inspect
 import os
 import time
+from typing import Any
 
 import streamlit as st
 
@@ -75,8 +76,14 @@ def sidebar() -> str:
     lang = ss.get("rr_lang", CONFIG.lang)
     set_lang(lang)
     with st.sidebar:
-        lang = st.radio(t("app.lang"), LANGS, index=LANGS.index(lang), horizontal=True,
-                        format_func=lambda code: t(f"app.lang.{code}"), key="rr_lang")
+        lang = st.radio(
+            t("app.lang"),
+            LANGS,
+            index=LANGS.index(lang),
+            horizontal=True,
+            format_func=lambda code: t(f"app.lang.{code}"),
+            key="rr_lang",
+        )
         set_lang(lang)
         st.caption(t("app.sidebar.about", limit=CONFIG.max_upload_mb))
         st.button(t("app.start_over"), on_click=_start_over, key="rr_start_over")
@@ -85,18 +92,25 @@ def sidebar() -> str:
 
 def upload_step() -> list[logic.FileInfo]:
     st.subheader(t("app.step.upload"))
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if _supports(st.file_uploader, "max_upload_size"):
         kwargs["max_upload_size"] = CONFIG.max_upload_mb
-    uploads = st.file_uploader(t("app.upload.label"), type=list(logic.UPLOAD_TYPES),
-                               accept_multiple_files=True, key=f"rr_upload_{ss.rr_gen}",
-                               help=t("app.upload.help"), **kwargs)
+    uploads = st.file_uploader(
+        t("app.upload.label"),
+        type=list(logic.UPLOAD_TYPES),
+        accept_multiple_files=True,
+        key=f"rr_upload_{ss.rr_gen}",
+        help=t("app.upload.help"),
+        **kwargs,
+    )
     infos = []
     for up in uploads or []:
         key = f"{up.name}:{up.size}:{getattr(up, 'file_id', '')}"
         if key not in ss.rr_files:
             try:
-                path = logic.save_upload(ss.rr_dir, up.name, up.getvalue(), max_bytes=CONFIG.max_upload_bytes)
+                path = logic.save_upload(
+                    ss.rr_dir, up.name, up.getvalue(), max_bytes=CONFIG.max_upload_bytes
+                )
                 ss.rr_files[key] = logic.inspect_upload(path, logic.display_name(path, ss.rr_dir))
             except RoyalroadError as exc:
                 ss.rr_files[key] = exc
@@ -111,20 +125,36 @@ def upload_step() -> list[logic.FileInfo]:
 
 
 def _delimiter(value: str | None) -> str:
-    return {"\t": "TAB", ",": ",", ";": ";", "|": "|"}.get(value, value or "–")
+    shown = {"\t": "TAB", ",": ",", ";": ";", "|": "|"}
+    return shown.get(value, value) if value else "–"
 
 
 def file_panel(info: logic.FileInfo, preset: str | None) -> logic.FileChoice:
     fid = _digest(info.path)
     guessed = logic.guess_role(info.name, info.columns, info.kind)
     complete = logic.detect(info.columns, guessed, preset=preset).complete
-    with st.expander(t("app.file.title", name=info.name, rows=f"{info.rows:,}"), expanded=not complete):
-        st.caption(t("app.file.detected", kind=info.kind, encoding=info.encoding or "–",
-                     delimiter=_delimiter(info.delimiter), sheet=info.sheet or "–", rows=f"{info.rows:,}",
-                     columns=len(info.columns)))
+    with st.expander(
+        t("app.file.title", name=info.name, rows=f"{info.rows:,}"), expanded=not complete
+    ):
+        st.caption(
+            t(
+                "app.file.detected",
+                kind=info.kind,
+                encoding=info.encoding or "–",
+                delimiter=_delimiter(info.delimiter),
+                sheet=info.sheet or "–",
+                rows=f"{info.rows:,}",
+                columns=len(info.columns),
+            )
+        )
         roles = (*logic.ROLES, logic.SKIP)
-        role = st.selectbox(t("app.file.role"), roles, index=roles.index(guessed), key=f"rr_role_{fid}",
-                            format_func=lambda r: t(f"app.role.{r}"))
+        role = st.selectbox(
+            t("app.file.role"),
+            roles,
+            index=roles.index(guessed),
+            key=f"rr_role_{fid}",
+            format_func=lambda r: t(f"app.role.{r}"),
+        )
         if role == logic.SKIP:
             return logic.FileChoice(info, role, {}, logic.detect((), "events"))
         det = logic.detect(info.columns, role, preset=preset, source=info.name)
@@ -136,13 +166,24 @@ def file_panel(info: logic.FileInfo, preset: str | None) -> logic.FileChoice:
             wkey = f"rr_map_{fid}_{role}_{preset}_{name}"
             with cols[i % 3]:
                 if name in COALESCED:
-                    chosen = st.multiselect(label, info.columns, default=list(found), key=wkey,
-                                            help=t("app.field.coalesced"), **_placeholder())
+                    chosen = st.multiselect(
+                        label,
+                        info.columns,
+                        default=list(found),
+                        key=wkey,
+                        help=t("app.field.coalesced"),
+                        **_placeholder(),
+                    )
                 else:
                     options = ([] if found else [NONE]) + list(info.columns)
                     index = options.index(found[0]) if found else 0
-                    pick = st.selectbox(label, options, index=index, key=wkey,
-                                        format_func=lambda c: t("app.map.none") if c == NONE else c)
+                    pick = st.selectbox(
+                        label,
+                        options,
+                        index=index,
+                        key=wkey,
+                        format_func=lambda c: t("app.map.none") if c == NONE else c,
+                    )
                     chosen = [pick] if pick else []
             fields[name] = tuple(chosen)
         return logic.FileChoice(info, role, fields, det)
@@ -151,9 +192,15 @@ def file_panel(info: logic.FileInfo, preset: str | None) -> logic.FileChoice:
 def mapping_step(infos: list[logic.FileInfo]):
     st.subheader(t("app.step.map"))
     presets = (AUTO, *PRESET_ORDER)
-    preset = st.selectbox(t("app.preset.label"), presets, key="rr_preset", help=t("app.preset.help"),
-                          format_func=lambda p: t("app.preset.auto") if p == AUTO
-                          else f"{p} — {get_preset(p).description}")
+    preset = st.selectbox(
+        t("app.preset.label"),
+        presets,
+        key="rr_preset",
+        help=t("app.preset.help"),
+        format_func=lambda p: (
+            t("app.preset.auto") if p == AUTO else f"{p} — {get_preset(p).description}"
+        ),
+    )
     preset_arg = None if preset == AUTO else preset
     choices = [file_panel(info, preset_arg) for info in infos]
     mapped = logic.preview(ss.rr_dir, choices, preset=preset_arg)
@@ -161,13 +208,18 @@ def mapping_step(infos: list[logic.FileInfo]):
     rows = []
     for ch, cmap in mapped:
         if isinstance(cmap, ColumnMap):
-            rows.append({t("summary.col.file"): ch.info.name,
-                         t("summary.col.table"): t(f"app.role.{ch.role}"),
-                         t("summary.col.format"): logic.format_label(ch.info),
-                         t("app.map.preset_col"): cmap.preset,
-                         t("summary.col.preset"): "; ".join(f"{k} ← {v}" for k, v in
-                                                             cmap.describe().items()),
-                         t("app.map.segments_col"): ", ".join(cmap.extras)})
+            rows.append(
+                {
+                    t("summary.col.file"): ch.info.name,
+                    t("summary.col.table"): t(f"app.role.{ch.role}"),
+                    t("summary.col.format"): logic.format_label(ch.info),
+                    t("app.map.preset_col"): cmap.preset,
+                    t("summary.col.preset"): "; ".join(
+                        f"{k} ← {v}" for k, v in cmap.describe().items()
+                    ),
+                    t("app.map.segments_col"): ", ".join(cmap.extras),
+                }
+            )
         else:
             ok = False
             _error(cmap)
@@ -177,7 +229,9 @@ def mapping_step(infos: list[logic.FileInfo]):
     if not any(ch.role in ("leads", "events") for ch, _ in mapped):
         ok = False
         st.warning(t("app.map.need_input"))
-    fingerprint = _digest(preset, [(ch.info.path, ch.role, sorted(ch.fields.items())) for ch in choices])
+    fingerprint = _digest(
+        preset, [(ch.info.path, ch.role, sorted(ch.fields.items())) for ch in choices]
+    )
     if st.button(t("app.map.confirm"), disabled=not ok, key="rr_confirm"):
         ss.rr_confirmed = fingerprint
     confirmed = ok and ss.rr_confirmed == fingerprint
@@ -199,19 +253,40 @@ def outcome_step(mapped) -> dict:
         fmt = lambda v: f"{v} ({counts.get(v, 0):,})"  # noqa: E731
         c1, c2, c3 = st.columns(3)
         chosen = {
-            "won": c1.multiselect(t("app.outcome.won_values"), names, default=default["won"], format_func=fmt,
-                                  key=f"rr_won_v_{vk}", **_placeholder()),
-            "lost": c2.multiselect(t("app.outcome.lost_values"), names, default=default["lost"],
-                                   format_func=fmt,
-                                   key=f"rr_lost_v_{vk}", **_placeholder()),
-            "open": c3.multiselect(t("app.outcome.open_values"), names, default=default["open"],
-                                   format_func=fmt,
-                                   key=f"rr_open_v_{vk}", **_placeholder()),
+            "won": c1.multiselect(
+                t("app.outcome.won_values"),
+                names,
+                default=default["won"],
+                format_func=fmt,
+                key=f"rr_won_v_{vk}",
+                **_placeholder(),
+            ),
+            "lost": c2.multiselect(
+                t("app.outcome.lost_values"),
+                names,
+                default=default["lost"],
+                format_func=fmt,
+                key=f"rr_lost_v_{vk}",
+                **_placeholder(),
+            ),
+            "open": c3.multiselect(
+                t("app.outcome.open_values"),
+                names,
+                default=default["open"],
+                format_func=fmt,
+                key=f"rr_open_v_{vk}",
+                **_placeholder(),
+            ),
         }
         rest = [v for v in names if not any(v in vs for vs in chosen.values())]
         if rest:
-            st.warning(t("app.outcome.unassigned", values=", ".join(rest[:10]),
-                         n=f"{sum(counts[v] for v in rest):,}"))
+            st.warning(
+                t(
+                    "app.outcome.unassigned",
+                    values=", ".join(rest[:10]),
+                    n=f"{sum(counts[v] for v in rest):,}",
+                )
+            )
         return {"outcome_values": chosen}
     events = [(ch, m) for ch, m in mapped if ch.role == "events"]
     values = logic.value_counts([(ch.info.table, m.fields["activity"]) for ch, m in events])
@@ -223,14 +298,26 @@ def outcome_step(mapped) -> dict:
     if won or lost:
         # Only named, never preselected: in a log such as BPIC 2012 an offer can be
         # cancelled and the application still approved, so a guess could mislabel many leads.
-        st.caption(t("app.outcome.suggested", won=", ".join(won) or "–", lost=", ".join(lost) or "–"))
+        st.caption(
+            t("app.outcome.suggested", won=", ".join(won) or "–", lost=", ".join(lost) or "–")
+        )
     fmt = lambda v: f"{v} ({counts.get(v, 0):,})"  # noqa: E731
     c1, c2 = st.columns(2)
     return {
-        "won": c1.multiselect(t("app.outcome.won_acts"), names, format_func=fmt, key=f"rr_won_a_{vk}",
-                              **_placeholder()),
-        "lost": c2.multiselect(t("app.outcome.lost_acts"), names, format_func=fmt, key=f"rr_lost_a_{vk}",
-                               **_placeholder()),
+        "won": c1.multiselect(
+            t("app.outcome.won_acts"),
+            names,
+            format_func=fmt,
+            key=f"rr_won_a_{vk}",
+            **_placeholder(),
+        ),
+        "lost": c2.multiselect(
+            t("app.outcome.lost_acts"),
+            names,
+            format_func=fmt,
+            key=f"rr_lost_a_{vk}",
+            **_placeholder(),
+        ),
     }
 
 
@@ -240,13 +327,25 @@ def settings_step(mapped) -> tuple[dict, bool]:
     segments = list(ss.rr_segments or logic.predicted_segments(mapped))
     with st.form("rr_settings", border=False):
         c1, c2, c3, c4 = st.columns([3, 1, 2, 1])
-        adjust = c1.multiselect(t("app.settings.adjust"), segments, key=f"rr_adjust_{_digest(segments)}",
-                                help=t("cli.opt.adjust"), **_placeholder())
-        max_count = c2.number_input(t("app.settings.max_count"), 1, 20, 5, key="rr_max_count",
-                                    help=t("cli.opt.max_count"))
-        windows = c3.text_input(t("app.settings.windows"), "7, 14, 30, 60, 90, 180", key="rr_windows",
-                                help=t("cli.opt.windows"))
-        pairs = c4.number_input(t("app.settings.pairs"), 0, 50, 12, key="rr_pairs", help=t("cli.opt.pairs"))
+        adjust = c1.multiselect(
+            t("app.settings.adjust"),
+            segments,
+            key=f"rr_adjust_{_digest(segments)}",
+            help=t("cli.opt.adjust"),
+            **_placeholder(),
+        )
+        max_count = c2.number_input(
+            t("app.settings.max_count"), 1, 20, 5, key="rr_max_count", help=t("cli.opt.max_count")
+        )
+        windows = c3.text_input(
+            t("app.settings.windows"),
+            "7, 14, 30, 60, 90, 180",
+            key="rr_windows",
+            help=t("cli.opt.windows"),
+        )
+        pairs = c4.number_input(
+            t("app.settings.pairs"), 0, 50, 12, key="rr_pairs", help=t("cli.opt.pairs")
+        )
         label = t("app.run.rerun") if ss.rr_results is not None else t("app.run.button")
         submitted = st.form_submit_button(label, type="primary")
     return {"adjust": adjust, "max_count": max_count, "windows": windows, "pairs": pairs}, submitted
@@ -328,32 +427,60 @@ def results_step(lang: str) -> None:
     st.caption(goals.reason_text(lang))
     seconds, ingested = ss.get("rr_last_run", (0.0, True))
     how = t("app.run.read_again" if ingested else "app.run.reused")
-    st.caption(f'{t("app.run.last", seconds=f"{seconds:.1f}")} {how} '
-               f"{present.settings_text(goals.settings, lang)}")
+    st.caption(
+        f"{t('app.run.last', seconds=f'{seconds:.1f}')} {how} "
+        f"{present.settings_text(goals.settings, lang)}"
+    )
     q = res.quality
     metrics = st.columns(5)
-    for col, (key, value) in zip(metrics, (("app.metric.leads", f"{q.leads:,}"), ("word.won", f"{q.won:,}"),
-                                           ("word.lost", f"{q.lost:,}"), ("word.open", f"{q.open:,}"),
-                                           ("app.metric.base_rate", f"{goals.base_rate:.0%}"))):
+    figures = (
+        ("app.metric.leads", f"{q.leads:,}"),
+        ("word.won", f"{q.won:,}"),
+        ("word.lost", f"{q.lost:,}"),
+        ("word.open", f"{q.open:,}"),
+        ("app.metric.base_rate", f"{goals.base_rate:.0%}"),
+    )
+    for col, (key, value) in zip(metrics, figures, strict=True):
         col.metric(t(key), value)
     for caveat in goals.caveats:
         st.info(caveat.text(lang))
 
-    ignore = {"on_click": "ignore"} if _supports(st.download_button, "on_click") else {}
+    ignore: dict[str, Any] = (
+        {"on_click": "ignore"} if _supports(st.download_button, "on_click") else {}
+    )
     c1, c2, c3 = st.columns(3)
-    c1.download_button(t("app.download.html"), _download(lang, "html"), file_name="report.html",
-                       mime="text/html", key="rr_dl_html", **ignore)
+    c1.download_button(
+        t("app.download.html"),
+        _download(lang, "html"),
+        file_name="report.html",
+        mime="text/html",
+        key="rr_dl_html",
+        **ignore,
+    )
     xlsx = _download(lang, "xlsx")
     if xlsx is None:
         c2.caption(t("app.download.no_xlsx"))
     else:
-        c2.download_button(t("app.download.xlsx"), xlsx, file_name="royalroad.xlsx", key="rr_dl_xlsx",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", **ignore)
-    c3.download_button(t("app.download.json"), _download(lang, "json"), file_name="results.json",
-                       mime="application/json", key="rr_dl_json", **ignore)
+        c2.download_button(
+            t("app.download.xlsx"),
+            xlsx,
+            file_name="royalroad.xlsx",
+            key="rr_dl_xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            **ignore,
+        )
+    c3.download_button(
+        t("app.download.json"),
+        _download(lang, "json"),
+        file_name="results.json",
+        mime="application/json",
+        key="rr_dl_json",
+        **ignore,
+    )
 
     tab_report, tab_cands, tab_quality = st.tabs(
-        [t("app.tab.report"), t("app.tab.candidates"), t("app.tab.quality")])
+        [t("app.tab.report"), t("app.tab.candidates"), t("app.tab.quality")]
+    )
     with tab_report:
         _embed(_download(lang, "html").decode("utf-8"))
     with tab_cands:
@@ -389,7 +516,7 @@ try:
     main()
 except RoyalroadError as exc:
     _error(exc)
-except Exception as exc:  # noqa: BLE001 - one line, like the CLI; the traceback only with ROYALROAD_DEBUG
+except Exception as exc:
     if os.environ.get("ROYALROAD_DEBUG"):
         raise
     detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -13,10 +13,15 @@ def settings_text(settings: dict, lang: str) -> str:
     """The analysis settings behind a result, in one line."""
     from royalroad.i18n import t
 
-    return t("app.results.settings", lang=lang, adjust=", ".join(settings.get("adjust") or ()) or "–",
-             max_count=settings.get("max_count", "–"),
-             windows=", ".join(str(w) for w in settings.get("windows") or ()) or "–",
-             pairs=len(settings.get("pairs_among") or ()), as_of=settings.get("as_of") or "–")
+    return t(
+        "app.results.settings",
+        lang=lang,
+        adjust=", ".join(settings.get("adjust") or ()) or "–",
+        max_count=settings.get("max_count", "–"),
+        windows=", ".join(str(w) for w in settings.get("windows") or ()) or "–",
+        pairs=len(settings.get("pairs_among") or ()),
+        as_of=settings.get("as_of") or "–",
+    )
 
 
 def files_frame(quality, lang: str):
@@ -27,13 +32,17 @@ def files_frame(quality, lang: str):
 
     rows = []
     for f in quality.files:
-        rows.append({
-            t("summary.col.table", lang=lang): f.table, t("summary.col.file", lang=lang): f.file,
-            t("summary.col.format", lang=lang): format_label(f),
-            t("summary.col.preset", lang=lang): f"{f.preset}: {f.mapping}",
-            t("summary.col.read", lang=lang): f.rows_read, t("summary.col.accepted", lang=lang): f.accepted,
-            t("summary.col.quarantined", lang=lang): f.quarantined,
-        })
+        rows.append(
+            {
+                t("summary.col.table", lang=lang): f.table,
+                t("summary.col.file", lang=lang): f.file,
+                t("summary.col.format", lang=lang): format_label(f),
+                t("summary.col.preset", lang=lang): f"{f.preset}: {f.mapping}",
+                t("summary.col.read", lang=lang): f.rows_read,
+                t("summary.col.accepted", lang=lang): f.accepted,
+                t("summary.col.quarantined", lang=lang): f.quarantined,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -52,11 +61,24 @@ def reasons_frame(quality, lang: str):
 
     rows = []
     for r in quality.reasons:
-        examples = "; ".join(t("summary.example", lang=lang, line=e.line, column=e.column or "-",
-                               value=e.value if e.value is not None else "∅") for e in r.examples)
-        rows.append({t("summary.col.reason", lang=lang): t(f"quarantine.{r.reason}", lang=lang),
-                     t("summary.col.file", lang=lang): r.file, t("summary.col.count", lang=lang): r.count,
-                     t("summary.col.examples", lang=lang): examples})
+        examples = "; ".join(
+            t(
+                "summary.example",
+                lang=lang,
+                line=e.line,
+                column=e.column or "-",
+                value=e.value if e.value is not None else "∅",
+            )
+            for e in r.examples
+        )
+        rows.append(
+            {
+                t("summary.col.reason", lang=lang): t(f"quarantine.{r.reason}", lang=lang),
+                t("summary.col.file", lang=lang): r.file,
+                t("summary.col.count", lang=lang): r.count,
+                t("summary.col.examples", lang=lang): examples,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -72,17 +94,21 @@ def candidates_frame(goals, lang: str, *, top: int = 30):
         adjusted = c.adjusted_odds_ratio
         lo, hi = c.win_rate_ci
         status_key = f"goal.status.{status}"
-        rows.append({
-            t("goal.col.milestone", lang=lang): c.label(lang),
-            t("goal.col.leads", lang=lang): c.leads,
-            t("goal.col.wonlost", lang=lang): f"{c.won}/{c.lost}/{c.open}",
-            t("goal.col.win_rate", lang=lang): f"{c.win_rate:.0%} ({lo:.0%}–{hi:.0%})",
-            t("goal.col.lift", lang=lang): round(c.lift, 2),
-            t("goal.col.recall", lang=lang): f"{c.recall:.0%}",
-            t("goal.col.mcc", lang=lang): round(c.mcc, 3),
-            t("goal.col.odds_ratio", lang=lang): round(c.odds_ratio, 2),
-            t("goal.col.q", lang=lang): f"{c.q_value:.2g}",
-            t("goal.col.adjusted", lang=lang): None if adjusted is None else round(adjusted, 2),
-            t("goal.col.status", lang=lang): t(status_key, lang=lang) if has(status_key) else status,
-        })
+        rows.append(
+            {
+                t("goal.col.milestone", lang=lang): c.label(lang),
+                t("goal.col.leads", lang=lang): c.leads,
+                t("goal.col.wonlost", lang=lang): f"{c.won}/{c.lost}/{c.open}",
+                t("goal.col.win_rate", lang=lang): f"{c.win_rate:.0%} ({lo:.0%}–{hi:.0%})",
+                t("goal.col.lift", lang=lang): round(c.lift, 2),
+                t("goal.col.recall", lang=lang): f"{c.recall:.0%}",
+                t("goal.col.mcc", lang=lang): round(c.mcc, 3),
+                t("goal.col.odds_ratio", lang=lang): round(c.odds_ratio, 2),
+                t("goal.col.q", lang=lang): f"{c.q_value:.2g}",
+                t("goal.col.adjusted", lang=lang): None if adjusted is None else round(adjusted, 2),
+                t("goal.col.status", lang=lang): t(status_key, lang=lang)
+                if has(status_key)
+                else status,
+            }
+        )
     return pd.DataFrame(rows)

@@ -26,8 +26,8 @@ from royalroad.app.logic import (
 )
 from royalroad.errors import InputError
 
-
 # Runs ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -48,18 +48,41 @@ class Plan:
         return not self.leads
 
     def fingerprint(self) -> str:
-        return json.dumps([self.leads, self.events, self.notes, self.won, self.lost, self.preset,
-                           self.mapping_text], ensure_ascii=False)
+        return json.dumps(
+            [
+                self.leads,
+                self.events,
+                self.notes,
+                self.won,
+                self.lost,
+                self.preset,
+                self.mapping_text,
+            ],
+            ensure_ascii=False,
+        )
 
     def ingest_kwargs(self) -> dict:
-        return dict(leads=list(self.leads) or None, events=list(self.events) or None,
-                    notes=list(self.notes) or None, won=self.won, lost=self.lost, preset=self.preset,
-                    mapping=self.mapping, workspace=self.workspace)
+        return dict(
+            leads=list(self.leads) or None,
+            events=list(self.events) or None,
+            notes=list(self.notes) or None,
+            won=self.won,
+            lost=self.lost,
+            preset=self.preset,
+            mapping=self.mapping,
+            workspace=self.workspace,
+        )
 
 
-def make_plan(folder: str | Path, choices: Sequence[FileChoice], *, preset: str | None,
-              won: Sequence[str] = (), lost: Sequence[str] = (),
-              outcome_values: dict[str, Sequence[str]] | None = None) -> Plan:
+def make_plan(
+    folder: str | Path,
+    choices: Sequence[FileChoice],
+    *,
+    preset: str | None,
+    won: Sequence[str] = (),
+    lost: Sequence[str] = (),
+    outcome_values: dict[str, Sequence[str]] | None = None,
+) -> Plan:
     """Turn the user's choices into an ingest plan, writing the mapping file when needed.
 
     Leads mode (a leads file is among the uploads): ``outcome_values`` (won, lost,
@@ -78,9 +101,15 @@ def make_plan(folder: str | Path, choices: Sequence[FileChoice], *, preset: str 
     text = mapping_toml(cols, outcome_values=values) if (cols or values) else ""
     path = str(write_mapping(folder, text)) if text else None
     return Plan(
-        leads=by_role["leads"], events=by_role["events"], notes=by_role["notes"],
-        won=tuple(won) if log_mode else (), lost=tuple(lost) if log_mode else (),
-        preset=preset, mapping=path, mapping_text=text, workspace=str(Path(folder) / WORKSPACE),
+        leads=by_role["leads"],
+        events=by_role["events"],
+        notes=by_role["notes"],
+        won=tuple(won) if log_mode else (),
+        lost=tuple(lost) if log_mode else (),
+        preset=preset,
+        mapping=path,
+        mapping_text=text,
+        workspace=str(Path(folder) / WORKSPACE),
     )
 
 
@@ -109,12 +138,23 @@ def options(*, adjust: Sequence[str] = (), max_count: int = 5, windows: str = ""
     """The :class:`~royalroad.pipeline.AnalysisOptions` of the settings form."""
     from royalroad.pipeline import AnalysisOptions
 
-    return AnalysisOptions(adjust=tuple(adjust), max_count=int(max_count), windows=parse_windows(windows),
-                           pairs=int(pairs))
+    return AnalysisOptions(
+        adjust=tuple(adjust),
+        max_count=int(max_count),
+        windows=parse_windows(windows),
+        pairs=int(pairs),
+    )
 
 
-STEPS = ("load.step.read", "load.step.validate", "load.step.build", "pipeline.step.quality", "goal.step",
-         "paths.step", "nba.step")
+STEPS = (
+    "load.step.read",
+    "load.step.validate",
+    "load.step.build",
+    "pipeline.step.quality",
+    "goal.step",
+    "paths.step",
+    "nba.step",
+)
 """The ``on_step`` keys of ingest and analyse, in order; a key not listed still moves the bar."""
 
 
@@ -141,7 +181,9 @@ class RunOutcome:
     ingested: bool
 
 
-def run(plan: Plan, opts, *, reuse: bool, on_step: Callable[[str], None] | None = None) -> RunOutcome:
+def run(
+    plan: Plan, opts, *, reuse: bool, on_step: Callable[[str], None] | None = None
+) -> RunOutcome:
     """Ingest (unless ``reuse`` and the workspace exists), analyse, close the workspace."""
     from royalroad.engine import open_workspace
     from royalroad.io.load import ingest
@@ -172,6 +214,7 @@ def with_upload_names(results, folder: str | Path):
 
 
 # Downloads ----------------------------------------------------------------------------
+
 
 def report_html(results, lang: str) -> bytes:
     from royalroad.report.html import render_report

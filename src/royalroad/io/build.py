@@ -13,6 +13,7 @@ from datetime import datetime
 
 import duckdb
 
+from royalroad.engine import one_row
 from royalroad.errors import InputError
 from royalroad.io import sqlparts as sp
 from royalroad.io.mapping import ColumnMap
@@ -38,8 +39,16 @@ class Staged:
 class Builder:
     """Turns staging tables into the canonical tables, quarantine and summary."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, staged: list[Staged], *, log_mode: bool,
-                 won: tuple[str, ...], lost: tuple[str, ...], lifecycle: str) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        staged: list[Staged],
+        *,
+        log_mode: bool,
+        won: tuple[str, ...],
+        lost: tuple[str, ...],
+        lifecycle: str,
+    ) -> None:
         self.con = con
         self.staged = staged
         self.log_mode = log_mode
@@ -64,13 +73,20 @@ class Builder:
     def _dedupe(self, table: str, key: str = "lead_id") -> str:
         """Mark later rows of an already-seen lead as duplicate or conflicting."""
         cols = [c for c in self._columns(table) if not c.startswith("_") and c != key]
-        payload = "CAST(struct_pack(" + ", ".join(f"{sp.ident('v' + str(i))} := {sp.ident(c)}" for i, c in enumerate(cols)) + ") AS VARCHAR)" if cols else "''"
+        payload = (
+            "CAST(struct_pack("
+            + ", ".join(f"{sp.ident('v' + str(i))} := {sp.ident(c)}" for i, c in enumerate(cols))
+            + ") AS VARCHAR)"
+            if cols
+            else "''"
+        )
         out = f"{table}_d"
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {out} AS
             SELECT * EXCLUDE (_rn, _payload, _first_payload, _first_at, _reason),
               CASE WHEN _reason IS NULL AND _rn > 1 THEN struct_pack(
-                  reason := CASE WHEN _payload = _first_payload THEN 'duplicate_lead' ELSE 'conflicting_lead' END,
+                  reason := CASE WHEN _payload = _first_payload THEN 'duplicate_lead'
+                                 ELSE 'conflicting_lead' END,
                   col := 'lead_id',
                   val := {key} || ' @ ' || _first_at)
                 ELSE _reason END AS _reason
@@ -106,6 +122,7 @@ class Builder:
             notes_stg = self._check_leads(notes_stg, leads_stg or self._log_leads_ids(events_stg))
 
         if self.log_mode:
+            assert events_stg is not None, "log mode is chosen only when events are given"
             self._derive_leads(events_stg, traces_stg)
         else:
             con.execute(f"""CREATE OR REPLACE TEMP TABLE leads_ok AS
@@ -130,15 +147,26 @@ class Builder:
             ORDER BY rowid""")
         self._events(events_stg, cutoff)
         self._notes(notes_stg, cutoff)
-        self._quarantine([("leads", leads_stg), ("traces", traces_stg), ("events", events_stg), ("notes", notes_stg)])
+        self._quarantine(
+            [
+                ("leads", leads_stg),
+                ("traces", traces_stg),
+                ("events", events_stg),
+                ("notes", notes_stg),
+            ]
+        )
         self._files()
         self._meta(cutoff, settings)
         self._drop_temporaries()
 
     def _drop_temporaries(self) -> None:
         """Free the staging copies: the canonical tables and the quarantine hold everything."""
-        temps = [r[0] for r in self.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()]
+        temps = [
+            r[0]
+            for r in self.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE temporary"
+            ).fetchall()
+        ]
         for name in temps:
             self.con.execute(f"DROP TABLE IF EXISTS temp.{sp.ident(name)}")
 
@@ -146,7 +174,8 @@ class Builder:
         if events_stg is None:
             return None
         self.con.execute(f"""CREATE OR REPLACE TEMP TABLE log_ids AS
-            SELECT DISTINCT lead_id, CAST(NULL AS STRUCT(reason VARCHAR, col VARCHAR, val VARCHAR)) AS _reason
+            SELECT DISTINCT lead_id,
+                CAST(NULL AS STRUCT(reason VARCHAR, col VARCHAR, val VARCHAR)) AS _reason
             FROM {events_stg} WHERE _reason IS NULL""")
         return "log_ids"
 
@@ -156,7 +185,8 @@ class Builder:
             return table
         self.con.execute(f"""
             UPDATE {table} AS t SET _reason = CASE
-                WHEN EXISTS (SELECT 1 FROM {leads_stg} b WHERE b.lead_id = t.lead_id AND b._reason IS NOT NULL)
+                WHEN EXISTS (SELECT 1 FROM {leads_stg} b
+                             WHERE b.lead_id = t.lead_id AND b._reason IS NOT NULL)
                 THEN struct_pack(reason := 'quarantined_lead', col := 'lead_id', val := t.lead_id)
                 ELSE struct_pack(reason := 'unknown_lead', col := 'lead_id', val := t.lead_id) END
             WHERE t._reason IS NULL AND NOT EXISTS (
@@ -170,8 +200,12 @@ class Builder:
         return f"({alias}lifecycle IS NULL OR lower({alias}lifecycle) = 'complete')"
 
     def _check_outcome_activities(self, events_stg: str) -> None:
-        present = {r[0] for r in self.con.execute(
-            f"SELECT DISTINCT activity FROM {events_stg} WHERE _reason IS NULL").fetchall()}
+        present = {
+            r[0]
+            for r in self.con.execute(
+                f"SELECT DISTINCT activity FROM {events_stg} WHERE _reason IS NULL"
+            ).fetchall()
+        }
         source = ", ".join(s.source for s in self.staged if s.role == "events")
         if not self.won and not self.lost:
             sample = ", ".join(sorted(present)[:12]) + (" …" if len(present) > 12 else "")
@@ -180,8 +214,13 @@ class Builder:
             for act in acts:
                 if act not in present:
                     sample = ", ".join(sorted(present)[:12]) + (" …" if len(present) > 12 else "")
-                    raise InputError("load.unknown_outcome_activity", option=option, activity=act,
-                                     file=source, found=sample or "-")
+                    raise InputError(
+                        "load.unknown_outcome_activity",
+                        option=option,
+                        activity=act,
+                        file=source,
+                        found=sample or "-",
+                    )
 
     def _derive_leads(self, events_stg: str, traces_stg: str | None) -> None:
         won = ", ".join(sp.lit(a) for a in self.won) or "NULL"
@@ -189,13 +228,24 @@ class Builder:
         complete = self._complete()
         extras = []
         if traces_stg:
-            extras = [c for c in self._columns(traces_stg) if not c.startswith("_") and c not in ("lead_id", "amount")]
+            extras = [
+                c
+                for c in self._columns(traces_stg)
+                if not c.startswith("_") and c not in ("lead_id", "amount")
+            ]
         extra_sel = "".join(f", t.{sp.ident(c)}" for c in extras)
         amount = "t.amount" if traces_stg else "CAST(NULL AS DOUBLE)"
-        file_col, line_col = (("coalesce(t._file, e._file)", "coalesce(t._line, e._line)") if traces_stg
-                              else ("e._file", "e._line"))
-        join = (f"FULL OUTER JOIN (SELECT * FROM {traces_stg} WHERE _reason IS NULL) t USING (lead_id)"
-                if traces_stg else "")
+        file_col, line_col = (
+            ("coalesce(t._file, e._file)", "coalesce(t._line, e._line)")
+            if traces_stg
+            else ("e._file", "e._line")
+        )
+        join = (
+            f"FULL OUTER JOIN (SELECT * FROM {traces_stg} WHERE _reason IS NULL) t USING (lead_id)"
+            if traces_stg
+            else ""
+        )
+        order = "coalesce(t._file_idx * 1e12 + t._line, e._order)" if traces_stg else "e._order"
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE leads_ok AS
             WITH e AS (
@@ -215,16 +265,21 @@ class Builder:
               {amount} AS amount{extra_sel},
               {file_col} AS _file, {line_col} AS _line
             FROM e {join}
-            ORDER BY {'coalesce(t._file_idx * 1e12 + t._line, e._order)' if traces_stg else 'e._order'}
+            ORDER BY {order}
             """)
 
-    def _as_of(self, as_of: str | datetime | None, settings: Settings, events_stg: str | None) -> str:
+    def _as_of(
+        self, as_of: str | datetime | None, settings: Settings, events_stg: str | None
+    ) -> str:
         con = self.con
         if as_of is None:
-            parts = ["SELECT max(created_at) AS t FROM leads_ok", "SELECT max(closed_at) FROM leads_ok"]
+            parts = [
+                "SELECT max(created_at) AS t FROM leads_ok",
+                "SELECT max(closed_at) FROM leads_ok",
+            ]
             if events_stg:
                 parts.append(f"SELECT max(ts) FROM {events_stg} WHERE _reason IS NULL")
-            value = con.execute(f"SELECT max(t) FROM ({' UNION ALL '.join(parts)})").fetchone()[0]
+            value = one_row(con, f"SELECT max(t) FROM ({' UNION ALL '.join(parts)})")[0]
             if value is None:
                 # No date anywhere means no closed lead either (a won or lost lead
                 # without dates is quarantined): the workspace's learnability check
@@ -240,8 +295,10 @@ class Builder:
         else:
             import pyarrow as pa
 
-            expr = sp.timestamp(sp.lit(str(as_of)), pa.string(), tz=settings.tz, dayfirst=settings.dayfirst)
-            value = con.execute(f"SELECT {expr}").fetchone()[0]
+            expr = sp.timestamp(
+                sp.lit(str(as_of)), pa.string(), tz=settings.tz, dayfirst=settings.dayfirst
+            )
+            value = one_row(con, f"SELECT {expr}")[0]
             if value is None:
                 raise InputError("load.bad_as_of", value=str(as_of))
         return f"TIMESTAMP {sp.lit(value.isoformat(sep=' '))}"
@@ -249,10 +306,15 @@ class Builder:
     def _events(self, events_stg: str | None, cutoff: str) -> None:
         con = self.con
         if events_stg is None:
-            con.execute("""CREATE OR REPLACE TABLE events (lead_id VARCHAR, lead_key INTEGER, activity VARCHAR,
-                ts TIMESTAMP, seq BIGINT, pos INTEGER, lifecycle VARCHAR, mark VARCHAR, _file VARCHAR, _line BIGINT)""")
+            con.execute("""CREATE OR REPLACE TABLE events (lead_id VARCHAR, lead_key INTEGER,
+                activity VARCHAR, ts TIMESTAMP, seq BIGINT, pos INTEGER, lifecycle VARCHAR,
+                mark VARCHAR, _file VARCHAR, _line BIGINT)""")
             return
-        cols = [c for c in self._columns(events_stg) if not c.startswith("_") and c not in ("lead_id", "activity", "ts", "lifecycle")]
+        cols = [
+            c
+            for c in self._columns(events_stg)
+            if not c.startswith("_") and c not in ("lead_id", "activity", "ts", "lifecycle")
+        ]
         extra = "".join(f", {sp.ident(c)}" for c in cols)
         # activity is stored as an ENUM (a dictionary of the distinct names, sorted, so
         # ORDER BY activity still sorts by name): windows and per-lead lists then carry
@@ -270,14 +332,15 @@ class Builder:
             CREATE OR REPLACE TABLE events AS
             SELECT lead_id, lead_key, CAST(activity AS activity_name) AS activity, ts, seq,
               CASE WHEN mark IS DISTINCT FROM 'not_complete' THEN CAST(row_number() OVER (
-                PARTITION BY lead_key, mark IS DISTINCT FROM 'not_complete' ORDER BY ts, seq) AS INTEGER)
+                PARTITION BY lead_key, mark IS DISTINCT FROM 'not_complete'
+                ORDER BY ts, seq) AS INTEGER)
               END AS pos,
               lifecycle, mark{extra}, _file, _line
             FROM (
               SELECT e.lead_id, l.lead_key, e.activity, e.ts,
                 row_number() OVER (ORDER BY e._file_idx, e._line) AS seq,
                 e.lifecycle,
-                CASE WHEN NOT {self._complete('e.')} THEN 'not_complete'
+                CASE WHEN NOT {self._complete("e.")} THEN 'not_complete'
                      WHEN l.outcome IN ('won', 'lost') AND e.ts >= l.closed_at THEN 'after_close'
                      WHEN e.ts > {cutoff} OR l.mark = 'after_as_of' THEN 'after_as_of'
                 END AS mark{"".join(f", e.{sp.ident(c)}" for c in cols)},
@@ -289,16 +352,21 @@ class Builder:
     def _notes(self, notes_stg: str | None, cutoff: str) -> None:
         con = self.con
         if notes_stg is None:
-            con.execute("""CREATE OR REPLACE TABLE notes (lead_id VARCHAR, ts TIMESTAMP, text VARCHAR,
-                author VARCHAR, mark VARCHAR, _file VARCHAR, _line BIGINT)""")
+            con.execute("""CREATE OR REPLACE TABLE notes (lead_id VARCHAR, ts TIMESTAMP,
+                text VARCHAR, author VARCHAR, mark VARCHAR, _file VARCHAR, _line BIGINT)""")
             return
-        cols = [c for c in self._columns(notes_stg) if not c.startswith("_") and c not in ("lead_id", "ts", "text", "author")]
+        cols = [
+            c
+            for c in self._columns(notes_stg)
+            if not c.startswith("_") and c not in ("lead_id", "ts", "text", "author")
+        ]
         extra = "".join(f", n.{sp.ident(c)}" for c in cols)
         con.execute(f"""
             CREATE OR REPLACE TABLE notes AS
             SELECT n.lead_id, n.ts, n.text, n.author,
               CASE WHEN l.outcome IN ('won', 'lost') AND n.ts >= l.closed_at THEN 'after_close'
-                   WHEN n.ts > {cutoff} OR l.mark = 'after_as_of' THEN 'after_as_of' END AS mark{extra},
+                   WHEN n.ts > {cutoff} OR l.mark = 'after_as_of' THEN 'after_as_of'
+              END AS mark{extra},
               n._file, n._line
             FROM {notes_stg} n JOIN leads l USING (lead_id)
             WHERE n._reason IS NULL
@@ -307,34 +375,57 @@ class Builder:
     def _quarantine(self, tables: list[tuple[str, str | None]]) -> None:
         parts = [
             f"""SELECT {sp.lit(role)} AS table_name, _file_idx, _file AS file, _line AS line,
-                _reason.reason AS reason, _reason.col AS column_name, _reason.val AS value, _raw AS raw
+                _reason.reason AS reason, _reason.col AS column_name, _reason.val AS value,
+                _raw AS raw
                 FROM {t} WHERE _reason IS NOT NULL"""
             for role, t in tables
             if t is not None
         ]
         self.con.execute(f"""CREATE OR REPLACE TEMP TABLE quarantine_all AS
             SELECT * FROM ({" UNION ALL ".join(parts)}) ORDER BY _file_idx, line""")
-        self.con.execute("CREATE OR REPLACE TABLE quarantine AS SELECT * EXCLUDE (_file_idx) FROM quarantine_all")
+        self.con.execute(
+            "CREATE OR REPLACE TABLE quarantine AS SELECT * EXCLUDE (_file_idx) FROM quarantine_all"
+        )
 
     def _files(self) -> None:
-        counts = dict(self.con.execute(
-            "SELECT _file_idx, count(*) FROM quarantine_all GROUP BY ALL").fetchall())
+        counts = dict(
+            self.con.execute(
+                "SELECT _file_idx, count(*) FROM quarantine_all GROUP BY ALL"
+            ).fetchall()
+        )
         rows = []
         for s in self.staged:
             quarantined = counts.get(s.file_idx, 0)
-            rows.append((s.file_idx, s.role, s.source, s.kind, s.encoding, s.delimiter, s.sheet, s.preset,
-                         s.rows, s.rows - quarantined, quarantined, s.blank_rows,
-                         "; ".join(f"{k}={v}" for k, v in s.cmap.describe().items())))
-        self.con.execute("""CREATE OR REPLACE TABLE files (file_idx INT, table_name VARCHAR, file VARCHAR,
-            kind VARCHAR, encoding VARCHAR, delimiter VARCHAR, sheet VARCHAR, preset VARCHAR,
-            rows_read BIGINT, accepted BIGINT, quarantined BIGINT, blank_rows BIGINT, mapping VARCHAR)""")
+            rows.append(
+                (
+                    s.file_idx,
+                    s.role,
+                    s.source,
+                    s.kind,
+                    s.encoding,
+                    s.delimiter,
+                    s.sheet,
+                    s.preset,
+                    s.rows,
+                    s.rows - quarantined,
+                    quarantined,
+                    s.blank_rows,
+                    "; ".join(f"{k}={v}" for k, v in s.cmap.describe().items()),
+                )
+            )
+        self.con.execute("""CREATE OR REPLACE TABLE files (file_idx INT, table_name VARCHAR,
+            file VARCHAR, kind VARCHAR, encoding VARCHAR, delimiter VARCHAR, sheet VARCHAR,
+            preset VARCHAR, rows_read BIGINT, accepted BIGINT, quarantined BIGINT,
+            blank_rows BIGINT, mapping VARCHAR)""")
         if rows:
-            self.con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.con.executemany(
+                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
 
     def _meta(self, cutoff: str, settings: Settings) -> None:
         from royalroad import __version__
 
-        as_of = self.con.execute(f"SELECT CAST({cutoff} AS VARCHAR)").fetchone()[0]
+        as_of = one_row(self.con, f"SELECT CAST({cutoff} AS VARCHAR)")[0]
         items = {
             "as_of": as_of,
             "tz": settings.tz,

@@ -60,7 +60,7 @@ def sniff_delimiter(sample_lines: list[str]) -> str:
         if at is None:
             continue
         width = len(_strip_trailing(rows[at]))
-        body = rows[at + 1:]
+        body = rows[at + 1 :]
         agree = sum(1 for r in body if len(r) >= width and len(_strip_trailing(r)) <= width)
         share = agree / len(body) if body else 1.0
         score = (1, round(share, 2), -at, width)
@@ -100,8 +100,13 @@ def _header_names(raw: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     return names, notes
 
 
-def read_csv(path: str | Path, *, source: str | None = None, find_header: HeaderFinder | None = None,
-             encoding: str | None = None) -> RawTable:
+def read_csv(
+    path: str | Path,
+    *,
+    source: str | None = None,
+    find_header: HeaderFinder | None = None,
+    encoding: str | None = None,
+) -> RawTable:
     """Read a delimited text file into a :class:`RawTable` of strings.
 
     Parameters
@@ -134,7 +139,9 @@ def read_csv(path: str | Path, *, source: str | None = None, find_header: Header
     except FileNotFoundError:
         raise InputError("io.file_missing", file=source) from None
     except (IsADirectoryError, PermissionError, OSError) as exc:
-        raise InputError("io.file_unreadable", file=source, reason=exc.strerror or str(exc)) from None
+        raise InputError(
+            "io.file_unreadable", file=source, reason=exc.strerror or str(exc)
+        ) from None
     if not data.strip():
         raise InputError("io.file_empty", file=source)
     # NUL bytes mean a binary file (an image, a zip, an old .xls renamed .csv), unless
@@ -155,7 +162,9 @@ def read_csv(path: str | Path, *, source: str | None = None, find_header: Header
     delimiter = sniff_delimiter(sample)
     stream = io.StringIO(text, newline="")
     reader = csv.reader(stream, delimiter=delimiter, strict=False)
-    raw = _collect(reader, source=source, encoding=encoding, delimiter=delimiter, find_header=find_header)
+    raw = _collect(
+        reader, source=source, encoding=encoding, delimiter=delimiter, find_header=find_header
+    )
     if raw.last_record_multiline:
         _check_closed_quotes(text, raw, delimiter)
     return raw.table
@@ -192,8 +201,9 @@ def _filled(row: list[str]) -> bool:
     return any(f.strip() for f in row)
 
 
-def _collect(reader, *, source: str, encoding: str, delimiter: str,
-             find_header: HeaderFinder | None = None) -> _Collected:
+def _collect(
+    reader, *, source: str, encoding: str, delimiter: str, find_header: HeaderFinder | None = None
+) -> _Collected:
     prev_line = 0
 
     def records():
@@ -223,7 +233,11 @@ def _collect(reader, *, source: str, encoding: str, delimiter: str,
         candidates = [(start, row) for start, row in head if _filled(row)]
         if not candidates:
             raise InputError("io.file_empty", file=source)
-        at = find_header([row for _, row in candidates]) if find_header and len(candidates) > 1 else 0
+        at = (
+            find_header([row for _, row in candidates])
+            if find_header and len(candidates) > 1
+            else 0
+        )
         header_line, header = candidates[at]
         preamble = tuple(start for start, _ in candidates[:at])
         names, fixes = _header_names(header)
@@ -246,7 +260,9 @@ def _collect(reader, *, source: str, encoding: str, delimiter: str,
                 batches.append(_batch(names, cols, extras, lines))
                 cols, extras, lines = [[] for _ in names], [], []
     except csv.Error as exc:
-        raise InputError("io.csv_malformed", file=source, line=prev_line + 1, reason=str(exc)) from None
+        raise InputError(
+            "io.csv_malformed", file=source, line=prev_line + 1, reason=str(exc)
+        ) from None
     batches.append(_batch(names, cols, extras, lines))
     table = pa.Table.from_batches(batches)
     # Trailing columns that are unnamed and wholly empty are Excel debris: drop them.

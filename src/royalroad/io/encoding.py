@@ -27,9 +27,30 @@ _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _FULL_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")  # without half-width katakana
 _SJIS_FAMILY = {"shift_jis", "cp932", "shift_jis_2004", "shift_jisx0213", "ms932", "sjis"}
 _LATIN_FAMILY = {
-    "cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_1", "iso8859_2", "iso8859_3", "iso8859_4",
-    "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16", "cp437", "cp775",
-    "cp850", "cp852", "cp858", "mac_roman", "mac_latin2", "mac_iceland", "mac_turkish",
+    "cp1250",
+    "cp1252",
+    "cp1254",
+    "cp1257",
+    "latin_1",
+    "iso8859_1",
+    "iso8859_2",
+    "iso8859_3",
+    "iso8859_4",
+    "iso8859_9",
+    "iso8859_10",
+    "iso8859_13",
+    "iso8859_14",
+    "iso8859_15",
+    "iso8859_16",
+    "cp437",
+    "cp775",
+    "cp850",
+    "cp852",
+    "cp858",
+    "mac_roman",
+    "mac_latin2",
+    "mac_iceland",
+    "mac_turkish",
 }
 # Letters and signs of Western European text as cp1252 decodes them. Left out on
 # purpose: š ž Š Ž and the superscripts/fractions, which cp1252 produces from the
@@ -70,7 +91,9 @@ def detect_encoding(data: bytes, source: str) -> str:
                 euc = data.decode("euc_jp")
             except UnicodeDecodeError:
                 euc = None
-            if euc is not None and len(_FULL_JAPANESE.findall(euc)) > len(_FULL_JAPANESE.findall(text)):
+            if euc is not None and len(_FULL_JAPANESE.findall(euc)) > len(
+                _FULL_JAPANESE.findall(text)
+            ):
                 return "euc_jp"
             return "cp932"
     guess = from_bytes(data[:1_000_000]).best()
@@ -79,7 +102,11 @@ def detect_encoding(data: bytes, source: str) -> str:
     encoding = guess.encoding.lower()
     if encoding in _SJIS_FAMILY:
         encoding = "cp932"
-    if encoding != "cp1252" and (encoding in _LATIN_FAMILY or guess.coherence == 0) and _western(data):
+    if (
+        encoding != "cp1252"
+        and (encoding in _LATIN_FAMILY or guess.coherence == 0)
+        and _western(data)
+    ):
         encoding = "cp1252"
     try:
         data.decode(encoding)
@@ -133,6 +160,11 @@ def decode_as(data: bytes, encoding: str, source: str) -> tuple[str, str]:
         text = data.decode(name)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError("io.wrong_encoding", file=source, encoding=encoding, line=line,
-                         byte=f"0x{data[exc.start]:02X}") from None
+        raise InputError(
+            "io.wrong_encoding",
+            file=source,
+            encoding=encoding,
+            line=line,
+            byte=f"0x{data[exc.start]:02X}",
+        ) from None
     return name, text

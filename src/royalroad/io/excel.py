@@ -45,7 +45,9 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and encrypted .xlsx
 _UNSUPPORTED = {".xls": ".xls", ".xlsb": ".xlsb"}
 
 
-def read_xlsx(path: str | Path, sheet: str | None = None, *, find_header: HeaderFinder | None = None) -> RawTable:
+def read_xlsx(
+    path: str | Path, sheet: str | None = None, *, find_header: HeaderFinder | None = None
+) -> RawTable:
     """Read a sheet of an ``.xlsx`` (or ``.xlsm``) workbook, every value as a string.
 
     Parameters
@@ -95,7 +97,7 @@ def read_xlsx(path: str | Path, sheet: str | None = None, *, find_header: Header
         warnings.simplefilter("ignore", UserWarning)
         try:  # a file object, so that openpyxl does not judge the file by its name
             wb = load_workbook(fh, read_only=True, data_only=False)
-        except Exception as exc:  # zipfile, KeyError, XML errors: all mean a bad file
+        except Exception as exc:  # noqa: BLE001 - zipfile, KeyError, XML errors: all mean a bad file
             raise InputError("io.xlsx_corrupt", file=source, reason=_reason(exc)) from None
         try:
             ws = _pick_sheet(wb, sheet, source)
@@ -105,7 +107,7 @@ def read_xlsx(path: str | Path, sheet: str | None = None, *, find_header: Header
                     (n, [_text(v) for v in values])
                     for n, values in enumerate(ws.iter_rows(values_only=True), start=1)
                 ]
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any reader error means a damaged sheet
                 raise InputError("io.xlsx_corrupt", file=source, reason=_reason(exc)) from None
         finally:
             wb.close()
@@ -149,22 +151,30 @@ def _pick_sheet(wb, sheet: str | None, source: str):
     return ws
 
 
-def _to_raw(rows: list[tuple[int, list[str | None]]], source: str, title: str,
-            find_header: HeaderFinder | None = None) -> RawTable:
+def _to_raw(
+    rows: list[tuple[int, list[str | None]]],
+    source: str,
+    title: str,
+    find_header: HeaderFinder | None = None,
+) -> RawTable:
     filled = [(n, cells) for n, cells in rows if any(v is not None and v != "" for v in cells)]
     if not filled:
         raise InputError("io.xlsx_empty_sheet", file=source, sheet=title)
     # Empty rows are counted when a non-empty row follows, wherever they are.
     last = filled[-1][0]
-    blank_rows = sum(1 for n, cells in rows if n < last and all(v is None or v == "" for v in cells))
+    blank_rows = sum(
+        1 for n, cells in rows if n < last and all(v is None or v == "" for v in cells)
+    )
     at = 0
     if find_header is not None and len(filled) > 1:
         at = find_header([cells for _, cells in filled[:HEADER_SEARCH_ROWS]])
     header_line, header = filled[at]
     preamble = tuple(n for n, _ in filled[:at])
-    data = filled[at + 1:]
-    width = max(max(i for i, v in enumerate(cells) if v is not None and v != "") + 1
-                for _, cells in filled[at:])
+    data = filled[at + 1 :]
+    width = max(
+        max(i for i, v in enumerate(cells) if v is not None and v != "") + 1
+        for _, cells in filled[at:]
+    )
 
     notes: list[str] = []
     taken = {LINE}
@@ -224,8 +234,8 @@ def _text(v: object) -> str | None:
         h, rest = divmod(seconds, 3600)
         text = f"{sign}{h}:{rest // 60:02d}:{rest % 60:02d}"
         return text + (f".{micros.microseconds:06d}" if micros.microseconds else "")
-    text = getattr(v, "text", None)  # ArrayFormula: its formula text
-    return text if isinstance(text, str) else str(v)
+    formula = getattr(v, "text", None)  # ArrayFormula: its formula text
+    return formula if isinstance(formula, str) else str(v)
 
 
 def _letter(n: int) -> str:

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from royalroad.engine import Workspace, connect
 from royalroad.errors import InputError
+from royalroad.io.build import Builder, Staged
 from royalroad.io.mapping import Preset, find_header, load_config, resolve, with_outcome_values
 from royalroad.io.raw import line_ranges
 from royalroad.io.readers import read_source
-from royalroad.io.build import Builder, Staged
 from royalroad.io.validate import Settings, stage
 
 LIFECYCLES = ("complete", "all")
@@ -98,7 +98,11 @@ def ingest(
     if not lead_paths and not event_paths:
         raise InputError("load.no_input")
     _check_zone(tz)
-    for option, paths in (("--leads", lead_paths), ("--events", event_paths), ("--notes", note_paths)):
+    for option, paths in (
+        ("--leads", lead_paths),
+        ("--events", event_paths),
+        ("--notes", note_paths),
+    ):
         _check_given_once(option, paths)
     config: Preset | None = load_config(mapping) if mapping else None
     settings = Settings(tz=tz, dayfirst=dayfirst)
@@ -114,9 +118,24 @@ def ingest(
         _remove_db(scratch)
     con = connect(scratch)
     try:
-        _load(con, step, lead_paths, event_paths, note_paths, sheet=sheet, table=table, encoding=encoding,
-              preset=preset, config=config, won=won_t, lost=lost_t, settings=settings, log_mode=log_mode,
-              lifecycle=lifecycle, as_of=as_of)
+        _load(
+            con,
+            step,
+            lead_paths,
+            event_paths,
+            note_paths,
+            sheet=sheet,
+            table=table,
+            encoding=encoding,
+            preset=preset,
+            config=config,
+            won=won_t,
+            lost=lost_t,
+            settings=settings,
+            log_mode=log_mode,
+            lifecycle=lifecycle,
+            as_of=as_of,
+        )
         Workspace(con).check_learnable()
     except BaseException:
         con.close()
@@ -129,6 +148,7 @@ def ingest(
         con.execute("SELECT 1").fetchall()
         return Workspace(con)
     con.close()
+    assert scratch is not None  # a target always has its scratch file
     _remove_db(target)
     os.replace(scratch, target)
     return Workspace(connect(target), path=target)
@@ -139,8 +159,25 @@ def _remove_db(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def _load(con, step, lead_paths, event_paths, note_paths, *, sheet, table, encoding, preset, config, won, lost,
-          settings, log_mode, lifecycle, as_of) -> None:
+def _load(
+    con,
+    step,
+    lead_paths,
+    event_paths,
+    note_paths,
+    *,
+    sheet,
+    table,
+    encoding,
+    preset,
+    config,
+    won,
+    lost,
+    settings,
+    log_mode,
+    lifecycle,
+    as_of,
+) -> None:
     """Read and stage every source, then build the canonical tables in ``con``."""
     staged: list[Staged] = []
     headers: list[tuple[int, int | None, tuple[int, ...]]] = []  # file_idx, header line, title rows
@@ -155,15 +192,32 @@ def _load(con, step, lead_paths, event_paths, note_paths, *, sheet, table, encod
             if src.traces is not None and role == "events":
                 parts.append(("traces", src.traces))
             for part_role, raw in parts:
-                cmap = resolve(raw.columns, part_role, source=raw.source,
-                               preset=_preset_for(part_role, preset, raw.kind), config=config)
+                cmap = resolve(
+                    raw.columns,
+                    part_role,
+                    source=raw.source,
+                    preset=_preset_for(part_role, preset, raw.kind),
+                    config=config,
+                )
                 if part_role == "leads":
                     cmap = with_outcome_values(cmap, won, lost)
                 step("load.step.validate")
                 name = stage(con, raw, cmap, file_idx=idx, settings=settings)
                 staged.append(
-                    Staged(part_role, idx, raw.source, raw.kind, raw.encoding, raw.delimiter, raw.sheet,
-                            cmap.preset, raw.num_rows, raw.blank_rows, name, cmap)
+                    Staged(
+                        part_role,
+                        idx,
+                        raw.source,
+                        raw.kind,
+                        raw.encoding,
+                        raw.delimiter,
+                        raw.sheet,
+                        cmap.preset,
+                        raw.num_rows,
+                        raw.blank_rows,
+                        name,
+                        cmap,
+                    )
                 )
                 headers.append((idx, raw.header_line, raw.preamble_lines))
                 idx += 1
@@ -187,7 +241,10 @@ def _record_headers(con, headers: list[tuple[int, int | None, tuple[int, ...]]])
     rows = [(line, len(pre), line_ranges(pre) if pre else None, idx) for idx, line, pre in headers]
     if rows:
         con.executemany(
-            "UPDATE files SET header_line = ?, preamble_rows = ?, preamble_lines = ? WHERE file_idx = ?", rows)
+            "UPDATE files SET header_line = ?, preamble_rows = ?, preamble_lines = ? "
+            "WHERE file_idx = ?",
+            rows,
+        )
 
 
 def _preset_for(role: str, preset: str | None, kind: str) -> str | None:
@@ -215,5 +272,3 @@ def _check_zone(tz: str) -> None:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError("load.bad_tz", value=tz) from None
-
-

@@ -101,7 +101,9 @@ def _parse(doc: dict[str, Any], source: str) -> Preset:
         if role in ("name", "description"):
             continue
         if role not in known_roles or not isinstance(spec, dict):
-            raise InputError("mapping.unknown_section", file=source, section=role, allowed=", ".join(ROLES))
+            raise InputError(
+                "mapping.unknown_section", file=source, section=role, allowed=", ".join(ROLES)
+            )
         allowed = set(REQUIRED[role]) | set(OPTIONAL[role])
         columns[role] = {}
         for key, value in spec.items():
@@ -116,13 +118,23 @@ def _parse(doc: dict[str, Any], source: str) -> Preset:
                     elif cls in ("won", "lost", "open"):
                         outcome[cls] = _as_tuple(vals, f"{source} [{role}.outcome_values] {cls}")
                     else:
-                        raise InputError("mapping.unknown_key", file=source, key=f"{role}.outcome_values.{cls}", allowed="won, lost, open, other")
+                        raise InputError(
+                            "mapping.unknown_key",
+                            file=source,
+                            key=f"{role}.outcome_values.{cls}",
+                            allowed="won, lost, open, other",
+                        )
             elif key == "ignore":
                 ignore[role] = _as_tuple(value, f"{source} [{role}] ignore")
             elif key in allowed:
                 columns[role][key] = _as_tuple(value, f"{source} [{role}] {key}")
             else:
-                raise InputError("mapping.unknown_key", file=source, key=f"{role}.{key}", allowed=", ".join(sorted(allowed | {"ignore"})))
+                raise InputError(
+                    "mapping.unknown_key",
+                    file=source,
+                    key=f"{role}.{key}",
+                    allowed=", ".join(sorted(allowed | {"ignore"})),
+                )
     return Preset(
         name=str(doc.get("name", Path(source).stem)),
         description=str(doc.get("description", "")),
@@ -154,7 +166,9 @@ def load_config(path: str | Path) -> Preset:
     except IsADirectoryError:
         raise InputError("io.file_unreadable", file=str(path), reason="is a directory") from None
     except OSError as exc:
-        raise InputError("io.file_unreadable", file=str(path), reason=exc.strerror or str(exc)) from None
+        raise InputError(
+            "io.file_unreadable", file=str(path), reason=exc.strerror or str(exc)
+        ) from None
     except UnicodeDecodeError:
         raise InputError("mapping.not_utf8", file=str(path)) from None
     try:
@@ -168,7 +182,9 @@ def get_preset(name: str) -> Preset:
     try:
         return presets()[name]
     except KeyError:
-        raise InputError("mapping.unknown_preset", value=name, allowed=", ".join(PRESET_ORDER)) from None
+        raise InputError(
+            "mapping.unknown_preset", value=name, allowed=", ".join(PRESET_ORDER)
+        ) from None
 
 
 def _match(columns: list[str], candidates: tuple[str, ...], *, all_of: bool) -> tuple[str, ...]:
@@ -177,15 +193,17 @@ def _match(columns: list[str], candidates: tuple[str, ...], *, all_of: bool) -> 
         by_key.setdefault(normalise_header(col), col)
     found: list[str] = []
     for cand in candidates:
-        col = by_key.get(normalise_header(cand))
-        if col is not None and col not in found:
-            found.append(col)
+        hit = by_key.get(normalise_header(cand))
+        if hit is not None and hit not in found:
+            found.append(hit)
             if not all_of:
                 break
     return tuple(found)
 
 
-def _try(preset: Preset, role: str, columns: list[str], config: Preset | None) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+def _try(
+    preset: Preset, role: str, columns: list[str], config: Preset | None
+) -> tuple[dict[str, tuple[str, ...]], list[str]]:
     fields: dict[str, tuple[str, ...]] = {}
     missing: list[str] = []
     for name in (*REQUIRED[role], *OPTIONAL[role]):
@@ -212,7 +230,11 @@ def _preset_names(role: str, preset: str | None) -> list[str]:
 
 
 def header_fit(
-    cells: Sequence[str | None], role: str, *, preset: str | None = None, config: Preset | None = None
+    cells: Sequence[str | None],
+    role: str,
+    *,
+    preset: str | None = None,
+    config: Preset | None = None,
 ) -> tuple[bool, tuple[int, int]]:
     """How well a row would serve as the header of a ``role`` source.
 
@@ -238,7 +260,11 @@ def header_fit(
 
 
 def find_header(
-    rows: Sequence[Sequence[str | None]], role: str, *, preset: str | None = None, config: Preset | None = None
+    rows: Sequence[Sequence[str | None]],
+    role: str,
+    *,
+    preset: str | None = None,
+    config: Preset | None = None,
 ) -> int:
     """Which of a source's first non-empty rows is its header (0 = the first).
 
@@ -285,7 +311,8 @@ def resolve(
 
     Examples
     --------
-    >>> m = resolve(["商談ID", "作成日", "結果", "受注日", "失注日", "業種"], "leads", source="x.csv")
+    >>> cols = ["商談ID", "作成日", "結果", "受注日", "失注日", "業種"]
+    >>> m = resolve(cols, "leads", source="x.csv")
     >>> m.preset, m.fields["closed_at"], m.extras
     ('japanese', ('受注日', '失注日'), ('業種',))
     """
@@ -304,7 +331,11 @@ def resolve(
                 outcome.update(config.outcome_values)
                 if config.other_outcome != "error":
                     other = config.other_outcome
-            label = f"{p.name}+{config.name}" if config is not None and config.columns.get(role) else p.name
+            label = (
+                f"{p.name}+{config.name}"
+                if config is not None and config.columns.get(role)
+                else p.name
+            )
             return ColumnMap(role, label, fields, extras, outcome, other)
         score = len(REQUIRED[role]) - len(missing)
         if best is None or score > best[0]:
@@ -326,7 +357,9 @@ def resolve(
     )
 
 
-def with_outcome_values(cmap: ColumnMap, won: tuple[str, ...] | None, lost: tuple[str, ...] | None) -> ColumnMap:
+def with_outcome_values(
+    cmap: ColumnMap, won: tuple[str, ...] | None, lost: tuple[str, ...] | None
+) -> ColumnMap:
     """Override the won/lost values of a leads mapping (``--won`` / ``--lost``)."""
     values = dict(cmap.outcome_values)
     if won:

@@ -22,7 +22,11 @@ class Source:
 
 
 def read_source(
-    path: str, *, sheet: str | None = None, table: str | None = None, find_header: HeaderFinder | None = None,
+    path: str,
+    *,
+    sheet: str | None = None,
+    table: str | None = None,
+    find_header: HeaderFinder | None = None,
     encoding: str | None = None,
 ) -> Source:
     """Read ``path`` (a file or a connection URL) with the matching reader.

@@ -145,19 +145,19 @@ def timestamp(expr: str, dtype: pa.DataType, *, tz: str, dayfirst: bool = False)
         return f"CAST({expr} AS TIMESTAMP)"
     lo, hi = EXCEL_SERIAL_RANGE
     serial = (
-        "TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(CAST({x} AS DOUBLE) * 86400000000) AS BIGINT))"
+        "TIMESTAMP '1899-12-30' + "
+        "to_microseconds(CAST(round(CAST({x} AS DOUBLE) * 86400000000) AS BIGINT))"
     )
     if pa.types.is_integer(dtype) or pa.types.is_floating(dtype):
-        return (
-            f"CASE WHEN {expr} BETWEEN {lo} AND {hi} THEN {serial.format(x=expr)} END"
-        )
+        return f"CASE WHEN {expr} BETWEEN {lo} AND {hi} THEN {serial.format(x=expr)} END"
     x = text(expr, dtype)
     others = _DAY_FIRST if dayfirst else _MONTH_FIRST
 
     def naive(v: str) -> str:
         parsed = (
             f"(CASE WHEN regexp_matches({v}, {lit(_ISO)}) THEN try_cast({v} AS TIMESTAMP) "
-            f"WHEN regexp_matches({v}, {lit(_YEAR_LEAD)}) THEN try_strptime({v}, {_list(_YEAR_FIRST)}) "
+            f"WHEN regexp_matches({v}, {lit(_YEAR_LEAD)}) "
+            f"THEN try_strptime({v}, {_list(_YEAR_FIRST)}) "
             f"ELSE try_strptime({v}, {_list(others)}) END)"
         )
         return f"(CASE WHEN year({parsed}) BETWEEN {YEARS[0]} AND {YEARS[1]} THEN {parsed} END)"
@@ -167,7 +167,9 @@ def timestamp(expr: str, dtype: pa.DataType, *, tz: str, dayfirst: bool = False)
     # an instant. Whatever cannot be read that way is NULL, hence quarantined.
     wall = naive(f"regexp_extract({x}, {lit(_ZONED)}, 1)")
     zone = f"regexp_extract({x}, {lit(_ZONED)}, 2)"
-    zone = f"(CASE WHEN regexp_matches({zone}, '^[A-Za-z]{{2,}}') THEN ' ' || {zone} ELSE {zone} END)"
+    zone = (
+        f"(CASE WHEN regexp_matches({zone}, '^[A-Za-z]{{2,}}') THEN ' ' || {zone} ELSE {zone} END)"
+    )
     instant = f"try_cast(strftime({wall}, '%Y-%m-%dT%H:%M:%S.%f') || {zone} AS TIMESTAMPTZ)"
     return (
         f"(CASE WHEN {x} IS NULL THEN NULL "
@@ -202,9 +204,11 @@ def number(expr: str, dtype: pa.DataType) -> str:
     if pa.types.is_floating(dtype):
         return f"CASE WHEN isfinite({expr}) THEN CAST({expr} AS DOUBLE) END"
     x = text(expr, dtype)
-    c = f"regexp_replace(translate({x}, {lit(_FULLWIDTH)}, {lit(_HALFWIDTH)}), {lit(_CURRENCY)}, '', 'g')"
+    folded = f"translate({x}, {lit(_FULLWIDTH)}, {lit(_HALFWIDTH)})"
+    c = f"regexp_replace({folded}, {lit(_CURRENCY)}, '', 'g')"
     value = (
-        f"(CASE WHEN regexp_matches({c}, {lit(_GROUPED)}) THEN try_cast(replace({c}, ',', '') AS DOUBLE) "
+        f"(CASE WHEN regexp_matches({c}, {lit(_GROUPED)}) "
+        f"THEN try_cast(replace({c}, ',', '') AS DOUBLE) "
         f"WHEN regexp_matches({c}, {lit(_SCIENTIFIC)}) THEN try_cast({c} AS DOUBLE) "
         f"WHEN regexp_matches({c}, {lit(_DECIMAL_COMMA)}) "
         f"THEN try_cast(replace(replace({c}, '.', ''), ',', '.') AS DOUBLE) END)"
@@ -247,13 +251,19 @@ def outcome(
                     break
         for cls in classes:
             if matched[cls]:
-                parts.append(f"WHEN {expr} IN ({', '.join(lit(v) for v in sorted(matched[cls]))}) THEN '{cls}'")
-        return f"(CASE {' '.join(parts)} ELSE {fallback} END)" if parts else f"(CASE WHEN TRUE THEN {fallback} END)"
+                listed = ", ".join(lit(v) for v in sorted(matched[cls]))
+                parts.append(f"WHEN {expr} IN ({listed}) THEN '{cls}'")
+        return (
+            f"(CASE {' '.join(parts)} ELSE {fallback} END)"
+            if parts
+            else f"(CASE WHEN TRUE THEN {fallback} END)"
+        )
     x = f"lower({text(expr, dtype)})"
     for cls in classes:
         vals = sorted(wanted[cls])
         if vals:
-            parts.append(f"WHEN {x} IN ({', '.join(lit(v) for v in vals)}) THEN '{cls}'")
+            listed = ", ".join(lit(v) for v in vals)
+            parts.append(f"WHEN {x} IN ({listed}) THEN '{cls}'")
     return f"(CASE {' '.join(parts)} ELSE {fallback} END)"
 
 

@@ -29,7 +29,10 @@ from royalroad.io.raw import LINE, RawTable
 
 _FILE_BACKENDS = ("duckdb", "sqlite")  # URL backends whose URL names a local file
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-_NO_AUTOLOAD = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_NO_AUTOLOAD: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 
 
 def require_file(path: str | Path, *, allow_dir: bool = False) -> Path:
@@ -81,8 +84,9 @@ def read_parquet(path: str | Path) -> RawTable:
     except (pa.ArrowException, OSError) as exc:
         raise InputError("io.parquet_unreadable", file=source, reason=_first_line(exc)) from None
     notes: list[str] = []
-    return RawTable(source=source, table=_with_line(table, notes), kind="parquet",
-                    notes=tuple(notes))
+    return RawTable(
+        source=source, table=_with_line(table, notes), kind="parquet", notes=tuple(notes)
+    )
 
 
 def read_duckdb(path: str | Path, table: str | None = None) -> RawTable:
@@ -143,8 +147,9 @@ def read_duckdb(path: str | Path, table: str | None = None) -> RawTable:
     finally:
         con.close()
     notes: list[str] = []
-    return RawTable(source=source, table=_with_line(arrow, notes), kind="duckdb", sheet=name,
-                    notes=tuple(notes))
+    return RawTable(
+        source=source, table=_with_line(arrow, notes), kind="duckdb", sheet=name, notes=tuple(notes)
+    )
 
 
 def read_url(url: str, table: str | None = None) -> RawTable:
@@ -188,7 +193,7 @@ def read_url(url: str, table: str | None = None) -> RawTable:
         )
     kwargs = {}
     if backend in _FILE_BACKENDS:
-        parts = [x for x in (parsed.netloc, parsed.path[bool(parsed.netloc):]) if x]
+        parts = [x for x in (parsed.netloc, parsed.path[bool(parsed.netloc) :]) if x]
         if parts and parts != [":memory:"]:
             require_file(Path(*parts))  # connecting would silently create an empty file
             if backend == "duckdb" and "read_only" not in parsed.query:
@@ -200,8 +205,9 @@ def read_url(url: str, table: str | None = None) -> RawTable:
         warnings.simplefilter("ignore", FutureWarning)
         name, arrow = _fetch(url, shown, backend, table, kwargs)
     notes: list[str] = []
-    return RawTable(source=shown, table=_with_line(arrow, notes), kind="sql", sheet=name,
-                    notes=tuple(notes))
+    return RawTable(
+        source=shown, table=_with_line(arrow, notes), kind="sql", sheet=name, notes=tuple(notes)
+    )
 
 
 def _fetch(url: str, shown: str, backend: str, table: str | None, kwargs: dict):
@@ -212,17 +218,17 @@ def _fetch(url: str, shown: str, backend: str, table: str | None, kwargs: dict):
         con = ibis.connect(url, **kwargs)
     except ImportError:
         raise InputError("io.url_driver_missing", url=shown, scheme=backend) from None
-    except Exception as exc:  # any driver error: bad host, credentials, not a database
+    except Exception as exc:  # noqa: BLE001 - any driver error: bad host, credentials, not a database
         raise InputError("io.url_connect_failed", url=shown, reason=_scrub(exc, url)) from None
     try:
         try:
             names = _list_tables(con)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the driver's own error types vary
             raise InputError("io.url_connect_failed", url=shown, reason=_scrub(exc, url)) from None
         name = _choose(shown, table, names)
         try:
             return name, con.table(name).to_pyarrow()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the driver's own error types vary
             reason = _scrub(exc, url)
             raise InputError("io.db_read_failed", file=shown, table=name, reason=reason) from None
     finally:
@@ -239,11 +245,15 @@ def _list_tables(con) -> list[str]:
     """
     if con.name != "duckdb":
         return list(con.list_tables())
-    rows = con.con.cursor().sql(
-        "SELECT DISTINCT table_name FROM information_schema.tables "
-        "WHERE table_catalog = current_database() AND table_schema = current_schema() "
-        "ORDER BY table_name"
-    ).fetchall()
+    rows = (
+        con.con.cursor()
+        .sql(
+            "SELECT DISTINCT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = current_schema() "
+            "ORDER BY table_name"
+        )
+        .fetchall()
+    )
     return [r[0] for r in rows]
 
 

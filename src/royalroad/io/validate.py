@@ -87,7 +87,10 @@ def _unique_extra_names(extras: list[str], role: str) -> list[str]:
 
 def _check(cond: str, reason: str, col: str | None, val: str) -> tuple[str, str]:
     col_sql = sp.lit(col) if col is not None else "CAST(NULL AS VARCHAR)"
-    return cond, f"struct_pack(reason := '{reason}', col := {col_sql}, val := CAST({val} AS VARCHAR))"
+    return (
+        cond,
+        f"struct_pack(reason := '{reason}', col := {col_sql}, val := CAST({val} AS VARCHAR))",
+    )
 
 
 def _reason_case(checks: list[tuple[str, str]]) -> str:
@@ -122,7 +125,10 @@ def stage(
     def ts_of(field: str) -> str:
         cols = cmap.fields[field]
         return sp.coalesce(
-            [sp.timestamp(sp.ident(c), dtype(c), tz=settings.tz, dayfirst=settings.dayfirst) for c in cols]
+            [
+                sp.timestamp(sp.ident(c), dtype(c), tz=settings.tz, dayfirst=settings.dayfirst)
+                for c in cols
+            ]
         )
 
     def label(field: str) -> str:
@@ -132,13 +138,17 @@ def stage(
         f"{file_idx} AS _file_idx",
         f"{sp.lit(raw.source)} AS _file",
         f"{sp.ident(LINE)} AS _line",
-        "json_object(" + ", ".join(f"{sp.lit(c)}, CAST({sp.ident(c)} AS VARCHAR)" for c in src_cols) + ") AS _raw",
+        "json_object("
+        + ", ".join(f"{sp.lit(c)}, CAST({sp.ident(c)} AS VARCHAR)" for c in src_cols)
+        + ") AS _raw",
     ]
     inner: list[str] = []  # parsed columns, computed once in a sub-select
     checks: list[tuple[str, str]] = []
     has_extra = EXTRA in schema.names
     if has_extra:
-        checks.append(_check(f"{sp.ident(EXTRA)} IS NOT NULL", "too_many_fields", None, sp.ident(EXTRA)))
+        checks.append(
+            _check(f"{sp.ident(EXTRA)} IS NOT NULL", "too_many_fields", None, sp.ident(EXTRA))
+        )
 
     ids = cmap.fields["lead_id"]
     inner.append(f"{sp.coalesce([sp.identifier(sp.ident(c), dtype(c)) for c in ids])} AS lead_id")
@@ -158,25 +168,61 @@ def stage(
         else:
             inner += ["CAST(NULL AS VARCHAR) AS _amount_raw", "CAST(NULL AS DOUBLE) AS amount"]
         checks += [
-            _check("_created_raw IS NOT NULL AND created_at IS NULL", "bad_timestamp", label("created_at"), "_created_raw"),
-            _check("_outcome_raw IS NULL AND _closed_raw IS NOT NULL", "missing_outcome", label("outcome"), "NULL"),
-            _check("_outcome_raw IS NOT NULL AND _outcome_mapped IS NULL", "unknown_outcome", label("outcome"), "_outcome_raw"),
             _check(
-                "_outcome IN ('won', 'lost') AND _closed_raw IS NOT NULL AND _closed_parsed IS NULL",
-                "bad_timestamp", label("closed_at"), "_closed_raw",
+                "_created_raw IS NOT NULL AND created_at IS NULL",
+                "bad_timestamp",
+                label("created_at"),
+                "_created_raw",
             ),
-            _check("_amount_raw IS NOT NULL AND amount IS NULL", "bad_amount", _opt_label(cmap, "amount"), "_amount_raw"),
+            _check(
+                "_outcome_raw IS NULL AND _closed_raw IS NOT NULL",
+                "missing_outcome",
+                label("outcome"),
+                "NULL",
+            ),
+            _check(
+                "_outcome_raw IS NOT NULL AND _outcome_mapped IS NULL",
+                "unknown_outcome",
+                label("outcome"),
+                "_outcome_raw",
+            ),
+            _check(
+                "_outcome IN ('won', 'lost') AND _closed_raw IS NOT NULL "
+                "AND _closed_parsed IS NULL",
+                "bad_timestamp",
+                label("closed_at"),
+                "_closed_raw",
+            ),
+            _check(
+                "_amount_raw IS NOT NULL AND amount IS NULL",
+                "bad_amount",
+                _opt_label(cmap, "amount"),
+                "_amount_raw",
+            ),
             _check("amount < 0", "negative_amount", _opt_label(cmap, "amount"), "_amount_raw"),
-            _check("_outcome IN ('won', 'lost') AND _closed_raw IS NULL", "closed_without_date", label("closed_at"), "_outcome_raw"),
-            _check("_outcome IN ('won', 'lost') AND created_at IS NULL", "missing_created", label("created_at"), "_outcome_raw"),
+            _check(
+                "_outcome IN ('won', 'lost') AND _closed_raw IS NULL",
+                "closed_without_date",
+                label("closed_at"),
+                "_outcome_raw",
+            ),
+            _check(
+                "_outcome IN ('won', 'lost') AND created_at IS NULL",
+                "missing_created",
+                label("created_at"),
+                "_outcome_raw",
+            ),
             _check(
                 "_outcome IN ('won', 'lost') AND closed_at < created_at",
-                "close_before_creation", label("closed_at"), "_closed_raw",
+                "close_before_creation",
+                label("closed_at"),
+                "_closed_raw",
             ),
         ]
         # Empty outcome and no close date: the deal is simply still open.
         derived = (
-            "coalesce(_outcome_mapped, CASE WHEN _outcome_raw IS NULL AND _closed_raw IS NULL THEN 'open' END) AS _outcome"
+            "coalesce(_outcome_mapped, "
+            "CASE WHEN _outcome_raw IS NULL AND _closed_raw IS NULL THEN 'open' END) AS _outcome"
         )
         # An open deal's close date is a forecast (Salesforce CloseDate): not a fact.
         closed = "CASE WHEN _outcome IN ('won', 'lost') THEN _closed_parsed END AS closed_at"
@@ -188,7 +234,12 @@ def stage(
         else:
             inner += ["CAST(NULL AS VARCHAR) AS _amount_raw", "CAST(NULL AS DOUBLE) AS amount"]
         checks += [
-            _check("_amount_raw IS NOT NULL AND amount IS NULL", "bad_amount", _opt_label(cmap, "amount"), "_amount_raw"),
+            _check(
+                "_amount_raw IS NOT NULL AND amount IS NULL",
+                "bad_amount",
+                _opt_label(cmap, "amount"),
+                "_amount_raw",
+            ),
             _check("amount < 0", "negative_amount", _opt_label(cmap, "amount"), "_amount_raw"),
         ]
         canonical = ["lead_id", "amount"]
@@ -199,14 +250,22 @@ def stage(
         if role == "events":
             inner.append(f"{raw_of('activity')} AS activity")
             inner.append(
-                f"{raw_of('lifecycle')} AS lifecycle" if "lifecycle" in cmap.fields else "CAST(NULL AS VARCHAR) AS lifecycle"
+                f"{raw_of('lifecycle')} AS lifecycle"
+                if "lifecycle" in cmap.fields
+                else "CAST(NULL AS VARCHAR) AS lifecycle"
             )
             checks.append(_check("activity IS NULL", "missing_activity", label("activity"), "NULL"))
             canonical = ["lead_id", "activity", "ts", "lifecycle"]
         else:
             inner.append(f"{sp.ident(cmap.fields['text'][0])} AS text")
-            inner.append(f"{raw_of('author')} AS author" if "author" in cmap.fields else "CAST(NULL AS VARCHAR) AS author")
-            checks.append(_check("text IS NULL OR trim(text) = ''", "missing_text", label("text"), "NULL"))
+            inner.append(
+                f"{raw_of('author')} AS author"
+                if "author" in cmap.fields
+                else "CAST(NULL AS VARCHAR) AS author"
+            )
+            checks.append(
+                _check("text IS NULL OR trim(text) = ''", "missing_text", label("text"), "NULL")
+            )
             canonical = ["lead_id", "ts", "text", "author"]
         checks += [
             _check("_ts_raw IS NULL", "missing_timestamp", ts_label, "NULL"),
@@ -216,7 +275,10 @@ def stage(
 
     extras = [c for c in cmap.extras if c in schema.names]
     out_names = _unique_extra_names(extras, role)
-    extra_sql = [f"{sp.text(sp.ident(c), dtype(c))} AS {sp.ident(n)}" for c, n in zip(extras, out_names)]
+    extra_sql = [
+        f"{sp.text(sp.ident(c), dtype(c))} AS {sp.ident(n)}"
+        for c, n in zip(extras, out_names, strict=True)
+    ]
     extra_out = [sp.ident(n) for n in out_names]
     extra_src = [sp.ident(EXTRA)] if has_extra else []
 
@@ -239,10 +301,14 @@ def _opt_label(cmap: ColumnMap, field: str) -> str | None:
 
 def _outcome_expr(cmap: ColumnMap, dtype, table: pa.Table) -> str:
     cols = cmap.fields["outcome"]
-    return sp.coalesce([
-        sp.outcome(sp.ident(c), dtype(c), cmap.outcome_values, cmap.other_outcome, _distinct(table, c))
-        for c in cols
-    ])
+    return sp.coalesce(
+        [
+            sp.outcome(
+                sp.ident(c), dtype(c), cmap.outcome_values, cmap.other_outcome, _distinct(table, c)
+            )
+            for c in cols
+        ]
+    )
 
 
 def _distinct(table: pa.Table, column: str) -> list[str | None] | None:

@@ -137,10 +137,13 @@ class _Parsed:
             notes.append(t("io.note_xes_orphans", count=self.orphans))
         events = _table(self.events, self.event_lines, CASE, self.event_cases, notes)
         traces = _table(self.traces, self.trace_lines, NAME, None, notes)
-        common = dict(source=source, kind="xes", encoding=self.encoding, notes=tuple(notes))
-        return XesLog(
-            events=RawTable(table=events, **common), traces=RawTable(table=traces, **common)
-        )
+
+        def raw(table: pa.Table) -> RawTable:
+            return RawTable(
+                table=table, source=source, kind="xes", encoding=self.encoding, notes=tuple(notes)
+            )
+
+        return XesLog(events=raw(events), traces=raw(traces))
 
 
 def _parse(stream, source: str, out: _Parsed) -> None:
@@ -166,7 +169,7 @@ def _parse(stream, source: str, out: _Parsed) -> None:
     def start(name: str, attrs: dict[str, str]) -> None:
         nonlocal depth, owner, owner_depth, trace, first_event, in_event, attr_key
         depth += 1
-        if depth == owner_depth + 1:  # a direct child of the trace or event
+        if owner is not None and depth == owner_depth + 1:  # a direct child of trace or event
             if name in _VALUE_TAGS:
                 key = attr_key = attrs.get("key")
                 if key is not None:
@@ -202,15 +205,15 @@ def _parse(stream, source: str, out: _Parsed) -> None:
     def end(name: str) -> None:
         nonlocal depth, owner, owner_depth, trace, in_event
         depth -= 1
-        if depth != owner_depth - 1:
+        if owner is None or depth != owner_depth - 1:
             return
         if in_event:
             events.append(owner)
             in_event = False
             owner, owner_depth = (trace, 2) if trace is not None else (None, -1)
-        else:  # end of a trace: its name is known only now (it may follow the events)
-            traces.append(trace)
-            event_cases.extend([trace.get(NAME)] * (len(events) - first_event))
+        else:  # end of a trace (the owner): its name is known only now, after the events
+            traces.append(owner)
+            event_cases.extend([owner.get(NAME)] * (len(events) - first_event))
             trace = owner = None
             owner_depth = -1
 

@@ -40,34 +40,66 @@ def render_goals(result: GoalResult, console: Console, *, top: int = 15) -> None
     console.print(f"[bold]{head}[/bold]")
     style = "bold green" if goal else "bold yellow"
     console.print(f"[{style}]{escape(result.sentence())}[/{style}]")
-    console.print(escape(t("goal.base_line", base=_pct(result.base_rate), lo=_pct(result.base_rate_ci[0]),
-                           hi=_pct(result.base_rate_ci[1]), closed=f"{result.closed:,}", won=f"{result.won:,}",
-                           lost=f"{result.lost:,}", open=f"{result.open:,}")))
+    console.print(
+        escape(
+            t(
+                "goal.base_line",
+                base=_pct(result.base_rate),
+                lo=_pct(result.base_rate_ci[0]),
+                hi=_pct(result.base_rate_ci[1]),
+                closed=f"{result.closed:,}",
+                won=f"{result.won:,}",
+                lost=f"{result.lost:,}",
+                open=f"{result.open:,}",
+            )
+        )
+    )
     if goal:
         console.print(escape(result.reason_text()))
 
     distinct = result.distinct()
-    table = Table(title=t("goal.table_title", n=len(result.candidates), top=min(top, len(distinct))),
-                  title_justify="left")
-    cols = ["milestone", "leads", "wonlost", "win_rate", "lift", "recall", "mcc", "odds_ratio", "q", "status"]
+    table = Table(
+        title=t("goal.table_title", n=len(result.candidates), top=min(top, len(distinct))),
+        title_justify="left",
+    )
+    cols = [
+        "milestone",
+        "leads",
+        "wonlost",
+        "win_rate",
+        "lift",
+        "recall",
+        "mcc",
+        "odds_ratio",
+        "q",
+        "status",
+    ]
     adjusted = bool(result.settings.get("adjust"))
     if adjusted:
         cols.insert(-1, "adjusted")
-    for c in cols:
-        table.add_column(t(f"goal.col.{c}"), justify="left" if c in ("milestone", "status") else "right",
-                         overflow="fold")
+    for col in cols:
+        table.add_column(
+            t(f"goal.col.{col}"),
+            justify="left" if col in ("milestone", "status") else "right",
+            overflow="fold",
+        )
     for c, same in distinct[:top]:
         label = c.label() + (" " + t("goal.equivalents", n=same) if same else "")
         row = [
-            escape(label), f"{c.leads:,}", f"{c.won:,}/{c.lost:,}/{c.open:,}",
-            f"{_pct(c.win_rate)} {_ci(c.win_rate_ci, _pct)}", f"{c.lift:.2f}", _pct(c.recall), f"{c.mcc:.3f}",
-            f"{_ratio(c.odds_ratio)} {_ci(c.odds_ratio_ci)}", f"{c.q_value:.2g}",
+            escape(label),
+            f"{c.leads:,}",
+            f"{c.won:,}/{c.lost:,}/{c.open:,}",
+            f"{_pct(c.win_rate)} {_ci(c.win_rate_ci, _pct)}",
+            f"{c.lift:.2f}",
+            _pct(c.recall),
+            f"{c.mcc:.3f}",
+            f"{_ratio(c.odds_ratio)} {_ci(c.odds_ratio_ci)}",
+            f"{c.q_value:.2g}",
         ]
         if adjusted:
             row.append(f"{_ratio(c.adjusted_odds_ratio)} {_ci(c.adjusted_odds_ratio_ci)}")
         row.append(_status(c))
-        style = "bold" if goal is not None and c.key == goal.key else None
-        table.add_row(*row, style=style)
+        table.add_row(*row, style="bold" if goal is not None and c.key == goal.key else None)
     console.print(table)
 
     if result.runner_ups:
@@ -85,5 +117,5 @@ def render_goals(result: GoalResult, console: Console, *, top: int = 15) -> None
             for h, a, b in zip(inc.horizons, inc.reached, inc.not_reached, strict=True)
         )
         console.print(escape(t("goal.incidence", items=parts)))
-    for c in result.caveats:
-        console.print(f"[yellow]! {escape(c.text())}[/yellow]")
+    for caveat in result.caveats:
+        console.print(f"[yellow]! {escape(caveat.text())}[/yellow]")

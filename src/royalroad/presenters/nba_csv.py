@@ -11,8 +11,18 @@ from typing import TextIO
 from royalroad.analysis.nba import CLOSE, NextResult
 from royalroad.report.safe import csv_safe
 
-COLUMNS = ("lead_id", "status", "recommended_action", "expected_win_rate", "evidence_n", "stalled",
-           "current_step", "second_action", "current_win_rate", "days_idle")
+COLUMNS = (
+    "lead_id",
+    "status",
+    "recommended_action",
+    "expected_win_rate",
+    "evidence_n",
+    "stalled",
+    "current_step",
+    "second_action",
+    "current_win_rate",
+    "days_idle",
+)
 
 
 def _cell(name: str, value) -> str:

@@ -20,8 +20,11 @@ def _pct(x: float | None) -> str:
 
 
 def road_text(result: PathsResult, lang: str | None = None) -> str:
-    parts = [f"{state_label(s.activity, lang) if s.activity == WON else s.activity} ({_pct(s.p_win_after)})"
-             for s in result.royal_road]
+    parts = [
+        f"{state_label(s.activity, lang) if s.activity == WON else s.activity} "
+        f"({_pct(s.p_win_after)})"
+        for s in result.royal_road
+    ]
     return " → ".join(parts)
 
 
@@ -31,52 +34,120 @@ def render_paths(result: PathsResult, goals, console: Console, *, top_edges: int
         console.print(f"[bold green]{escape(road_text(result))}[/bold green]")
         c = result.conformance
         if c is not None:
-            console.print(escape(t("paths.conformance", won=_pct(c.share("won")), lost=_pct(c.share("lost")),
-                                   won_n=f"{c.won_followed:,}", lost_n=f"{c.lost_followed:,}")))
+            console.print(
+                escape(
+                    t(
+                        "paths.conformance",
+                        won=_pct(c.share("won")),
+                        lost=_pct(c.share("lost")),
+                        won_n=f"{c.won_followed:,}",
+                        lost_n=f"{c.lost_followed:,}",
+                    )
+                )
+            )
     else:
         console.print(f"[yellow]{escape(t('paths.no_road', reason=goals.reason_text()))}[/yellow]")
     console.print(escape(t("paths.start_p", p=_pct(result.p_win_start))))
 
-    vt = Table(title=t("paths.variants_title", shown=len(result.variants), total=f"{result.variants_total:,}",
-                       coverage=_pct(result.variants_coverage)), title_justify="left")
-    for key in ("paths.col.path", "paths.col.leads", "goal.col.wonlost", "goal.col.win_rate", "paths.col.days"):
-        vt.add_column(t(key), overflow="fold", justify="left" if key == "paths.col.path" else "right")
+    vt = Table(
+        title=t(
+            "paths.variants_title",
+            shown=len(result.variants),
+            total=f"{result.variants_total:,}",
+            coverage=_pct(result.variants_coverage),
+        ),
+        title_justify="left",
+    )
+    for key in (
+        "paths.col.path",
+        "paths.col.leads",
+        "goal.col.wonlost",
+        "goal.col.win_rate",
+        "paths.col.days",
+    ):
+        vt.add_column(
+            t(key), overflow="fold", justify="left" if key == "paths.col.path" else "right"
+        )
     for v in result.variants:
-        vt.add_row(escape(" → ".join(v.path)), f"{v.leads:,}", f"{v.won:,}/{v.lost:,}/{v.open:,}",
-                   f"{_pct(v.win_rate)} [{_pct(v.win_rate_ci[0])}–{_pct(v.win_rate_ci[1])}]",
-                   "–" if v.median_days is None else f"{v.median_days:.0f}")
+        vt.add_row(
+            escape(" → ".join(v.path)),
+            f"{v.leads:,}",
+            f"{v.won:,}/{v.lost:,}/{v.open:,}",
+            f"{_pct(v.win_rate)} [{_pct(v.win_rate_ci[0])}–{_pct(v.win_rate_ci[1])}]",
+            "–" if v.median_days is None else f"{v.median_days:.0f}",
+        )
     console.print(vt)
 
     mt = Table(title=t("paths.markov_title"), title_justify="left")
     for key in ("paths.col.state", "paths.col.p_win", "paths.col.steps", "paths.col.exits"):
         mt.add_column(t(key), justify="left" if key == "paths.col.state" else "right")
-    for s in sorted(result.states, key=lambda s: (-(s.p_win if math.isfinite(s.p_win) else -1), s.state)):
-        mt.add_row(escape(state_label(s.state)), _pct(s.p_win),
-                   "–" if not math.isfinite(s.expected_steps) else f"{s.expected_steps:.1f}", f"{s.exits:,}")
+    for s in sorted(
+        result.states, key=lambda s: (-(s.p_win if math.isfinite(s.p_win) else -1), s.state)
+    ):
+        mt.add_row(
+            escape(state_label(s.state)),
+            _pct(s.p_win),
+            "–" if not math.isfinite(s.expected_steps) else f"{s.expected_steps:.1f}",
+            f"{s.exits:,}",
+        )
     console.print(mt)
     console.print(f"[bold]{t('paths.removal_title')}[/bold]")
     for act, eff in result.removal_effects.items():
         console.print(f"  {escape(act)}: {_pct(eff)}")
 
-    et = Table(title=t("paths.dfg_title", n=len(result.dfg), top=min(top_edges, len(result.dfg))), title_justify="left")
-    for key in ("paths.col.from", "paths.col.to", "paths.col.count", "goal.col.wonlost", "paths.col.hours"):
-        et.add_column(t(key), justify="right" if key in ("paths.col.count", "paths.col.hours", "goal.col.wonlost") else "left")
+    et = Table(
+        title=t("paths.dfg_title", n=len(result.dfg), top=min(top_edges, len(result.dfg))),
+        title_justify="left",
+    )
+    for key in (
+        "paths.col.from",
+        "paths.col.to",
+        "paths.col.count",
+        "goal.col.wonlost",
+        "paths.col.hours",
+    ):
+        et.add_column(
+            t(key),
+            justify="right"
+            if key in ("paths.col.count", "paths.col.hours", "goal.col.wonlost")
+            else "left",
+        )
     for e in result.dfg[:top_edges]:
-        et.add_row(escape(e.src), escape(e.dst), f"{e.count:,}", f"{e.won:,}/{e.lost:,}/{e.open:,}",
-                   "–" if e.median_hours is None else f"{e.median_hours:.1f}")
+        et.add_row(
+            escape(e.src),
+            escape(e.dst),
+            f"{e.count:,}",
+            f"{e.won:,}/{e.lost:,}/{e.open:,}",
+            "–" if e.median_hours is None else f"{e.median_hours:.1f}",
+        )
     console.print(et)
     if result.single_activity:
         console.print(f"[bold]{t('paths.single_title')}[/bold]")
-        for s in result.single_activity[:8]:
-            console.print(escape(f"  {s.activity}: {s.leads:,} ({s.won}/{s.lost}/{s.open}) "
-                                 f"{_pct(s.win_rate)} [{_pct(s.win_rate_ci[0])}–{_pct(s.win_rate_ci[1])}]"))
+        for one in result.single_activity[:8]:
+            lo, hi = one.win_rate_ci
+            console.print(
+                escape(
+                    f"  {one.activity}: {one.leads:,} ({one.won}/{one.lost}/{one.open}) "
+                    f"{_pct(one.win_rate)} [{_pct(lo)}–{_pct(hi)}]"
+                )
+            )
     if result.excluded:
         console.print(escape(t("paths.excluded", activities=", ".join(result.excluded))))
 
 
 def render_path_file(result: PathFileResult, console: Console) -> None:
-    console.print(escape(t("paths.file_summary", rows=f"{result.rows:,}", paths=f"{result.paths:,}",
-                           conv=f"{result.conversions:,.0f}", null=f"{result.nulls:,.0f}", p=_pct(result.p_win_start))))
+    console.print(
+        escape(
+            t(
+                "paths.file_summary",
+                rows=f"{result.rows:,}",
+                paths=f"{result.paths:,}",
+                conv=f"{result.conversions:,.0f}",
+                null=f"{result.nulls:,.0f}",
+                p=_pct(result.p_win_start),
+            )
+        )
+    )
     table = Table(title=t("paths.removal_title"), title_justify="left")
     table.add_column(t("paths.col.state"))
     table.add_column(t("paths.col.removal"), justify="right")
@@ -93,20 +164,54 @@ def action_label(action: str | None) -> str:
 
 def render_next(result: NextResult, goals, console: Console, *, top: int = 20) -> None:
     console.print(f"[bold]{t('nba.heading')}[/bold]")
-    console.print(escape(t("nba.summary", ready=f"{result.sales_ready:,}", nurture=f"{result.nurture:,}",
-                           stalled=f"{result.stalled:,}", goal=result.goal or "–")))
-    table = Table(title=t("nba.table_title", top=min(top, result.leads.num_rows), n=f"{result.leads.num_rows:,}"),
-                  title_justify="left")
-    for key in ("nba.col.lead", "nba.col.status", "nba.col.step", "nba.col.action", "nba.col.p", "nba.col.n",
-                "nba.col.second", "nba.col.idle"):
+    console.print(
+        escape(
+            t(
+                "nba.summary",
+                ready=f"{result.sales_ready:,}",
+                nurture=f"{result.nurture:,}",
+                stalled=f"{result.stalled:,}",
+                goal=result.goal or "–",
+            )
+        )
+    )
+    table = Table(
+        title=t(
+            "nba.table_title", top=min(top, result.leads.num_rows), n=f"{result.leads.num_rows:,}"
+        ),
+        title_justify="left",
+    )
+    for key in (
+        "nba.col.lead",
+        "nba.col.status",
+        "nba.col.step",
+        "nba.col.action",
+        "nba.col.p",
+        "nba.col.n",
+        "nba.col.second",
+        "nba.col.idle",
+    ):
         table.add_column(t(key), overflow="fold")
-    rows = sorted(result.leads.to_pylist(), key=lambda r: (not r["stalled"], r["status"] != "sales_ready",
-                                                           -(r["days_idle"] or 0), r["lead_id"]))
+    rows = sorted(
+        result.leads.to_pylist(),
+        key=lambda r: (
+            not r["stalled"],
+            r["status"] != "sales_ready",
+            -(r["days_idle"] or 0),
+            r["lead_id"],
+        ),
+    )
     for r in rows[:top]:
         table.add_row(
-            escape(str(r["lead_id"])), t(f"nba.status.{r['status']}"), escape(r["current_step"] or "–"),
-            escape(action_label(r["recommended_action"])), _pct(r["expected_win_rate"]),
-            "–" if r["evidence_n"] is None else f"{r['evidence_n']:,}", escape(action_label(r["second_action"])),
-            f"{r['days_idle']:.0f}" + (" ⚠" if r["stalled"] else "") if r["days_idle"] is not None else "–",
+            escape(str(r["lead_id"])),
+            t(f"nba.status.{r['status']}"),
+            escape(r["current_step"] or "–"),
+            escape(action_label(r["recommended_action"])),
+            _pct(r["expected_win_rate"]),
+            "–" if r["evidence_n"] is None else f"{r['evidence_n']:,}",
+            escape(action_label(r["second_action"])),
+            f"{r['days_idle']:.0f}" + (" ⚠" if r["stalled"] else "")
+            if r["days_idle"] is not None
+            else "–",
         )
     console.print(table)

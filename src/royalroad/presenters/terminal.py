@@ -22,20 +22,40 @@ def _short(value: str | None) -> str:
 def render_summary(summary: IngestSummary, console: Console) -> None:
     """Rows read / accepted / quarantined per file, top reasons with examples, content."""
     files = Table(title=t("summary.files_title"), title_justify="left", show_lines=False)
-    for key in ("summary.col.table", "summary.col.file", "summary.col.format", "summary.col.preset"):
+    for key in (
+        "summary.col.table",
+        "summary.col.file",
+        "summary.col.format",
+        "summary.col.preset",
+    ):
         files.add_column(t(key))
     for key in ("summary.col.read", "summary.col.accepted", "summary.col.quarantined"):
         files.add_column(t(key), justify="right")
     for f in summary.files:
-        fmt = f.kind + (f" {f.encoding}" if f.encoding else "") + (f" {f.delimiter!r}" if f.delimiter else "")
+        fmt = (
+            f.kind
+            + (f" {f.encoding}" if f.encoding else "")
+            + (f" {f.delimiter!r}" if f.delimiter else "")
+        )
         fmt += f" [{f.sheet}]" if f.sheet else ""
         files.add_row(
-            f.table, escape(f.file), escape(fmt), escape(f.preset), f"{f.rows_read:,}", f"{f.accepted:,}",
+            f.table,
+            escape(f.file),
+            escape(fmt),
+            escape(f.preset),
+            f"{f.rows_read:,}",
+            f"{f.accepted:,}",
             f"{f.quarantined:,}" if not f.quarantined else f"[yellow]{f.quarantined:,}[/yellow]",
         )
     files.add_row(
-        "", t("summary.total"), "", "", f"{summary.rows_read:,}", f"{summary.accepted():,}",
-        f"{summary.quarantined:,}", end_section=True,
+        "",
+        t("summary.total"),
+        "",
+        "",
+        f"{summary.rows_read:,}",
+        f"{summary.accepted():,}",
+        f"{summary.quarantined:,}",
+        end_section=True,
     )
     console.print(files)
     for note in file_notes(summary):
@@ -43,11 +63,21 @@ def render_summary(summary: IngestSummary, console: Console) -> None:
 
     if summary.reasons:
         reasons = Table(title=t("summary.reasons_title"), title_justify="left")
-        for key in ("summary.col.reason", "summary.col.file", "summary.col.count", "summary.col.examples"):
+        for key in (
+            "summary.col.reason",
+            "summary.col.file",
+            "summary.col.count",
+            "summary.col.examples",
+        ):
             reasons.add_column(t(key), overflow="fold")
         for r in summary.reasons[:10]:
             examples = "; ".join(
-                t("summary.example", line=e.line, column=escape(e.column or "-"), value=_short(e.value))
+                t(
+                    "summary.example",
+                    line=e.line,
+                    column=escape(e.column or "-"),
+                    value=_short(e.value),
+                )
                 for e in r.examples
             )
             reasons.add_row(t(f"quarantine.{r.reason}"), escape(r.file), f"{r.count:,}", examples)

@@ -14,7 +14,7 @@ import json
 import math
 from dataclasses import dataclass
 
-from royalroad.analysis.goals_result import Candidate, GoalResult
+from royalroad.analysis.goals_result import GoalResult
 from royalroad.i18n import t
 
 ACCENT = "#b0342a"
@@ -36,8 +36,14 @@ def _label(text: str) -> str:
 def _finish(fig, chart_id: str, height: int) -> Chart:
     import plotly.io as pio
 
-    fig.update_layout(template="none", font={"family": FONT, "size": 12}, height=height,
-                      margin={"l": 10, "r": 10, "t": 30, "b": 40}, paper_bgcolor="white", plot_bgcolor="white")
+    fig.update_layout(
+        template="none",
+        font={"family": FONT, "size": 12},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+    )
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
     return Chart(chart_id, json.loads(pio.to_json(fig, validate=True)), height)
@@ -54,15 +60,26 @@ def forest(result: GoalResult, lang: str, *, top: int = 12) -> Chart | None:
     labels = [_label(c.label(lang)) for c in rows]
     rate = [c.win_rate for c in rows]
     colors = [ACCENT if c.eligible else MUTED for c in rows]
-    fig = go.Figure(go.Scatter(
-        x=rate, y=labels, mode="markers", marker={"color": colors, "size": 9},
-        error_x={"type": "data", "symmetric": False,
-                 "array": [c.win_rate_ci[1] - c.win_rate for c in rows],
-                 "arrayminus": [c.win_rate - c.win_rate_ci[0] for c in rows], "color": "#5b6478"},
-        hovertemplate="%{y}: %{x:.1%}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Scatter(
+            x=rate,
+            y=labels,
+            mode="markers",
+            marker={"color": colors, "size": 9},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [c.win_rate_ci[1] - c.win_rate for c in rows],
+                "arrayminus": [c.win_rate - c.win_rate_ci[0] for c in rows],
+                "color": "#5b6478",
+            },
+            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )
     fig.add_vline(x=result.base_rate, line_dash="dash", line_color=MUTED)
-    fig.update_xaxes(tickformat=".0%", range=[0, 1], title=t("report.chart.win_rate_axis", lang=lang))
+    fig.update_xaxes(
+        tickformat=".0%", range=[0, 1], title=t("report.chart.win_rate_axis", lang=lang)
+    )
     fig.update_yaxes(automargin=True)
     return _finish(fig, "rr-forest", 60 + 28 * len(rows))
 
@@ -72,9 +89,9 @@ def heatmaps(result: GoalResult, lang: str, *, activities: int = 4) -> list[Char
     import plotly.graph_objects as go
 
     chosen: list[str] = []
-    for c, _ in result.distinct():
-        if c.then is None and not c.outcome_proxy and c.activity not in chosen:
-            chosen.append(c.activity)
+    for cand, _ in result.distinct():
+        if cand.then is None and not cand.outcome_proxy and cand.activity not in chosen:
+            chosen.append(cand.activity)
         if len(chosen) == activities:
             break
     windows = [*result.settings.get("windows", []), None]
@@ -82,11 +99,13 @@ def heatmaps(result: GoalResult, lang: str, *, activities: int = 4) -> list[Char
     by_key = {c.key: c for c in result.candidates}
     charts = []
     for i, act in enumerate(chosen, start=1):
-        z, text = [], []
+        z: list[list[float | None]] = []
+        text: list[list[str]] = []
         for k in range(1, max_k + 1):
-            zr, tr = [], []
+            zr: list[float | None] = []
+            tr: list[str] = []
             for d in windows:
-                c: Candidate | None = by_key.get((act, None, k, d))
+                c = by_key.get((act, None, k, d))
                 if c is None or c.won + c.lost == 0:
                     zr.append(None)
                     tr.append("")
@@ -95,13 +114,27 @@ def heatmaps(result: GoalResult, lang: str, *, activities: int = 4) -> list[Char
                     tr.append(f"{c.win_rate:.0%}<br>n={c.won + c.lost}")
             z.append(zr)
             text.append(tr)
-        xs = [t("report.chart.within", lang=lang, days=d) if d is not None else t("report.chart.any", lang=lang)
-              for d in windows]
+        xs = [
+            t("report.chart.within", lang=lang, days=d)
+            if d is not None
+            else t("report.chart.any", lang=lang)
+            for d in windows
+        ]
         ys = [t("report.chart.at_least", lang=lang, k=k) for k in range(1, max_k + 1)]
-        fig = go.Figure(go.Heatmap(
-            z=z, x=xs, y=ys, text=text, texttemplate="%{text}", colorscale="Reds", zmin=0, zmax=1,
-            colorbar={"title": {"text": "MCC"}}, hovertemplate="%{y} · %{x}<br>MCC %{z:.3f}<extra></extra>",
-        ))
+        fig = go.Figure(
+            go.Heatmap(
+                z=z,
+                x=xs,
+                y=ys,
+                text=text,
+                texttemplate="%{text}",
+                colorscale="Reds",
+                zmin=0,
+                zmax=1,
+                colorbar={"title": {"text": "MCC"}},
+                hovertemplate="%{y} · %{x}<br>MCC %{z:.3f}<extra></extra>",
+            )
+        )
         fig.update_layout(title={"text": _label(act), "x": 0})
         fig.update_yaxes(autorange="reversed")
         charts.append(_finish(fig, f"rr-heat-{i}", 80 + 36 * max_k))
@@ -116,12 +149,22 @@ def incidence(result: GoalResult, lang: str) -> Chart | None:
     if inc is None or result.recommended is None:
         return None
     xs = [t("report.chart.by_day", lang=lang, days=h) for h in inc.horizons]
-    fig = go.Figure([
-        go.Bar(name=_label(t("report.chart.reached", lang=lang, n=inc.n_reached)), x=xs,
-               y=[None if math.isnan(v) else v for v in inc.reached], marker_color=ACCENT),
-        go.Bar(name=_label(t("report.chart.not_reached", lang=lang, n=inc.n_not_reached)), x=xs,
-               y=[None if math.isnan(v) else v for v in inc.not_reached], marker_color=MUTED),
-    ])
+    fig = go.Figure(
+        [
+            go.Bar(
+                name=_label(t("report.chart.reached", lang=lang, n=inc.n_reached)),
+                x=xs,
+                y=[None if math.isnan(v) else v for v in inc.reached],
+                marker_color=ACCENT,
+            ),
+            go.Bar(
+                name=_label(t("report.chart.not_reached", lang=lang, n=inc.n_not_reached)),
+                x=xs,
+                y=[None if math.isnan(v) else v for v in inc.not_reached],
+                marker_color=MUTED,
+            ),
+        ]
+    )
     fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.2})
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
     return _finish(fig, "rr-incidence", 320)
@@ -152,13 +195,19 @@ def sankey(paths, lang: str, *, max_links: int = 60) -> Chart | None:
         dst.append(node(f.step + 1, f.dst))
         val.append(f.leads)
     labels = [_label(state_label(k[-1], lang)) if k[-1] != MORE else MORE for k in keys]
-    colors = [ends.get(k[-1], ACCENT if k[-1].endswith(" ✓") else ("#5b6478" if k[-1] == START else "#c96b63"))
-              for k in keys]
-    fig = go.Figure(go.Sankey(
-        arrangement="snap",
-        node={"label": labels, "color": colors, "pad": 12, "thickness": 14},
-        link={"source": src, "target": dst, "value": val, "color": "rgba(176, 52, 42, 0.18)"},
-    ))
+    colors = [
+        ends.get(
+            k[-1], ACCENT if k[-1].endswith(" ✓") else ("#5b6478" if k[-1] == START else "#c96b63")
+        )
+        for k in keys
+    ]
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={"label": labels, "color": colors, "pad": 12, "thickness": 14},
+            link={"source": src, "target": dst, "value": val, "color": "rgba(176, 52, 42, 0.18)"},
+        )
+    )
     return _finish(fig, "rr-sankey", 520)
 
 
@@ -170,7 +219,14 @@ def removal(paths, lang: str, *, top: int = 12) -> Chart | None:
     if not items:
         return None
     items = items[::-1]
-    fig = go.Figure(go.Bar(x=[v for _, v in items], y=[_label(a) for a, _ in items], orientation="h",
-                           marker_color=ACCENT, hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=[v for _, v in items],
+            y=[_label(a) for a, _ in items],
+            orientation="h",
+            marker_color=ACCENT,
+            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )
     fig.update_xaxes(tickformat=".0%", title=t("paths.col.removal", lang=lang))
     return _finish(fig, "rr-removal", 60 + 26 * len(items))

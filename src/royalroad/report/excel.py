@@ -51,21 +51,75 @@ FALLBACK_CREATED = datetime(2000, 1, 1)
 """Creation time stamped when the results carry no readable as-of time."""
 
 NUMBER_FORMATS = {
-    "int": "#,##0", "pct": "0.0%", "ratio": "0.00", "mcc": "0.000", "p": "0.00E+00",
-    "days": "0.0", "dec1": "0.0", "num": "General", "datetime": "yyyy-mm-dd hh:mm:ss",
+    "int": "#,##0",
+    "pct": "0.0%",
+    "ratio": "0.00",
+    "mcc": "0.000",
+    "p": "0.00E+00",
+    "days": "0.0",
+    "dec1": "0.0",
+    "num": "General",
+    "datetime": "yyyy-mm-dd hh:mm:ss",
 }
 COLUMN_KINDS = {
-    **dict.fromkeys(("rank", "min_count", "within_days", "leads", "won", "lost", "open", "count",
-                     "rows_read", "accepted", "quarantined", "blank_rows", "header_line", "preamble_rows", "step",
-                     "followed", "total",
-                     "exits", "evidence_n"), "int"),
-    **dict.fromkeys(("win_rate", "win_rate_ci_low", "win_rate_ci_high", "recall", "precision", "npv",
-                     "specificity", "p_win_after", "share", "p_win", "removal_effect", "expected_win_rate",
-                     "current_win_rate"), "pct"),
-    **dict.fromkeys(("lift", "odds_ratio", "odds_ratio_ci_low", "odds_ratio_ci_high", "adjusted_odds_ratio",
-                     "adjusted_odds_ratio_ci_low", "adjusted_odds_ratio_ci_high"), "ratio"),
+    **dict.fromkeys(
+        (
+            "rank",
+            "min_count",
+            "within_days",
+            "leads",
+            "won",
+            "lost",
+            "open",
+            "count",
+            "rows_read",
+            "accepted",
+            "quarantined",
+            "blank_rows",
+            "header_line",
+            "preamble_rows",
+            "step",
+            "followed",
+            "total",
+            "exits",
+            "evidence_n",
+        ),
+        "int",
+    ),
+    **dict.fromkeys(
+        (
+            "win_rate",
+            "win_rate_ci_low",
+            "win_rate_ci_high",
+            "recall",
+            "precision",
+            "npv",
+            "specificity",
+            "p_win_after",
+            "share",
+            "p_win",
+            "removal_effect",
+            "expected_win_rate",
+            "current_win_rate",
+        ),
+        "pct",
+    ),
+    **dict.fromkeys(
+        (
+            "lift",
+            "odds_ratio",
+            "odds_ratio_ci_low",
+            "odds_ratio_ci_high",
+            "adjusted_odds_ratio",
+            "adjusted_odds_ratio_ci_low",
+            "adjusted_odds_ratio_ci_high",
+        ),
+        "ratio",
+    ),
     **dict.fromkeys(("p_value", "q_value"), "p"),
-    **dict.fromkeys(("median_days_to_reach", "median_days_to_close", "median_days", "days_idle"), "days"),
+    **dict.fromkeys(
+        ("median_days_to_reach", "median_days_to_close", "median_days", "days_idle"), "days"
+    ),
     **dict.fromkeys(("expected_steps", "median_hours"), "dec1"),
     **dict.fromkeys(("recommended", "outcome_proxy", "confounded", "eligible", "stalled"), "bool"),
     "mcc": "mcc",
@@ -159,11 +213,19 @@ def write_workbook(results, path: str | Path, *, lang: str | None = None) -> Pat
         path.mkdir(parents=True, exist_ok=True)
         path = path / FILENAME
     tmp = path.with_name(f".{path.name}.tmp")
-    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False,
-                                        "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        str(tmp),
+        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
+    )
     try:
-        wb.set_properties({"title": t("excel.title", lang=lang), "author": "royalroad",
-                           "comments": f"royalroad {__version__}", "created": _created(results.meta)})
+        wb.set_properties(
+            {
+                "title": t("excel.title", lang=lang),
+                "author": "royalroad",
+                "comments": f"royalroad {__version__}",
+                "created": _created(results.meta),
+            }
+        )
         formats = _Formats(wb)
         for table in build_tables(results, lang):
             _write_table(wb, table, lang, formats)
@@ -181,14 +243,22 @@ def build_tables(results, lang: str) -> list[Table]:
         _summary(goals, quality, results.meta, lang),
         _candidates(goals, lang),
         _runner_ups(goals, lang),
-        Table("proxies", (Column("activity"), Column("reason"), Column("reason_text")),
-              tuple((p.activity, p.reason, p.text(lang)) for p in goals.proxies)),
+        Table(
+            "proxies",
+            (Column("activity"), Column("reason"), Column("reason_text")),
+            tuple((p.activity, p.reason, p.text(lang)) for p in goals.proxies),
+        ),
         *_journeys(results.paths, lang),
         _next_actions(results.next, lang),
         _caveats(goals, quality, lang),
-        Table("files", tuple(Column(f.name, COLUMN_KINDS.get(f.name, "text"))
-                             for f in dataclasses.fields(FileSummary)),
-              tuple(dataclasses.astuple(f) for f in quality.files)),
+        Table(
+            "files",
+            tuple(
+                Column(f.name, COLUMN_KINDS.get(f.name, "text"))
+                for f in dataclasses.fields(FileSummary)
+            ),
+            tuple(dataclasses.astuple(f) for f in quality.files),
+        ),
         _quarantine(quality, lang),
     ]
 
@@ -217,14 +287,27 @@ def _summary(goals: GoalResult, q: IngestSummary, meta: dict, lang: str) -> Tabl
     for key in ("closed", "won", "lost", "open"):
         add(key, getattr(goals, key), "int")
     add("candidates_tried", len(goals.candidates), "int")
-    for key in ("leads", "events", "events_counted", "activities", "notes", "rows_read", "quarantined"):
+    for key in (
+        "leads",
+        "events",
+        "events_counted",
+        "activities",
+        "notes",
+        "rows_read",
+        "quarantined",
+    ):
         add(key, getattr(q, key), "int")
     as_of = _as_of(meta.get("as_of") or q.as_of)
     add("as_of", as_of or (meta.get("as_of") or q.as_of), "datetime" if as_of else "text")
     add("tz", meta.get("tz") or q.tz, "text")
     add("version", __version__, "text")
-    cols = (Column("item"), Column("value", "row"), Column("ci_low", "row"), Column("ci_high", "row"),
-            Column("key"))
+    cols = (
+        Column("item"),
+        Column("value", "row"),
+        Column("ci_low", "row"),
+        Column("ci_high", "row"),
+        Column("key"),
+    )
     return Table("summary", cols, tuple(rows), tuple(kinds))
 
 
@@ -250,70 +333,170 @@ def _candidates(goals: GoalResult, lang: str) -> Table:
         (i, c.key == goal_key, c.label(lang), _status(c, lang), *(r[n] for n in names))
         for i, (c, r) in enumerate(zip(goals.candidates, records, strict=True), start=1)
     )
-    kinds = {n: COLUMN_KINDS.get(n) or _infer_kind(frame[n] if n in frame else None) for n in names}
-    cols = (Column("rank", "int"), Column("recommended", "bool"), Column("label"), Column("status"),
-            *(Column(n, kinds[n]) for n in names))
+    kinds = {n: COLUMN_KINDS.get(n) or _infer_kind(frame.get(n)) for n in names}
+    cols = (
+        Column("rank", "int"),
+        Column("recommended", "bool"),
+        Column("label"),
+        Column("status"),
+        *(Column(n, kinds[n]) for n in names),
+    )
     return Table("candidates", cols, rows, freeze_cols=3)
 
 
 def _runner_ups(goals: GoalResult, lang: str) -> Table:
     metrics = ("won", "lost", "win_rate", "lift", "recall", "mcc", "q_value")
     rows = tuple(
-        (i, r.candidate.label(lang), r.why, r.text(lang), *(getattr(r.candidate, m) for m in metrics[:3]),
-         *r.candidate.win_rate_ci, *(getattr(r.candidate, m) for m in metrics[3:]))
+        (
+            i,
+            r.candidate.label(lang),
+            r.why,
+            r.text(lang),
+            *(getattr(r.candidate, m) for m in metrics[:3]),
+            *r.candidate.win_rate_ci,
+            *(getattr(r.candidate, m) for m in metrics[3:]),
+        )
         for i, r in enumerate(goals.runner_ups, start=1)
     )
-    names = ("rank", "label", "why", "why_text", *metrics[:3], "win_rate_ci_low", "win_rate_ci_high",
-             *metrics[3:])
-    return Table("runner_ups", tuple(Column(n, COLUMN_KINDS.get(n, "text")) for n in names), rows,
-                 freeze_cols=2)
+    names = (
+        "rank",
+        "label",
+        "why",
+        "why_text",
+        *metrics[:3],
+        "win_rate_ci_low",
+        "win_rate_ci_high",
+        *metrics[3:],
+    )
+    return Table(
+        "runner_ups",
+        tuple(Column(n, COLUMN_KINDS.get(n, "text")) for n in names),
+        rows,
+        freeze_cols=2,
+    )
 
 
 def _journeys(paths: PathsResult, lang: str) -> list[Table]:
     """Royal road (with its conformance), Markov states, removal effects, variants and DFG."""
-    road = tuple((i, state_label(s.activity, lang) if s.activity == WON else s.activity, s.p_win_after)
-                 for i, s in enumerate(paths.royal_road, start=1))
+    road = tuple(
+        (i, state_label(s.activity, lang) if s.activity == WON else s.activity, s.p_win_after)
+        for i, s in enumerate(paths.royal_road, start=1)
+    )
     c = paths.conformance
-    fit = tuple((t(f"word.{o}", lang=lang), getattr(c, f"{o}_followed"), getattr(c, o), c.share(o), o)
-                for o in ("won", "lost", "open")) if c is not None else ()
-    conformance = Table("conformance", (Column("outcome"), *_cols("followed", "total", "share"),
-                                        Column("outcome_code")), fit)
-    states = sorted(paths.states, key=lambda s: (-(s.p_win if math.isfinite(s.p_win) else -1), s.state))
+    fit = (
+        tuple(
+            (t(f"word.{o}", lang=lang), getattr(c, f"{o}_followed"), getattr(c, o), c.share(o), o)
+            for o in ("won", "lost", "open")
+        )
+        if c is not None
+        else ()
+    )
+    conformance = Table(
+        "conformance",
+        (Column("outcome"), *_cols("followed", "total", "share"), Column("outcome_code")),
+        fit,
+    )
+    states = sorted(
+        paths.states, key=lambda s: (-(s.p_win if math.isfinite(s.p_win) else -1), s.state)
+    )
     variants = tuple(
-        (i, " → ".join(v.path), v.leads, v.won, v.lost, v.open, v.win_rate, *v.win_rate_ci, v.median_days)
+        (
+            i,
+            " → ".join(v.path),
+            v.leads,
+            v.won,
+            v.lost,
+            v.open,
+            v.win_rate,
+            *v.win_rate_ci,
+            v.median_days,
+        )
         for i, v in enumerate(paths.variants, start=1)
     )
     return [
         Table("royal_road", _cols("step", "activity", "p_win_after"), road, side=conformance),
-        Table("markov_states", _cols("state", "p_win", "expected_steps", "exits"),
-              tuple((state_label(s.state, lang), s.p_win, s.expected_steps, s.exits) for s in states),
-              freeze_cols=1),
-        Table("removal_effects", _cols("activity", "removal_effect"), tuple(paths.removal_effects.items())),
-        Table("variants", (*_cols("rank", "path"), Column("leads", "int", "excel.head.variant_leads"),
-                           *_cols("won", "lost", "open", "win_rate", "win_rate_ci_low", "win_rate_ci_high",
-                                  "median_days")), variants, freeze_cols=2),
-        Table("dfg", (*_cols("from", "to"), Column("count", "int", "excel.head.dfg_count"),
-                      *_cols("won", "lost", "open", "median_hours")),
-              tuple((e.src, e.dst, e.count, e.won, e.lost, e.open, e.median_hours) for e in paths.dfg),
-              freeze_cols=2),
+        Table(
+            "markov_states",
+            _cols("state", "p_win", "expected_steps", "exits"),
+            tuple((state_label(s.state, lang), s.p_win, s.expected_steps, s.exits) for s in states),
+            freeze_cols=1,
+        ),
+        Table(
+            "removal_effects",
+            _cols("activity", "removal_effect"),
+            tuple(paths.removal_effects.items()),
+        ),
+        Table(
+            "variants",
+            (
+                *_cols("rank", "path"),
+                Column("leads", "int", "excel.head.variant_leads"),
+                *_cols(
+                    "won",
+                    "lost",
+                    "open",
+                    "win_rate",
+                    "win_rate_ci_low",
+                    "win_rate_ci_high",
+                    "median_days",
+                ),
+            ),
+            variants,
+            freeze_cols=2,
+        ),
+        Table(
+            "dfg",
+            (
+                *_cols("from", "to"),
+                Column("count", "int", "excel.head.dfg_count"),
+                *_cols("won", "lost", "open", "median_hours"),
+            ),
+            tuple(
+                (e.src, e.dst, e.count, e.won, e.lost, e.open, e.median_hours) for e in paths.dfg
+            ),
+            freeze_cols=2,
+        ),
     ]
 
 
 def _action(action: str | None, lang: str) -> str | None:
-    """An action's display name (``royalroad.presenters.paths_terminal.action_label`` in ``lang``)."""
+    """An action's display name in ``lang``, as ``presenters.paths_terminal.action_label``."""
     return t("nba.close", lang=lang) if action == CLOSE else action
 
 
 def _next_actions(nxt: NextResult, lang: str) -> Table:
     """Every open lead, with the columns of the CRM CSV (status translated, its code beside it)."""
-    cols = (Column("lead_id"), Column("status", header="excel.head.lead_status"), Column("status_code"),
-            *_cols("recommended_action", "expected_win_rate", "evidence_n", "stalled", "current_step",
-                   "second_action", "current_win_rate", "days_idle"))
+    cols = (
+        Column("lead_id"),
+        Column("status", header="excel.head.lead_status"),
+        Column("status_code"),
+        *_cols(
+            "recommended_action",
+            "expected_win_rate",
+            "evidence_n",
+            "stalled",
+            "current_step",
+            "second_action",
+            "current_win_rate",
+            "days_idle",
+        ),
+    )
     rows = tuple(
-        (r["lead_id"], t(f"nba.status.{r['status']}", lang=lang), r["status"],
-         _action(r["recommended_action"], lang), r["expected_win_rate"], r["evidence_n"], r["stalled"],
-         state_label(r["current_step"], lang) if r["current_step"] == START else r["current_step"],
-         _action(r["second_action"], lang), r["current_win_rate"], r["days_idle"])
+        (
+            r["lead_id"],
+            t(f"nba.status.{r['status']}", lang=lang),
+            r["status"],
+            _action(r["recommended_action"], lang),
+            r["expected_win_rate"],
+            r["evidence_n"],
+            r["stalled"],
+            state_label(r["current_step"], lang)
+            if r["current_step"] == START
+            else r["current_step"],
+            _action(r["second_action"], lang),
+            r["current_win_rate"],
+            r["days_idle"],
+        )
         for r in nxt.leads.to_pylist()
     )
     return Table("next_actions", cols, rows, freeze_cols=1)
@@ -332,15 +515,31 @@ def _quarantine(q: IngestSummary, lang: str) -> Table:
     for r in q.reasons:
         key = f"quarantine.{r.reason}"
         examples = "\n".join(
-            t("summary.example", lang=lang, line=e.line, column=e.column or "-",
-              value=e.value if e.value is not None else "∅")
+            t(
+                "summary.example",
+                lang=lang,
+                line=e.line,
+                column=e.column or "-",
+                value=e.value if e.value is not None else "∅",
+            )
             for e in r.examples
         )
         raw = "\n".join(e.raw for e in r.examples)
-        rows.append((r.table, r.file, r.reason, t(key, lang=lang) if has(key) else r.reason, r.count,
-                     examples, raw))
+        rows.append(
+            (
+                r.table,
+                r.file,
+                r.reason,
+                t(key, lang=lang) if has(key) else r.reason,
+                r.count,
+                examples,
+                raw,
+            )
+        )
     names = ("table", "file", "reason", "reason_text", "count", "examples", "raw")
-    return Table("quarantine", tuple(Column(n, COLUMN_KINDS.get(n, "text")) for n in names), tuple(rows))
+    return Table(
+        "quarantine", tuple(Column(n, COLUMN_KINDS.get(n, "text")) for n in names), tuple(rows)
+    )
 
 
 # ---------------------------------------------------------------- writing
@@ -349,15 +548,22 @@ def _quarantine(q: IngestSummary, lang: str) -> Table:
 class _Formats:
     """xlsxwriter formats, created once per distinct look (a workbook allows ~64k)."""
 
-    HEADER = {"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "valign": "top",
-              "text_wrap": True}
+    HEADER = {
+        "bold": True,
+        "bg_color": "#1F4E79",
+        "font_color": "#FFFFFF",
+        "valign": "top",
+        "text_wrap": True,
+    }
     CANONICAL = {"italic": True, "font_color": "#595959", "bg_color": "#DDEBF7", "font_size": 9}
 
     def __init__(self, wb) -> None:
         self.wb = wb
         self.cache: dict[tuple, Any] = {}
 
-    def get(self, kind: str = "text", *, quote: bool = False, wrap: bool = False, style: str = "") -> Any:
+    def get(
+        self, kind: str = "text", *, quote: bool = False, wrap: bool = False, style: str = ""
+    ) -> Any:
         key = (kind, quote, wrap, style)
         if key not in self.cache:
             props: dict[str, Any] = {"valign": "top"}
@@ -424,9 +630,13 @@ def _text(ws, r: int, c: int, text: str, formats: _Formats, *, style: str = "") 
     """``write_string`` (never a formula), quote-prefixed when formula-like; return the width."""
     text = excel_text(text)
     multiline = "\n" in text
-    width = max(display_width(line) for line in text.split("\n")) if multiline else display_width(text)
+    width = (
+        max(display_width(line) for line in text.split("\n")) if multiline else display_width(text)
+    )
     wrap = multiline or width > MAX_WIDTH
-    ws.write_string(r, c, text, formats.get("text", quote=is_formula_like(text), wrap=wrap, style=style))
+    ws.write_string(
+        r, c, text, formats.get("text", quote=is_formula_like(text), wrap=wrap, style=style)
+    )
     return width
 
 

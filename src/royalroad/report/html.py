@@ -81,8 +81,14 @@ def render_report(results, *, lang: str | None = None) -> str:
     body = [env.get_template(s.template).render(s=s, _=tr, lang=lang) for s in sections]
     charts = [c for s in sections for c in s.charts]
     return env.get_template("base.html.j2").render(
-        _=tr, lang=lang, sections=sections, bodies=body, css=_asset("report.css"),
-        version=__version__, meta=results.meta, charts=charts,
+        _=tr,
+        lang=lang,
+        sections=sections,
+        bodies=body,
+        css=_asset("report.css"),
+        version=__version__,
+        meta=results.meta,
+        charts=charts,
         plotlyjs=_plotlyjs() if charts else "",
     )
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from royalroad.analysis.goals_result import Candidate, GoalResult, ProxyFlag, RunnerUp
-from royalroad.quality import FileSummary, IngestSummary, ReasonCount
 from royalroad.analysis.nba import NextResult, StateAdvice
 from royalroad.analysis.paths_result import PathsResult, RoadStep, SingleActivity, Variant
 from royalroad.presenters.notes import data_notes, file_notes
+from royalroad.quality import FileSummary, IngestSummary, ReasonCount
 from royalroad.report.charts import Chart, forest, heatmaps, incidence, removal, sankey
 
 
@@ -89,7 +89,9 @@ class GoalEvidenceSection(Section):
 
     @property
     def charts(self) -> tuple[Chart, ...]:
-        return tuple(c for c in (self.forest_chart, *self.heat_charts, self.incidence_chart) if c is not None)
+        return tuple(
+            c for c in (self.forest_chart, *self.heat_charts, self.incidence_chart) if c is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -186,25 +188,63 @@ def _summary(goals: GoalResult, lang: str) -> SummarySection:
     g = goals.recommended
     if g is not None:
         heads = (
-            Headline(_pct(g.win_rate), t("report.summary.goal_rate", lang=lang),
-                     t("report.summary.vs_base", lang=lang, base=_pct(goals.base_rate), lift=f"{g.lift:.1f}")),
-            Headline(_pct(g.recall), t("report.summary.recall", lang=lang),
-                     t("report.summary.recall_detail", lang=lang, won=f"{g.won:,}", total=f"{goals.won:,}")),
-            Headline(f"{g.median_days_to_reach:.0f}" if g.median_days_to_reach is not None else "–",
-                     t("report.summary.days", lang=lang),
-                     t("report.summary.days_detail", lang=lang,
-                       close=f"{g.median_days_to_close:.0f}" if g.median_days_to_close is not None else "–")),
+            Headline(
+                _pct(g.win_rate),
+                t("report.summary.goal_rate", lang=lang),
+                t(
+                    "report.summary.vs_base",
+                    lang=lang,
+                    base=_pct(goals.base_rate),
+                    lift=f"{g.lift:.1f}",
+                ),
+            ),
+            Headline(
+                _pct(g.recall),
+                t("report.summary.recall", lang=lang),
+                t(
+                    "report.summary.recall_detail",
+                    lang=lang,
+                    won=f"{g.won:,}",
+                    total=f"{goals.won:,}",
+                ),
+            ),
+            Headline(
+                f"{g.median_days_to_reach:.0f}" if g.median_days_to_reach is not None else "–",
+                t("report.summary.days", lang=lang),
+                t(
+                    "report.summary.days_detail",
+                    lang=lang,
+                    close=f"{g.median_days_to_close:.0f}"
+                    if g.median_days_to_close is not None
+                    else "–",
+                ),
+            ),
         )
     else:
         heads = (
-            Headline(_pct(goals.base_rate), t("report.summary.base", lang=lang),
-                     f"[{_pct(goals.base_rate_ci[0])}–{_pct(goals.base_rate_ci[1])}]"),
-            Headline(f"{goals.closed:,}", t("report.summary.closed", lang=lang),
-                     t("report.summary.closed_detail", lang=lang, won=f"{goals.won:,}", lost=f"{goals.lost:,}")),
+            Headline(
+                _pct(goals.base_rate),
+                t("report.summary.base", lang=lang),
+                f"[{_pct(goals.base_rate_ci[0])}–{_pct(goals.base_rate_ci[1])}]",
+            ),
+            Headline(
+                f"{goals.closed:,}",
+                t("report.summary.closed", lang=lang),
+                t(
+                    "report.summary.closed_detail",
+                    lang=lang,
+                    won=f"{goals.won:,}",
+                    lost=f"{goals.lost:,}",
+                ),
+            ),
             Headline(f"{goals.open:,}", t("report.summary.open", lang=lang), ""),
         )
-    return SummarySection(sentence=goals.sentence(lang), reason=goals.reason_text(lang), found=g is not None,
-                          headlines=heads)
+    return SummarySection(
+        sentence=goals.sentence(lang),
+        reason=goals.reason_text(lang),
+        found=g is not None,
+        headlines=heads,
+    )
 
 
 def _evidence(goals: GoalResult, lang: str, top: int = 20) -> GoalEvidenceSection:
@@ -214,12 +254,23 @@ def _evidence(goals: GoalResult, lang: str, top: int = 20) -> GoalEvidenceSectio
     goal_key = goals.recommended.key if goals.recommended else None
     for c, same in goals.distinct()[:top]:
         lo, hi = c.win_rate_ci
-        status = t("goal.status.eligible", lang=lang) if c.eligible else t(f"goal.status.{c.why_not}", lang=lang)
-        rows.append(CandidateRow(
-            candidate=c, label=c.label(lang), equivalents=same, is_goal=c.key == goal_key, status=status,
-            lo=0.0 if math.isnan(lo) else 100 * lo, hi=0.0 if math.isnan(hi) else 100 * hi,
-            point=0.0 if math.isnan(c.win_rate) else 100 * c.win_rate,
-        ))
+        status = (
+            t("goal.status.eligible", lang=lang)
+            if c.eligible
+            else t(f"goal.status.{c.why_not}", lang=lang)
+        )
+        rows.append(
+            CandidateRow(
+                candidate=c,
+                label=c.label(lang),
+                equivalents=same,
+                is_goal=c.key == goal_key,
+                status=status,
+                lo=0.0 if math.isnan(lo) else 100 * lo,
+                hi=0.0 if math.isnan(hi) else 100 * hi,
+                point=0.0 if math.isnan(c.win_rate) else 100 * c.win_rate,
+            )
+        )
     inc = goals.incidence
     inc_text = ""
     if inc is not None:
@@ -229,10 +280,18 @@ def _evidence(goals: GoalResult, lang: str, top: int = 20) -> GoalEvidenceSectio
         )
     lo, hi = goals.base_rate_ci
     return GoalEvidenceSection(
-        base_rate=goals.base_rate, base_lo=lo, base_hi=hi, rows=tuple(rows), tried=len(goals.candidates),
-        adjusted=bool(goals.settings.get("adjust")), runner_ups=goals.runner_ups, proxies=goals.proxies,
-        forest_chart=forest(goals, lang), heat_charts=tuple(heatmaps(goals, lang)),
-        incidence_chart=incidence(goals, lang), incidence_text=inc_text,
+        base_rate=goals.base_rate,
+        base_lo=lo,
+        base_hi=hi,
+        rows=tuple(rows),
+        tried=len(goals.candidates),
+        adjusted=bool(goals.settings.get("adjust")),
+        runner_ups=goals.runner_ups,
+        proxies=goals.proxies,
+        forest_chart=forest(goals, lang),
+        heat_charts=tuple(heatmaps(goals, lang)),
+        incidence_chart=incidence(goals, lang),
+        incidence_text=inc_text,
     )
 
 
@@ -242,14 +301,26 @@ def _road(paths: PathsResult, goals: GoalResult, lang: str) -> RoyalRoadSection:
     c = paths.conformance
     conf = ""
     if c is not None and paths.royal_road:
-        conf = t("paths.conformance", lang=lang, won=_pct(c.share("won")), lost=_pct(c.share("lost")),
-                 won_n=f"{c.won_followed:,}", lost_n=f"{c.lost_followed:,}")
+        conf = t(
+            "paths.conformance",
+            lang=lang,
+            won=_pct(c.share("won")),
+            lost=_pct(c.share("lost")),
+            won_n=f"{c.won_followed:,}",
+            lost_n=f"{c.lost_followed:,}",
+        )
     return RoyalRoadSection(
-        road=paths.royal_road, conformance_text=conf,
+        road=paths.royal_road,
+        conformance_text=conf,
         no_road_text=t("paths.no_road", lang=lang, reason=goals.reason_text(lang)),
-        p_win_start=paths.p_win_start, variants=paths.variants[:10], variants_total=paths.variants_total,
-        variants_coverage=paths.variants_coverage, single_activity=paths.single_activity[:8],
-        excluded=paths.excluded, sankey_chart=sankey(paths, lang), removal_chart=removal(paths, lang),
+        p_win_start=paths.p_win_start,
+        variants=paths.variants[:10],
+        variants_total=paths.variants_total,
+        variants_coverage=paths.variants_coverage,
+        single_activity=paths.single_activity[:8],
+        excluded=paths.excluded,
+        sankey_chart=sankey(paths, lang),
+        removal_chart=removal(paths, lang),
     )
 
 
@@ -257,19 +328,43 @@ def _handoff(nxt: NextResult, lang: str, top: int = 25) -> HandoffSection:
     from royalroad.i18n import t
     from royalroad.presenters.paths_terminal import action_label
 
-    rows = sorted(nxt.leads.to_pylist(), key=lambda r: (not r["stalled"], r["status"] != "sales_ready",
-                                                        -(r["days_idle"] or 0), r["lead_id"]))[:top]
+    rows = sorted(
+        nxt.leads.to_pylist(),
+        key=lambda r: (
+            not r["stalled"],
+            r["status"] != "sales_ready",
+            -(r["days_idle"] or 0),
+            r["lead_id"],
+        ),
+    )[:top]
     with_lang = [
-        HandoffRow(str(r["lead_id"]), t(f"nba.status.{r['status']}", lang=lang), r["current_step"] or "–",
-                   action_label(r["recommended_action"]) if r["recommended_action"] else "–",
-                   r["expected_win_rate"], r["evidence_n"],
-                   action_label(r["second_action"]) if r["second_action"] else "–", r["days_idle"], bool(r["stalled"]))
+        HandoffRow(
+            str(r["lead_id"]),
+            t(f"nba.status.{r['status']}", lang=lang),
+            r["current_step"] or "–",
+            action_label(r["recommended_action"]) if r["recommended_action"] else "–",
+            r["expected_win_rate"],
+            r["evidence_n"],
+            action_label(r["second_action"]) if r["second_action"] else "–",
+            r["days_idle"],
+            bool(r["stalled"]),
+        )
         for r in rows
     ]
-    summary = t("nba.summary", lang=lang, ready=f"{nxt.sales_ready:,}", nurture=f"{nxt.nurture:,}",
-                stalled=f"{nxt.stalled:,}", goal=nxt.goal or "–")
-    return HandoffSection(summary=summary, advice=tuple(a for a in nxt.advice if a.best is not None),
-                          rows=tuple(with_lang), total=nxt.leads.num_rows)
+    summary = t(
+        "nba.summary",
+        lang=lang,
+        ready=f"{nxt.sales_ready:,}",
+        nurture=f"{nxt.nurture:,}",
+        stalled=f"{nxt.stalled:,}",
+        goal=nxt.goal or "–",
+    )
+    return HandoffSection(
+        summary=summary,
+        advice=tuple(a for a in nxt.advice if a.best is not None),
+        rows=tuple(with_lang),
+        total=nxt.leads.num_rows,
+    )
 
 
 def build_sections(results, lang: str) -> list[Section]:
@@ -279,14 +374,26 @@ def build_sections(results, lang: str) -> list[Section]:
     q = results.quality
     caveats = [c.text(lang) for c in results.goals.caveats]
     if q.quarantined:
-        caveats.append(t("report.caveats.quarantined", lang=lang, n=f"{q.quarantined:,}", read=f"{q.rows_read:,}"))
+        caveats.append(
+            t(
+                "report.caveats.quarantined",
+                lang=lang,
+                n=f"{q.quarantined:,}",
+                read=f"{q.rows_read:,}",
+            )
+        )
     sections: list[Section] = [
         _summary(results.goals, lang),
         _evidence(results.goals, lang),
         _road(results.paths, results.goals, lang),
         _handoff(results.next, lang),
-        DataQualitySection(files=q.files, reasons=q.reasons, summary=q,
-                           file_notes=tuple(file_notes(q, lang)), data_notes=tuple(data_notes(q, lang))),
+        DataQualitySection(
+            files=q.files,
+            reasons=q.reasons,
+            summary=q,
+            file_notes=tuple(file_notes(q, lang)),
+            data_notes=tuple(data_notes(q, lang)),
+        ),
         CaveatsSection(items=tuple(caveats)),
     ]
     return [s for s in sections if s.has_content()]

@@ -71,7 +71,7 @@ class SimulatedData:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         tables = (self.leads, self.events, self.notes)
-        paths = [write_csv(t, out / name) for t, name in zip(tables, FILES[:3])]
+        paths = [write_csv(t, out / name) for t, name in zip(tables, FILES[:3], strict=True)]
         return paths + [write_json(self.truth, out / FILES[3])]
 
 

@@ -161,13 +161,15 @@ class _Events:
         order = np.argsort(key, kind="stable")
         lead, ts, act, chan, by_rep = lead[order], ts[order], act[order], chan[order], by_rep[order]
         reps = [r for r, _ in sc.reps]
-        return pa.table({
-            "lead_id": ids.take(pa.array(lead)),
-            "activity": strings(act, list(self.codes)),
-            "ts": timestamps(ts),
-            "rep": strings(np.where(by_rep, rep_of_lead[lead], 0), reps, null=~by_rep),
-            "channel": strings(chan, self.channels),
-        })
+        return pa.table(
+            {
+                "lead_id": ids.take(pa.array(lead)),
+                "activity": strings(act, list(self.codes)),
+                "ts": timestamps(ts),
+                "rep": strings(np.where(by_rep, rep_of_lead[lead], 0), reps, null=~by_rep),
+                "channel": strings(chan, self.channels),
+            }
+        )
 
 
 def generate(sc: Scenario, n: int, seed: int, null: bool, as_of: int) -> Generated:
@@ -209,7 +211,7 @@ def generate(sc: Scenario, n: int, seed: int, null: bool, as_of: int) -> Generat
     e[conf] = 0.0 if null else np.log(sc.confounder.win_odds)
     targets = [sc.win_catalogue, sc.goal.win] + [st.win for st in sc.stages]
     mix = [ind_share * (1 - tour_p)] + [ind_share] * (len(targets) - 1)  # depth 0: catalogue-only
-    b = [calibrate(w, m, e) for w, m in zip(targets, mix)]
+    b = [calibrate(w, m, e) for w, m in zip(targets, mix, strict=True)]
     if null:
         b = [float(np.log(sc.win_null / (1 - sc.win_null)))] * len(targets)
 
@@ -221,13 +223,13 @@ def generate(sc: Scenario, n: int, seed: int, null: bool, as_of: int) -> Generat
         ev.add(lead_all[m], created[m], s.entry, s.entry_channel, s.entry_channel in _PERSONAL)
     last_cheap = created.copy()
     once_times = []
-    for st in sc.once:
-        not_entry = np.array([s.entry != st.activity for s in sc.sources])
-        has = (r_time.random(n) < st.p) & not_entry[src]
-        delay = np.minimum(r_time.exponential(st.mean_delay_days * DAY, n), 5 * DAY)
-        t = created + np.where(r_time.random(n) < st.same_time_share, 0, delay).astype(np.int64)
+    for once in sc.once:
+        not_entry = np.array([s.entry != once.activity for s in sc.sources])
+        has = (r_time.random(n) < once.p) & not_entry[src]
+        delay = np.minimum(r_time.exponential(once.mean_delay_days * DAY, n), 5 * DAY)
+        t = created + np.where(r_time.random(n) < once.same_time_share, 0, delay).astype(np.int64)
         last_cheap = np.where(has, np.maximum(last_cheap, t), last_cheap)
-        once_times.append((st, has, t))
+        once_times.append((once, has, t))
     t_goal = business(created + (DAY + _days(r_time, sc.days_to_goal, n)).astype(np.int64))
     span = 7 * DAY + _days(r_time, sc.days_goal_to_close, n)
     close_goal = business(t_goal + span.astype(np.int64))
@@ -243,8 +245,8 @@ def generate(sc: Scenario, n: int, seed: int, null: bool, as_of: int) -> Generat
         p_cell = expit(np.asarray(b)[:, None] + e[None, :]).ravel()
         won = stratified(r_path, (depth * len(names) + ind) * 2 + closed, np.repeat(p_cell, 2))
 
-    for st, has, t in once_times:
-        ev.add(lead_all[has], t[has], st.activity, st.channel, st.by_rep)
+    for once, has, t in once_times:
+        ev.add(lead_all[has], t[has], once.activity, once.channel, once.by_rep)
     ev.add(lead_all[goal], t_goal[goal], sc.goal.activity, sc.goal.channels, sc.goal.by_rep, r_time)
     second = goal & (r_time.random(n) < sc.repeat_goal)
     t2 = business(t_goal + (r_time.random(n) * 0.8 * span).astype(np.int64))
@@ -258,8 +260,8 @@ def generate(sc: Scenario, n: int, seed: int, null: bool, as_of: int) -> Generat
         ev.add(lead_all[m], t[m], st.activity, st.channels, st.by_rep, r_time)
 
     for c in sc.counts:
-        k = r_event.poisson(c.mean_count, n)
-        lead = np.repeat(lead_all, k)
+        per_lead = r_event.poisson(c.mean_count, n)
+        lead = np.repeat(lead_all, per_lead)
         t = created[lead] + (r_event.random(lead.size) * (close - created)[lead]).astype(np.int64)
         if c.by_rep:  # people call in office hours; mail is opened at any time
             t = np.clip(business(t), created[lead], close[lead] - HOUR)
@@ -288,17 +290,19 @@ def generate(sc: Scenario, n: int, seed: int, null: bool, as_of: int) -> Generat
     ids = lead_ids(sc.prefix, n)
     events = ev.table(sc, ids, rep, start, as_of)
     outcome = np.where(closed, np.where(won, 0, 1), 2)
-    leads = pa.table({
-        "lead_id": ids,
-        "created_at": timestamps(created),
-        "outcome": strings(outcome, ["won", "lost", "open"]),
-        "closed_at": timestamps(close, null=~closed),
-        "amount": pa.array(amount, pa.int64()),
-        "industry": strings(ind, names),
-        "source": strings(src, [s.name for s in sc.sources]),
-        "region": strings(reg, [r for r, _ in sc.regions]),
-        "rep": strings(rep, [r for r, _ in sc.reps]),
-    })
+    leads = pa.table(
+        {
+            "lead_id": ids,
+            "created_at": timestamps(created),
+            "outcome": strings(outcome, ["won", "lost", "open"]),
+            "closed_at": timestamps(close, null=~closed),
+            "amount": pa.array(amount, pa.int64()),
+            "industry": strings(ind, names),
+            "source": strings(src, [s.name for s in sc.sources]),
+            "region": strings(reg, [r for r, _ in sc.regions]),
+            "rep": strings(rep, [r for r, _ in sc.reps]),
+        }
+    )
     return Generated(
         leads=leads,
         events=events,

@@ -101,9 +101,11 @@ def notes_table(
     lead, ts, code = lead[keep], ts[keep], code[keep]
     order = np.lexsort((ts, lead))  # stable: equal (lead, ts) keep their draw order
     lead, ts, code = lead[order], ts[order], code[order]
-    return pa.table({
-        "lead_id": ids.take(pa.array(lead)),
-        "ts": timestamps(ts),
-        "text": strings(code, texts),
-        "author": strings(j.rep[lead], [r for r, _ in sc.reps]),
-    })
+    return pa.table(
+        {
+            "lead_id": ids.take(pa.array(lead)),
+            "ts": timestamps(ts),
+            "text": strings(code, texts),
+            "author": strings(j.rep[lead], [r for r, _ in sc.reps]),
+        }
+    )

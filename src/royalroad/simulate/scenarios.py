@@ -133,7 +133,11 @@ class Scenario:
 
 
 _REGIONS = (
-    ("関東", 0.42), ("関西", 0.20), ("中部", 0.15), ("九州", 0.09), ("東北", 0.07),
+    ("関東", 0.42),
+    ("関西", 0.20),
+    ("中部", 0.15),
+    ("九州", 0.09),
+    ("東北", 0.07),
     ("北海道", 0.07),
 )
 _SKILLS = (1.8, 1.45, 1.2, 1.0, 1.0, 0.85, 0.7, 0.5)
@@ -151,13 +155,20 @@ MANUFACTURING = Scenario(
         Source("Webサイト", 0.25, "Web問い合わせ", "Web", 1.2),
         Source("紹介", 0.10, "紹介受付", "電話", 1.8),
     ),
-    industries=(("自動車部品", 0.25), ("電子部品", 0.22), ("産業機械", 0.20),
-                ("食品", 0.18), ("化学", 0.15)),
+    industries=(
+        ("自動車部品", 0.25),
+        ("電子部品", 0.22),
+        ("産業機械", 0.20),
+        ("食品", 0.18),
+        ("化学", 0.15),
+    ),
     regions=_REGIONS,
     reps=_reps("佐藤 健,鈴木 美咲,高橋 翔,田中 陽子,伊藤 大輔,渡辺 さくら,山本 拓也,中村 由美"),
     once=(OnceStep("資料送付", 0.85, 2.0, 0.12, "メール", True),),
-    counts=(CountStep("メール開封", 3.5, "メール", False),
-            CountStep("電話フォロー", 1.0, "電話", True)),
+    counts=(
+        CountStep("メール開封", 3.5, "メール", False),
+        CountStep("電話フォロー", 1.0, "電話", True),
+    ),
     goal=Milestone("技術打合せ", 0.35, 0.55, ("対面", "オンライン")),
     stages=(
         Milestone("見積依頼", 0.60, 0.63, ("メール",)),
@@ -181,8 +192,14 @@ MANUFACTURING = Scenario(
     post_lost_p=0.60,
     amount_median=4_800_000,
     amount_sigma=0.8,
-    fillers=("サンプル品の納期を確認", "図面を受領", "品質保証部も関心あり", "次回は来月上旬",
-             "既存ラインの更新時期を確認中", "技術資料を追加で依頼された"),
+    fillers=(
+        "サンプル品の納期を確認",
+        "図面を受領",
+        "品質保証部も関心あり",
+        "次回は来月上旬",
+        "既存ラインの更新時期を確認中",
+        "技術資料を追加で依頼された",
+    ),
 )
 
 SAAS = Scenario(
@@ -193,13 +210,21 @@ SAAS = Scenario(
         Source("Web広告", 0.40, "資料ダウンロード", "Web", 0.9),
         Source("紹介", 0.15, "問い合わせ", "Web", 1.8),
     ),
-    industries=(("IT・通信", 0.25), ("小売", 0.20), ("製造", 0.20), ("金融", 0.15),
-                ("医療・福祉", 0.10), ("サービス", 0.10)),
+    industries=(
+        ("IT・通信", 0.25),
+        ("小売", 0.20),
+        ("製造", 0.20),
+        ("金融", 0.15),
+        ("医療・福祉", 0.10),
+        ("サービス", 0.10),
+    ),
     regions=_REGIONS,
     reps=_reps("小林 亮,加藤 真由,吉田 悠斗,山田 彩,佐々木 誠,山口 葵,松本 大樹,井上 愛"),
     once=(OnceStep("資料ダウンロード", 0.50, 3.0, 0.0, "Web", False),),
-    counts=(CountStep("メール開封", 4.0, "メール", False),
-            CountStep("インサイドセールス架電", 1.0, "電話", True)),
+    counts=(
+        CountStep("メール開封", 4.0, "メール", False),
+        CountStep("インサイドセールス架電", 1.0, "電話", True),
+    ),
     goal=Milestone("無料トライアル登録", 0.35, 0.295, ("Web",), by_rep=False),
     stages=(
         Milestone("オンボーディング面談", 0.30, 0.305, ("オンライン",)),
@@ -222,8 +247,14 @@ SAAS = Scenario(
     post_lost_p=0.60,
     amount_median=1_200_000,
     amount_sigma=0.7,
-    fillers=("管理画面の操作感は好評", "SSO対応の有無を質問された", "情報システム部の確認待ち",
-             "利用人数は50名程度の見込み", "既存ツールからの移行を検討", "次回は来週火曜"),
+    fillers=(
+        "管理画面の操作感は好評",
+        "SSO対応の有無を質問された",
+        "情報システム部の確認待ち",
+        "利用人数は50名程度の見込み",
+        "既存ツールからの移行を検討",
+        "次回は来週火曜",
+    ),
     span_days=240,
 )
 
@@ -239,8 +270,10 @@ EDUCATION = Scenario(
     regions=_REGIONS,
     reps=_reps("木村 翼,林 香織,清水 涼,山崎 舞,森 啓太,池田 千尋,橋本 蓮,阿部 美穂"),
     once=(OnceStep("カリキュラム送付", 0.70, 2.0, 0.10, "メール", True),),
-    counts=(CountStep("メール開封", 3.5, "メール", False),
-            CountStep("電話フォロー", 1.0, "電話", True)),
+    counts=(
+        CountStep("メール開封", 3.5, "メール", False),
+        CountStep("電話フォロー", 1.0, "電話", True),
+    ),
     goal=Milestone("無料体験レッスン", 0.40, 0.64, ("オンライン", "対面")),
     stages=(Milestone("個別相談", 0.60, 0.74, ("オンライン", "対面")),),
     repeat_goal=0.20,
@@ -260,8 +293,14 @@ EDUCATION = Scenario(
     post_lost_p=0.60,
     amount_median=800_000,
     amount_sigma=0.6,
-    fillers=("受講対象は新任管理職", "人事部長が窓口", "研修は下期を予定", "オンライン受講を希望",
-             "受講人数は20名前後", "他社研修の実績を質問された"),
+    fillers=(
+        "受講対象は新任管理職",
+        "人事部長が窓口",
+        "研修は下期を予定",
+        "オンライン受講を希望",
+        "受講人数は20名前後",
+        "他社研修の実績を質問された",
+    ),
     span_days=220,
 )
 
@@ -277,8 +316,10 @@ CONSULTING = Scenario(
     regions=_REGIONS,
     reps=_reps("斎藤 聡,山下 理恵,石川 達也,中島 瞳,前田 和也,藤田 絵美,小川 直樹,後藤 優子"),
     once=(OnceStep("会社案内送付", 0.80, 2.0, 0.10, "メール", True),),
-    counts=(CountStep("メール開封", 3.5, "メール", False),
-            CountStep("電話フォロー", 1.0, "電話", True)),
+    counts=(
+        CountStep("メール開封", 3.5, "メール", False),
+        CountStep("電話フォロー", 1.0, "電話", True),
+    ),
     goal=Milestone("課題ヒアリング", 0.35, 0.46, ("対面", "オンライン")),
     stages=(Milestone("提案書提出", 0.60, 0.53, ("メール", "対面")),),
     repeat_goal=0.25,
@@ -298,11 +339,15 @@ CONSULTING = Scenario(
     post_lost_p=0.60,
     amount_median=6_000_000,
     amount_sigma=0.6,
-    fillers=("経営企画部長が窓口", "現状の業務フローを共有いただいた", "社内稟議は四半期ごと",
-             "プロジェクト期間は6か月想定", "他ファームにも相談しているか不明", "次回は再来週"),
+    fillers=(
+        "経営企画部長が窓口",
+        "現状の業務フローを共有いただいた",
+        "社内稟議は四半期ごと",
+        "プロジェクト期間は6か月想定",
+        "他ファームにも相談しているか不明",
+        "次回は再来週",
+    ),
     span_days=280,
 )
 
-SCENARIOS: dict[str, Scenario] = {
-    s.name: s for s in (MANUFACTURING, SAAS, EDUCATION, CONSULTING)
-}
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (MANUFACTURING, SAAS, EDUCATION, CONSULTING)}

@@ -72,7 +72,10 @@ def planted_rates(sc: Scenario, gen: Generated, null: bool) -> dict[str, Any]:
         "win_rate_given_goal": given_step[sc.goal.activity],
         "win_rate_given_step": given_step,
         "win_rate_by_deepest_step": {
-            name: w for name, w in zip([sc.goal.activity] + [s.activity for s in sc.stages], wins)
+            name: w
+            for name, w in zip(
+                [sc.goal.activity] + [s.activity for s in sc.stages], wins, strict=True
+            )
         },
         "null_win_rate": sc.win_null if null else None,
         "confounder": {
@@ -104,8 +107,9 @@ def realised(leads: pa.Table, events: pa.Table, notes: pa.Table) -> dict[str, in
     }
 
 
-def truth(sc: Scenario, gen: Generated, notes: pa.Table, *, seed: int, null: bool,
-          as_of: str) -> dict[str, Any]:
+def truth(
+    sc: Scenario, gen: Generated, notes: pa.Table, *, seed: int, null: bool, as_of: str
+) -> dict[str, Any]:
     return {
         "scenario": sc.name,
         "seed": seed,
@@ -120,8 +124,11 @@ def truth(sc: Scenario, gen: Generated, notes: pa.Table, *, seed: int, null: boo
         "proxies": [sc.proxy],
         "post_close_activities": [sc.post_won, sc.post_lost],
         "confounders": [
-            {"activity": sc.confounder.activity, "segment": "industry",
-             "value": sc.confounder.industry}
+            {
+                "activity": sc.confounder.activity,
+                "segment": "industry",
+                "value": sc.confounder.industry,
+            }
         ],
         "segments": {
             "industry": [name for name, _ in sc.industries],

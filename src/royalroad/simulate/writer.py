@@ -30,9 +30,7 @@ def _field(col: pa.Array) -> pa.Array:
         text = col
         needs = pc.fill_null(pc.match_substring_regex(col, _NEEDS_QUOTES), False)
         if pc.any(needs).as_py():
-            quoted = pc.binary_join_element_wise(
-                '"', pc.replace_substring(col, '"', '""'), '"', ""
-            )
+            quoted = pc.binary_join_element_wise('"', pc.replace_substring(col, '"', '""'), '"', "")
             text = pc.if_else(needs, quoted, col)
     else:
         text = col.cast(pa.string())
