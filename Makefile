@@ -1,13 +1,14 @@
 # Two commands do all the setup on a fresh machine:
 #   make demo   creates .venv, installs royalroad, simulates a dataset, analyses it, writes out/
-#   make test   creates .venv with the test extras and runs the whole suite
+#   make test   creates .venv with the test extras, runs make lint, then the whole suite
+#   make lint   ruff check, ruff format --check and mypy (the tools come with the test extras)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 OUT    ?= out
 
-.PHONY: demo test install install-test bench clean
+.PHONY: demo test lint install install-test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +29,12 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/royalroad demo --out $(OUT)
 
-test: install-test
+lint: install-test
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-test

@@ -1,0 +1,3 @@
+from royalroad.cli import main
+
+main()

@@ -1,0 +1,264 @@
+"""What every command shares: the Typer app, the consoles, the error guard and the
+option groups (input files, goal search) that several commands take.
+
+An option group is a frozen dataclass whose fields carry their Typer options;
+:func:`with_groups` spreads the fields into a command's signature (so ``--help`` and
+parsing are Typer's own) and hands the command one object per group. A new input
+option is then written once, here, and every command that reads data gets it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import os
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_type_hints
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from royalroad.errors import InputError, RoyalroadError
+from royalroad.i18n import set_lang, t
+
+if TYPE_CHECKING:
+    from royalroad.engine import Workspace
+
+app = typer.Typer(
+    name="royalroad",
+    help=t("cli.app_help"),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Lang(str, Enum):
+    en = "en"
+    ja = "ja"
+
+
+def stdout() -> Console:
+    # Piped output is plain text; give tables room instead of rich's 80-column default.
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    return Console(highlight=False, width=160, color_system=None)
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def print_error(message: str) -> None:
+    """One red line on stderr, prefixed like every royalroad error."""
+    stderr().print(f"[red]{t('error.prefix')}: {escape(message)}[/red]", soft_wrap=True)
+
+
+def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Catch royalroad errors once: one red line on stderr, then the exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        lang = kwargs.get("lang")
+        try:
+            set_lang(lang.value if isinstance(lang, Lang) else lang)
+            return fn(*args, **kwargs)
+        except RoyalroadError as exc:
+            print_error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("ROYALROAD_DEBUG"):
+                raise
+            detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            print_error(t("error.internal", detail=detail))
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def split(values: list[str] | None) -> tuple[str, ...]:
+    """``--won A,B --won C`` → ``("A", "B", "C")``."""
+    out: list[str] = []
+    for v in values or []:
+        out.extend(p.strip() for p in v.split(",") if p.strip())
+    return tuple(out)
+
+
+def ints(value: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    """``"30,60,90"`` → ``(30, 60, 90)``; a bad list is one line and exit code 2."""
+    if not value:
+        return default
+    try:
+        return tuple(int(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise InputError("goal.bad_windows", value=value) from None
+
+
+# Options used one by one ------------------------------------------------------------
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help=t("cli.opt.format"))]
+# A plain string checked by set_lang: a wrong value is then one catalogue line and exit
+# code 2 like every other input error, not click's multi-line usage message.
+LangOpt = Annotated[str | None, typer.Option("--lang", help=t("cli.opt.lang"))]
+AdjustOpt = Annotated[list[str] | None, typer.Option("--adjust", help=t("cli.opt.adjust"))]
+WorkspaceOpt = Annotated[
+    Path | None, typer.Option("--workspace", "-w", help=t("cli.opt.workspace"))
+]
+ScenarioOpt = Annotated[str, typer.Option("--scenario", help=t("cli.opt.scenario"))]
+SimLeadsOpt = Annotated[int, typer.Option("--leads", help=t("cli.opt.sim_leads"))]
+SeedOpt = Annotated[int, typer.Option("--seed", help=t("cli.opt.seed"))]
+
+
+# Option groups ---------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class FileOptions:
+    """How to read the input files: every command that reads data takes these."""
+
+    leads: Annotated[list[str] | None, typer.Option("--leads", help=t("cli.opt.leads"))] = None
+    events: Annotated[
+        list[str] | None, typer.Option("--events", "--log", help=t("cli.opt.events"))
+    ] = None
+    notes: Annotated[list[str] | None, typer.Option("--notes", help=t("cli.opt.notes"))] = None
+    won: Annotated[list[str] | None, typer.Option("--won", help=t("cli.opt.won"))] = None
+    lost: Annotated[list[str] | None, typer.Option("--lost", help=t("cli.opt.lost"))] = None
+    preset: Annotated[str | None, typer.Option("--preset", help=t("cli.opt.preset"))] = None
+    mapping: Annotated[Path | None, typer.Option("--mapping", help=t("cli.opt.mapping"))] = None
+    sheet: Annotated[str | None, typer.Option("--sheet", help=t("cli.opt.sheet"))] = None
+    table: Annotated[str | None, typer.Option("--table", help=t("cli.opt.table"))] = None
+    encoding: Annotated[str | None, typer.Option("--encoding", help=t("cli.opt.encoding"))] = None
+    tz: Annotated[str, typer.Option("--tz", help=t("cli.opt.tz"))] = "UTC"
+    dayfirst: Annotated[bool, typer.Option("--dayfirst", help=t("cli.opt.dayfirst"))] = False
+    as_of: Annotated[str | None, typer.Option("--as-of", help=t("cli.opt.as_of"))] = None
+    lifecycle: Annotated[str, typer.Option("--lifecycle", help=t("cli.opt.lifecycle"))] = "complete"
+
+    @property
+    def given(self) -> bool:
+        return bool(self.leads or self.events)
+
+    def ingest(self, workspace: Path | None, status: Console | None = None) -> Workspace:
+        """Read the files into ``workspace`` (a DuckDB file), or in memory when None."""
+        from royalroad.io.load import ingest
+
+        if not self.given:
+            raise InputError("load.no_input")
+        console = status or stderr()
+        with console.status(t("load.step.read")) as spinner:
+            return ingest(
+                leads=self.leads,
+                events=self.events,
+                notes=self.notes,
+                won=split(self.won),
+                lost=split(self.lost),
+                preset=self.preset,
+                mapping=self.mapping,
+                sheet=self.sheet,
+                table=self.table,
+                encoding=self.encoding,
+                tz=self.tz,
+                dayfirst=self.dayfirst,
+                as_of=self.as_of,
+                lifecycle=self.lifecycle,
+                workspace=workspace,
+                on_step=lambda key: spinner.update(t(key)),
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class Inputs(FileOptions):
+    """Files (read in memory) or else an existing ``--workspace``: what the analysis
+    commands read."""
+
+    workspace: WorkspaceOpt = None
+
+    def open(self) -> Workspace:
+        from royalroad.engine import open_workspace
+
+        if self.given:
+            return self.ingest(None)
+        if self.workspace is None:
+            raise InputError("load.no_input")
+        return open_workspace(self.workspace)
+
+
+@dataclasses.dataclass(frozen=True)
+class GoalOptions:
+    """The candidate milestones the goal search tries."""
+
+    adjust: AdjustOpt = None
+    not_proxy: Annotated[
+        list[str] | None, typer.Option("--not-proxy", help=t("cli.opt.not_proxy"))
+    ] = None
+    max_count: Annotated[int, typer.Option("--max-count", help=t("cli.opt.max_count"))] = 5
+    windows: Annotated[str | None, typer.Option("--windows", help=t("cli.opt.windows"))] = None
+    pairs: Annotated[int, typer.Option("--pairs", help=t("cli.opt.pairs"))] = 12
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`royalroad.analysis.goals.discover_goals`."""
+        from royalroad.analysis.goals import DEFAULT_WINDOWS
+
+        return {
+            "adjust": split(self.adjust),
+            "not_proxy": split(self.not_proxy),
+            "max_count": self.max_count,
+            "windows": ints(self.windows, DEFAULT_WINDOWS),
+            "pairs": self.pairs,
+        }
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_groups(**groups: type) -> Callable[[F], F]:
+    """Spread option groups into a command's signature.
+
+    ``@with_groups(inputs=Inputs)`` on ``def goals(inputs: Inputs, top: int = 15)``
+    gives the command every field of ``Inputs`` as an option, placed before its own
+    options, and calls it with ``inputs=Inputs(...)`` built from them.
+    """
+
+    def decorate(fn: F) -> F:
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in inspect.signature(fn, eval_str=True).parameters.values()
+            if p.name not in groups
+        ]
+        spread: list[inspect.Parameter] = []
+        members: dict[str, tuple[str, ...]] = {}
+        for group, cls in groups.items():
+            hints = get_type_hints(cls, include_extras=True)
+            fields = dataclasses.fields(cls)
+            members[group] = tuple(f.name for f in fields)
+            spread.extend(
+                inspect.Parameter(
+                    f.name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=f.default,
+                    annotation=hints[f.name],
+                )
+                for f in fields
+            )
+
+        @functools.wraps(fn)
+        def wrapper(**kwargs: Any) -> Any:
+            for group, cls in groups.items():
+                kwargs[group] = cls(**{name: kwargs.pop(name) for name in members[group]})
+            return fn(**kwargs)
+
+        params = spread + own
+        wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
