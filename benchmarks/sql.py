@@ -32,18 +32,22 @@ def _aggs(windows: Sequence[int | None], medians: bool) -> str:
         if medians:
             out.append(f"quantile_cont(day, 0.5) FILTER (WHERE {within}) AS reach_{i}")
             out.append(
-                f"quantile_cont(close_day - day, 0.5) FILTER (WHERE {within} AND outcome IN ('won', 'lost'))"
+                f"quantile_cont(close_day - day, 0.5) "
+                f"FILTER (WHERE {within} AND outcome IN ('won', 'lost'))"
                 f" AS toclose_{i}"
             )
     if medians:
         out.append(
-            "quantile_cont(day / close_day, 0.5) FILTER (WHERE outcome IN ('won', 'lost') AND close_day > 0"
+            "quantile_cont(day / close_day, 0.5) "
+            "FILTER (WHERE outcome IN ('won', 'lost') AND close_day > 0"
             " AND k = 1) AS position"
         )
     return ",\n       ".join(out)
 
 
-def singles(windows: Sequence[int | None] = WINDOWS, max_count: int = MAX_COUNT, *, medians: bool = True) -> str:
+def singles(
+    windows: Sequence[int | None] = WINDOWS, max_count: int = MAX_COUNT, *, medians: bool = True
+) -> str:
     """One query: leads reaching "≥k × activity within d days", per (activity, k) and outcome.
 
     With ``medians`` it returns the same columns as ``milestones.single_counts``

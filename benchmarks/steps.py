@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import sql as hand  # noqa: E402
+import sql as hand
 
 EVENTS_PER_LEAD = 7.74  # manufacturing scenario: 9,986,519 events for 1,290,000 leads (seed 1)
 
@@ -57,11 +57,16 @@ class Peak:
 
     def __exit__(self, *exc) -> None:
         hwm = _status("VmHWM") if self.resettable else None
-        self.peak_mb = hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.peak_mb = (
+            hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        )
 
     def figures(self) -> dict:
-        return {"peak_mb": round(self.peak_mb, 1), "base_mb": round(self.base_mb, 1),
-                "peak_resettable": self.resettable}
+        return {
+            "peak_mb": round(self.peak_mb, 1),
+            "base_mb": round(self.base_mb, 1),
+            "peak_resettable": self.resettable,
+        }
 
 
 class Clock:
@@ -98,7 +103,9 @@ def step_data(a) -> dict:
     sim_s = time.perf_counter() - t
     leads, events = data.leads, data.events
     leads = leads.append_column("_line", pa.array(np.arange(1, leads.num_rows + 1, dtype=np.int64)))
-    events = events.append_column("_line", pa.array(np.arange(1, events.num_rows + 1, dtype=np.int64)))
+    events = events.append_column(
+        "_line", pa.array(np.arange(1, events.num_rows + 1, dtype=np.int64))
+    )
 
     ws_path = work / "ws.duckdb"
     for p in (ws_path, work / "ws.duckdb.wal"):
@@ -116,20 +123,37 @@ def step_data(a) -> dict:
     parquet_s = time.perf_counter() - t
 
     con = _connect(ws_path)
-    outcomes = dict(con.execute("SELECT outcome, count(*) FROM leads GROUP BY 1 ORDER BY 1").fetchall())
-    marks = {str(k): v for k, v in con.execute("SELECT mark, count(*) FROM events GROUP BY 1 ORDER BY 1").fetchall()}
+    outcomes = dict(
+        con.execute("SELECT outcome, count(*) FROM leads GROUP BY 1 ORDER BY 1").fetchall()
+    )
+    marks = {
+        str(k): v
+        for k, v in con.execute(
+            "SELECT mark, count(*) FROM events GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    }
     n_act = con.execute("SELECT count(DISTINCT activity) FROM events").fetchone()[0]
     con.close()
     return {
-        "seed": a.seed, "leads": leads.num_rows, "events": events.num_rows, "activities": n_act,
-        "outcomes": outcomes, "marks": marks,
-        "simulate_s": sim_s, "build_s": build_s, "build_cpu_s": build_cpu, "parquet_s": parquet_s,
+        "seed": a.seed,
+        "leads": leads.num_rows,
+        "events": events.num_rows,
+        "activities": n_act,
+        "outcomes": outcomes,
+        "marks": marks,
+        "simulate_s": sim_s,
+        "build_s": build_s,
+        "build_cpu_s": build_cpu,
+        "parquet_s": parquet_s,
         "build_rows_per_s": (leads.num_rows + events.num_rows) / build_s,
-        "ws_mb": ws_path.stat().st_size / 2**20, **pk.figures(),
+        "ws_mb": ws_path.stat().st_size / 2**20,
+        **pk.figures(),
     }
 
 
-def build_workspace(path: Path, leads: pa.Table, events: pa.Table, *, as_of_default: bool = True) -> None:
+def build_workspace(
+    path: Path, leads: pa.Table, events: pa.Table, *, as_of_default: bool = True
+) -> None:
     """Canonical workspace tables, as ``royalroad.io.load.ingest`` would store them.
 
     Same rules as the loader: the cut-off is the latest timestamp anywhere; a lead
@@ -147,46 +171,63 @@ def build_workspace(path: Path, leads: pa.Table, events: pa.Table, *, as_of_defa
         SELECT max(created_at) AS t FROM src_leads UNION ALL SELECT max(closed_at) FROM src_leads
         UNION ALL SELECT max(ts) FROM src_events)""").fetchone()[0]
     cut = f"TIMESTAMP '{cutoff.isoformat(sep=' ')}'"
-    extra_leads = [c for c in leads.column_names
-                   if c not in ("lead_id", "created_at", "outcome", "closed_at", "amount", "_line")]
-    extra_events = [c for c in events.column_names if c not in ("lead_id", "activity", "ts", "_line")]
+    extra_leads = [
+        c
+        for c in leads.column_names
+        if c not in ("lead_id", "created_at", "outcome", "closed_at", "amount", "_line")
+    ]
+    extra_events = [
+        c for c in events.column_names if c not in ("lead_id", "activity", "ts", "_line")
+    ]
     con.execute(f"""CREATE TABLE leads AS
         SELECT lead_id, CAST(created_at AS TIMESTAMP) AS created_at,
           CASE WHEN closed_at > {cut} THEN 'open' ELSE outcome END AS outcome,
           CASE WHEN closed_at > {cut} THEN NULL ELSE CAST(closed_at AS TIMESTAMP) END AS closed_at,
-          CAST(amount AS DOUBLE) AS amount, {', '.join(extra_leads)},
+          CAST(amount AS DOUBLE) AS amount, {", ".join(extra_leads)},
           'leads.parquet' AS _file, _line,
           CASE WHEN created_at > {cut} THEN 'after_as_of' END AS mark,
           CAST(row_number() OVER (ORDER BY lead_id) AS INTEGER) AS lead_key
         FROM src_leads ORDER BY _line""")
     con.execute("""CREATE TYPE activity_name AS ENUM (
         SELECT DISTINCT activity FROM src_events WHERE activity IS NOT NULL ORDER BY activity)""")
+    pos = "CAST(row_number() OVER (PARTITION BY l.lead_key ORDER BY e.ts, e._line) AS INTEGER)"
     con.execute(f"""CREATE TABLE events AS
         SELECT e.lead_id, l.lead_key, CAST(e.activity AS activity_name) AS activity,
           CAST(e.ts AS TIMESTAMP) AS ts, e._line AS seq,
-          CAST(row_number() OVER (PARTITION BY l.lead_key ORDER BY e.ts, e._line) AS INTEGER) AS pos,
+          {pos} AS pos,
           CAST(NULL AS VARCHAR) AS lifecycle,
           CASE WHEN l.outcome IN ('won', 'lost') AND e.ts >= l.closed_at THEN 'after_close'
                WHEN e.ts > {cut} OR l.mark = 'after_as_of' THEN 'after_as_of' END AS mark,
-          {', '.join('e.' + c for c in extra_events)},
+          {", ".join("e." + c for c in extra_events)},
           'events.parquet' AS _file, e._line
         FROM src_events e JOIN leads l USING (lead_id)
         ORDER BY seq""")
     con.execute("""CREATE TABLE notes (lead_id VARCHAR, ts TIMESTAMP, text VARCHAR, author VARCHAR,
         mark VARCHAR, _file VARCHAR, _line BIGINT)""")
-    con.execute("""CREATE TABLE quarantine (table_name VARCHAR, file VARCHAR, line BIGINT, reason VARCHAR,
-        column_name VARCHAR, value VARCHAR, raw JSON)""")
+    con.execute(
+        """CREATE TABLE quarantine (table_name VARCHAR, file VARCHAR, line BIGINT, reason VARCHAR,
+        column_name VARCHAR, value VARCHAR, raw JSON)"""
+    )
     con.execute("""CREATE TABLE files (file_idx INT, table_name VARCHAR, file VARCHAR, kind VARCHAR,
         encoding VARCHAR, delimiter VARCHAR, sheet VARCHAR, preset VARCHAR, rows_read BIGINT,
         accepted BIGINT, quarantined BIGINT, blank_rows BIGINT, mapping VARCHAR)""")
+    canonical = "'parquet', NULL, NULL, NULL, 'canonical'"
+    nl, ne = leads.num_rows, events.num_rows
     con.execute(f"""INSERT INTO files VALUES
-        (0, 'leads', 'leads.parquet', 'parquet', NULL, NULL, NULL, 'canonical', {leads.num_rows}, {leads.num_rows}, 0, 0, ''),
-        (1, 'events', 'events.parquet', 'parquet', NULL, NULL, NULL, 'canonical', {events.num_rows}, {events.num_rows}, 0, 0, '')""")
+        (0, 'leads', 'leads.parquet', {canonical}, {nl}, {nl}, 0, 0, ''),
+        (1, 'events', 'events.parquet', {canonical}, {ne}, {ne}, 0, 0, '')""")
     con.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
     from royalroad import __version__
 
-    meta = {"as_of": str(cutoff), "tz": "UTC", "mode": "tables", "won": "", "lost": "",
-            "lifecycle": "complete", "royalroad_version": __version__}
+    meta = {
+        "as_of": str(cutoff),
+        "tz": "UTC",
+        "mode": "tables",
+        "won": "",
+        "lost": "",
+        "lifecycle": "complete",
+        "royalroad_version": __version__,
+    }
     con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
     con.execute("CHECKPOINT")
     con.close()
@@ -202,7 +243,9 @@ def step_ingest(a) -> dict:
         p.unlink(missing_ok=True)
     with Peak() as pk:
         c = Clock()
-        ws = ingest(leads=str(work / "leads.parquet"), events=str(work / "events.parquet"), workspace=target)
+        ws = ingest(
+            leads=str(work / "leads.parquet"), events=str(work / "events.parquet"), workspace=target
+        )
         secs, cpu = c.stop()
     con = ws.con
     n_leads = con.execute("SELECT count(*) FROM leads").fetchone()[0]
@@ -210,9 +253,14 @@ def step_ingest(a) -> dict:
     quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
     con.execute(f"ATTACH '{work / 'ws.duckdb'}' AS direct (READ_ONLY)")
     diffs = {}
-    for table, cols in (("leads", "lead_id, created_at, outcome, closed_at, amount, industry, source, region, rep, "
-                                  "mark, lead_key"),
-                        ("events", "lead_id, activity, ts, seq, lifecycle, mark, rep, channel, lead_key, pos")):
+    for table, cols in (
+        (
+            "leads",
+            "lead_id, created_at, outcome, closed_at, amount, industry, source, region, rep, "
+            "mark, lead_key",
+        ),
+        ("events", "lead_id, activity, ts, seq, lifecycle, mark, rep, channel, lead_key, pos"),
+    ):
         # An order-free fingerprint of the multiset of rows (an EXCEPT ALL both ways
         # costs more than the ingest itself at 10M rows).
         fp = f"SELECT count(*), sum(hash({cols})::HUGEINT), sum(hash({cols}, 1)::HUGEINT) FROM"
@@ -221,9 +269,17 @@ def step_ingest(a) -> dict:
     ws.close()
     for p in (target, work / "ingest.duckdb.wal"):
         p.unlink(missing_ok=True)
-    return {"ingest_s": secs, "ingest_cpu_s": cpu, "leads": n_leads, "events": n_events, "quarantined": quarantined,
-            "rows_per_s": (n_leads + n_events) / secs, "events_per_s": n_events / secs,
-            "differences_vs_direct_build": diffs, **pk.figures()}
+    return {
+        "ingest_s": secs,
+        "ingest_cpu_s": cpu,
+        "leads": n_leads,
+        "events": n_events,
+        "quarantined": quarantined,
+        "rows_per_s": (n_leads + n_events) / secs,
+        "events_per_s": n_events / secs,
+        "differences_vs_direct_build": diffs,
+        **pk.figures(),
+    }
 
 
 # --------------------------------------------------------------------------- goal table
@@ -296,6 +352,7 @@ def _instrument():
                 if depth[0] == 0:
                     log["execute"].append(w)
                     log["execute_cpu"].append(cpu)
+
         return run
 
     def evaluate(*args, **kwargs):
@@ -327,12 +384,19 @@ def step_goals(a) -> dict:
     engine = sum(log["execute"])
     rec = result.recommended
     return {
-        "pairs": a.pairs, "seconds": total, "cpu_s": cpu, "engine_s": engine,
-        "engine_cpu_s": sum(log["execute_cpu"]), "executes": len(log["execute"]),
+        "pairs": a.pairs,
+        "seconds": total,
+        "cpu_s": cpu,
+        "engine_s": engine,
+        "engine_cpu_s": sum(log["execute_cpu"]),
+        "executes": len(log["execute"]),
         "slowest_executes_s": sorted(log["execute"], reverse=True)[:4],
-        "python_s": total - engine, "stats_s": sum(log["evaluate"]),
-        "candidates": len(result.candidates), "pairs_among": len(result.settings["pairs_among"]),
-        "recommended": rec.label("en") if rec else None, **pk.figures(),
+        "python_s": total - engine,
+        "stats_s": sum(log["evaluate"]),
+        "candidates": len(result.candidates),
+        "pairs_among": len(result.settings["pairs_among"]),
+        "recommended": rec.label("en") if rec else None,
+        **pk.figures(),
     }
 
 
@@ -362,18 +426,32 @@ def step_profile(a) -> dict:
     def name(key):
         file, line, fn = key
         parts = Path(file).parts
-        short = "/".join(parts[parts.index("site-packages") + 1:] if "site-packages" in parts else
-                         parts[parts.index("src") + 1:] if "src" in parts else parts[-2:])
+        short = "/".join(
+            parts[parts.index("site-packages") + 1 :]
+            if "site-packages" in parts
+            else parts[parts.index("src") + 1 :]
+            if "src" in parts
+            else parts[-2:]
+        )
         return f"{short}:{line}({fn})" if line else fn
 
-    rows = [(name(k), v[1], v[2], v[3]) for k, v in st.stats.items()]  # name, ncalls, tottime, cumtime
+    rows = [
+        (name(k), v[1], v[2], v[3]) for k, v in st.stats.items()
+    ]  # name, ncalls, tottime, cumtime
     by_tot = sorted(rows, key=lambda r: -r[2])[:10]
     by_calls = sorted(rows, key=lambda r: -r[1])[:5]
     ours = sorted((r for r in rows if r[0].startswith("royalroad/")), key=lambda r: -r[3])[:8]
     in_duckdb = sum(tt for (file, _, _), (_, _, tt, _, _) in st.stats.items() if "/duckdb/" in file)
-    return {"pairs": a.pairs, "seconds": total, "leads": n_leads, "duckdb_s": in_duckdb,
-            "top_tottime": by_tot, "top_ncalls": by_calls, "royalroad_cumtime": ours,
-            "max_ncalls": by_calls[0][1] if by_calls else 0}
+    return {
+        "pairs": a.pairs,
+        "seconds": total,
+        "leads": n_leads,
+        "duckdb_s": in_duckdb,
+        "top_tottime": by_tot,
+        "top_ncalls": by_calls,
+        "royalroad_cumtime": ours,
+        "max_ncalls": by_calls[0][1] if by_calls else 0,
+    }
 
 
 # --------------------------------------------------------------------------- DFG + variants
@@ -387,14 +465,18 @@ def _log(con, max_events: int | None) -> dict:
     """
     total = con.execute("SELECT count(*) FROM events").fetchone()[0]
     if max_events and max_events < total:
+        cols = "e.lead_id, e.lead_key, e.activity, e.ts, e.seq, e.pos, e.mark"
         con.execute(f"""CREATE TEMP TABLE log AS
-            SELECT e.lead_id, e.lead_key, e.activity, e.ts, e.seq, e.pos, e.mark FROM events e JOIN (
+            SELECT {cols} FROM events e JOIN (
               SELECT lead_id FROM (
                 SELECT lead_id, sum(n) OVER (ORDER BY lead_id) AS cum
                 FROM (SELECT lead_id, count(*) AS n FROM events GROUP BY lead_id))
               WHERE cum <= {int(max_events)}) USING (lead_id)""")
     else:
-        con.execute("CREATE TEMP VIEW log AS SELECT lead_id, lead_key, activity, ts, seq, pos, mark FROM events")
+        con.execute(
+            "CREATE TEMP VIEW log AS "
+            "SELECT lead_id, lead_key, activity, ts, seq, pos, mark FROM events"
+        )
     n, cases = con.execute("SELECT count(*), count(DISTINCT lead_id) FROM log").fetchone()
     return {"log_events": n, "log_cases": cases}
 
@@ -407,7 +489,9 @@ def step_dfg_sql(a) -> dict:
         rows = con.execute(hand.DFG).fetchall()
         out["dfg_s"], out["dfg_cpu_s"] = c.stop()
         c = Clock()
-        var_t = con.sql(hand.VARIANTS).to_arrow_table()  # to Arrow, as royalroad's variants are timed
+        var_t = con.sql(
+            hand.VARIANTS
+        ).to_arrow_table()  # to Arrow, as royalroad's variants are timed
         out["variants_s"], out["variants_cpu_s"] = c.stop()
     con.close()
     variants = list(zip(var_t.column("v").to_pylist(), var_t.column("n").to_pylist(), strict=True))
@@ -428,8 +512,10 @@ def step_pm4py(a) -> dict:
     con = _connect(Path(a.work) / "ws.duckdb")
     out = _log(con, a.max_events)
     t = time.perf_counter()
-    df = con.execute("""SELECT lead_id AS "case:concept:name", CAST(activity AS VARCHAR) AS "concept:name",
-        ts AS "time:timestamp" FROM log ORDER BY lead_id, ts, seq""").df()
+    df = con.execute(
+        """SELECT lead_id AS "case:concept:name", CAST(activity AS VARCHAR) AS "concept:name",
+        ts AS "time:timestamp" FROM log ORDER BY lead_id, ts, seq"""
+    ).df()
     out["to_pandas_s"] = time.perf_counter() - t
     con.close()
     out["dataframe_mb"] = df.memory_usage(deep=True).sum() / 2**20
@@ -437,18 +523,34 @@ def step_pm4py(a) -> dict:
 
     with Peak() as pk:
         c = Clock()
-        dfg, start, end = pm4py.discover_dfg(df, case_id_key="case:concept:name", activity_key="concept:name",
-                                             timestamp_key="time:timestamp")
+        dfg, start, end = pm4py.discover_dfg(
+            df,
+            case_id_key="case:concept:name",
+            activity_key="concept:name",
+            timestamp_key="time:timestamp",
+        )
         out["dfg_s"], out["dfg_cpu_s"] = c.stop()
         c = Clock()
-        variants = pm4py.get_variants(df, case_id_key="case:concept:name", activity_key="concept:name",
-                                      timestamp_key="time:timestamp")
+        variants = pm4py.get_variants(
+            df,
+            case_id_key="case:concept:name",
+            activity_key="concept:name",
+            timestamp_key="time:timestamp",
+        )
         out["variants_s"], out["variants_cpu_s"] = c.stop()
-    var = {tuple(k): (v if isinstance(v, int | np.integer) else len(v)) for k, v in variants.items()}
+    var = {
+        tuple(k): (v if isinstance(v, int | np.integer) else len(v)) for k, v in variants.items()
+    }
     with open(Path(a.work) / "dfg_pm4py.pkl", "wb") as fh:
-        pickle.dump({"dfg": {k: int(v) for k, v in dfg.items()}, "start": {k: int(v) for k, v in start.items()},
-                     "end": {k: int(v) for k, v in end.items()}, "variants": {k: int(v) for k, v in var.items()}},
-                    fh)
+        pickle.dump(
+            {
+                "dfg": {k: int(v) for k, v in dfg.items()},
+                "start": {k: int(v) for k, v in start.items()},
+                "end": {k: int(v) for k, v in end.items()},
+                "variants": {k: int(v) for k, v in var.items()},
+            },
+            fh,
+        )
     out.update(pm4py=pm4py.__version__, edges=len(dfg), variants=len(var), **pk.figures())
     return out
 
@@ -492,13 +594,18 @@ def step_rr_paths(a) -> dict:
     ws = open_workspace(Path(a.work) / "ws.duckdb")
     out = _log(ws.con, a.max_events)
     if a.variant == "query":
-        ws.con.execute("""CREATE TEMP VIEW plain AS SELECT lead_id, CAST(activity AS VARCHAR) AS activity,
-            ts, seq, mark FROM log""")
+        ws.con.execute(
+            """CREATE TEMP VIEW plain AS SELECT lead_id, CAST(activity AS VARCHAR) AS activity,
+            ts, seq, mark FROM log"""
+        )
         ws.con.execute("CREATE TEMP VIEW plain_leads AS SELECT * EXCLUDE (lead_key) FROM leads")
         events = journey_keys(ws.ibis.table("plain"), "events")
         leads = journey_keys(ws.ibis.table("plain_leads"), "leads")
     else:
-        events, leads = ws.table("log"), ws.table("leads")  # Ibis setup and schema look-ups, not timed
+        events, leads = (
+            ws.table("log"),
+            ws.table("leads"),
+        )  # Ibis setup and schema look-ups, not timed
     out["variant"] = a.variant
     with Peak() as pk:
         c = Clock()
@@ -508,8 +615,12 @@ def step_rr_paths(a) -> dict:
         var = j.variants(events, leads, "all").to_pyarrow()
         out["variants_s"], out["variants_cpu_s"] = c.stop()
     ws.close()
-    variants = {tuple(p): int(n) for p, n in
-                zip(var.column("path").to_pylist(), var.column("leads").to_pylist(), strict=True)}
+    variants = {
+        tuple(p): int(n)
+        for p, n in zip(
+            var.column("path").to_pylist(), var.column("leads").to_pylist(), strict=True
+        )
+    }
     view = _pm_view(e_all, variants)
     with open(Path(a.work) / f"dfg_rr_{a.variant}.pkl", "wb") as fh:
         pickle.dump(view, fh)
@@ -537,16 +648,32 @@ def step_paths(a) -> dict:
         total, cpu = c.stop()
     ws.close()
     return {
-        "seconds": total, "cpu_s": cpu, "engine_s": sum(log["execute"]), "engine_cpu_s": sum(log["execute_cpu"]),
-        "executes": len(log["execute"]), "slowest_executes_s": sorted(log["execute"], reverse=True)[:4],
-        "goal": goal.label("en") if goal else None, "exclude": exclude, "dfg_edges": len(r.dfg),
-        "variants_total": r.variants_total, "royal_road": [s.activity for s in r.royal_road], **pk.figures(),
+        "seconds": total,
+        "cpu_s": cpu,
+        "engine_s": sum(log["execute"]),
+        "engine_cpu_s": sum(log["execute_cpu"]),
+        "executes": len(log["execute"]),
+        "slowest_executes_s": sorted(log["execute"], reverse=True)[:4],
+        "goal": goal.label("en") if goal else None,
+        "exclude": exclude,
+        "dfg_edges": len(r.dfg),
+        "variants_total": r.variants_total,
+        "royal_road": [s.activity for s in r.royal_road],
+        **pk.figures(),
     }
 
 
-STEPS = {"data": step_data, "ingest": step_ingest, "singles": step_singles, "goals": step_goals,
-         "profile": step_profile, "dfg_sql": step_dfg_sql, "pm4py": step_pm4py, "rr_paths": step_rr_paths,
-         "paths": step_paths}
+STEPS = {
+    "data": step_data,
+    "ingest": step_ingest,
+    "singles": step_singles,
+    "goals": step_goals,
+    "profile": step_profile,
+    "dfg_sql": step_dfg_sql,
+    "pm4py": step_pm4py,
+    "rr_paths": step_rr_paths,
+    "paths": step_paths,
+}
 
 
 def main() -> None:
@@ -556,8 +683,11 @@ def main() -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--events", type=int, default=10_000_000)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--variant", default="royalroad",
-                   choices=("royalroad", "ibis_sql", "sql", "sql_counts", "main", "query"))
+    p.add_argument(
+        "--variant",
+        default="royalroad",
+        choices=("royalroad", "ibis_sql", "sql", "sql_counts", "main", "query"),
+    )
     p.add_argument("--pairs", type=int, default=0)
     p.add_argument("--max-events", type=int, default=None)
     a = p.parse_args()

@@ -61,7 +61,9 @@ def accounting(ws) -> dict[str, Counts]:
     ).fetchall()
     for table, file, read, accepted, quarantined in rows:
         canon = CANONICAL_TABLE[table]
-        in_table = ws.con.execute(f"SELECT count(*) FROM {canon} WHERE _file = ?", [file]).fetchall()[0][0]
+        in_table = ws.con.execute(
+            f"SELECT count(*) FROM {canon} WHERE _file = ?", [file]
+        ).fetchall()[0][0]
         in_quarantine = ws.con.execute(
             "SELECT count(*) FROM quarantine WHERE file = ? AND table_name = ?", [file, table]
         ).fetchall()[0][0]
@@ -75,14 +77,19 @@ def accounting(ws) -> dict[str, Counts]:
 def csv_records(path: str | Path, *, encoding: str = "utf-8", delimiter: str = ",") -> int:
     """Data records of a delimited file, counted with Python's csv module (blank rows skipped)."""
     text = Path(path).read_bytes().decode(encoding)
-    rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if any(f.strip() for f in r)]
+    rows = [
+        r
+        for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        if any(f.strip() for f in r)
+    ]
     return len(rows) - 1
 
 
 def quarantine_rows(ws) -> list[tuple]:
     """``(table, file, line, reason, column, value)`` of every quarantined row, in file order."""
     return ws.con.execute(
-        "SELECT table_name, file, line, reason, column_name, value FROM quarantine ORDER BY table_name, file, line"
+        "SELECT table_name, file, line, reason, column_name, value FROM quarantine "
+        "ORDER BY table_name, file, line"
     ).fetchall()
 
 
@@ -95,7 +102,9 @@ def write(tmp_path, monkeypatch):
     """
     monkeypatch.chdir(tmp_path)
 
-    def _write(name: str, text: str | bytes, *, encoding: str = "utf-8", newline: str = "\n") -> str:
+    def _write(
+        name: str, text: str | bytes, *, encoding: str = "utf-8", newline: str = "\n"
+    ) -> str:
         data = text if isinstance(text, bytes) else text.replace("\n", newline).encode(encoding)
         (tmp_path / name).write_bytes(data)
         return name
@@ -106,5 +115,7 @@ def write(tmp_path, monkeypatch):
 @pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared test data not found at {SHARED_DATA} (clone shared/ beside the repository)")
+        pytest.skip(
+            f"shared test data not found at {SHARED_DATA} (clone shared/ beside the repository)"
+        )
     return SHARED_DATA

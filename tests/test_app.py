@@ -9,6 +9,7 @@ planted by the simulator, the downloads and the language toggle.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.util
 import json
@@ -57,14 +58,18 @@ def _choice(path: Path, role: str | None = None, **fields) -> logic.FileChoice:
     role = role or logic.guess_role(info.name, info.columns, info.kind)
     det = logic.detect(info.columns, role, source=info.name)
     chosen = dict(det.fields)
-    chosen.update({k: tuple(v) if isinstance(v, (list, tuple)) else (v,) for k, v in fields.items()})
+    chosen.update(
+        {k: tuple(v) if isinstance(v, (list, tuple)) else (v,) for k, v in fields.items()}
+    )
     return logic.FileChoice(info, role, chosen, det)
 
 
 def test_upload_with_title_rows_shows_the_real_header(tmp_path):
     path = tmp_path / "活動履歴.csv"
-    path.write_bytes("活動履歴一覧,,\n出力日: 2024/04/01,,\n,,\n商談ID,活動,日時\n"
-                     "D-001,訪問,2024/04/01 10:00\nD-002,資料送付,2024/04/02 11:00\n".encode("cp932"))
+    path.write_bytes(
+        "活動履歴一覧,,\n出力日: 2024/04/01,,\n,,\n商談ID,活動,日時\n"
+        "D-001,訪問,2024/04/01 10:00\nD-002,資料送付,2024/04/02 11:00\n".encode("cp932")
+    )
     info = logic.inspect_upload(path)
     assert info.columns == ("商談ID", "活動", "日時")
     assert info.rows == 2  # the two data rows; title rows are not data
@@ -73,6 +78,7 @@ def test_upload_with_title_rows_shows_the_real_header(tmp_path):
 
 
 # Mapping file ------------------------------------------------------------------------
+
 
 def test_mapping_toml_reads_back_with_load_config(tmp_path):
     columns = {
@@ -89,8 +95,9 @@ def test_mapping_toml_reads_back_with_load_config(tmp_path):
 
 
 def test_overrides_keep_detected_fields_out_of_the_mapping_file(tmp_path):
-    (tmp_path / "events.csv").write_text("lead_id,activity,ts,実施日\nL1,a,2024-01-01,2024-01-02\n",
-                                         encoding="utf-8")
+    (tmp_path / "events.csv").write_text(
+        "lead_id,activity,ts,実施日\nL1,a,2024-01-01,2024-01-02\n", encoding="utf-8"
+    )
     same = _choice(tmp_path / "events.csv")
     assert logic.overrides([same]) == {}
     changed = _choice(tmp_path / "events.csv", ts="実施日")
@@ -128,8 +135,11 @@ def test_detect_and_guess_role_on_japanese_headers():
 
 # Uploads --------------------------------------------------------------------------------
 
+
 def test_upload_cap_names_the_file_and_the_limit(tmp_path):
-    with pytest.raises(InputError, match=r"^big\.csv: 2\.0 MB is larger than the upload limit of 1 MB"):
+    with pytest.raises(
+        InputError, match=r"^big\.csv: 2\.0 MB is larger than the upload limit of 1 MB"
+    ):
         logic.save_upload(tmp_path, "big.csv", b"x" * (2 * 2**20), max_bytes=2**20)
     assert not (tmp_path / logic.UPLOADS).exists() or not any((tmp_path / logic.UPLOADS).iterdir())
 
@@ -147,6 +157,7 @@ def test_uploads_keep_their_names_safely_and_never_overwrite(tmp_path):
 
 # Outcomes ---------------------------------------------------------------------------------
 
+
 def test_outcome_values_counted_and_classified_like_ingest(sim):
     ch = _choice(sim / "leads.csv")
     with open(sim / "leads.csv", encoding="utf-8", newline="") as fh:
@@ -154,16 +165,22 @@ def test_outcome_values_counted_and_classified_like_ingest(sim):
     values = logic.value_counts([(ch.info.table, ("outcome",))])
     assert dict(values) == dict(expected)
     assert [v for v, _ in values] == sorted(expected, key=lambda v: (-expected[v], v))
-    defaults = logic.classify_values([v for v, _ in values], logic.default_outcome_values([ch.detected.cmap]))
+    defaults = logic.classify_values(
+        [v for v, _ in values], logic.default_outcome_values([ch.detected.cmap])
+    )
     assert defaults == {"won": ["won"], "lost": ["lost"], "open": ["open"]}
-    maven = logic.classify_values(["Won", "Lost", "Engaging", "Prospecting", "?"],
-                                  logic.default_outcome_values([]))
-    assert maven["won"] == ["Won"] and maven["lost"] == ["Lost"] and "?" not in sum(maven.values(), [])
+    maven = logic.classify_values(
+        ["Won", "Lost", "Engaging", "Prospecting", "?"], logic.default_outcome_values([])
+    )
+    assert (
+        maven["won"] == ["Won"] and maven["lost"] == ["Lost"] and "?" not in sum(maven.values(), [])
+    )
 
 
 def test_outcome_suggestions_and_conflicts():
     won, lost = logic.suggest_outcome_activities(
-        ["A_SUBMITTED", "A_APPROVED", "A_DECLINED", "A_CANCELLED", "受注", "不成立", "Loan Denied"])
+        ["A_SUBMITTED", "A_APPROVED", "A_DECLINED", "A_CANCELLED", "受注", "不成立", "Loan Denied"]
+    )
     assert won == ["A_APPROVED", "受注"]
     assert lost == ["A_DECLINED", "A_CANCELLED", "不成立", "Loan Denied"]
     with pytest.raises(InputError, match=r"^'受注' is chosen both as won and as lost"):
@@ -180,22 +197,39 @@ def test_windows_parse_and_fail_with_the_cli_message():
 
 def test_progress_only_rises():
     p = runner.StepProgress()
-    seen = [p(k) for k in ("load.step.read", "load.step.validate", "load.step.validate", "load.step.build",
-                           "something.new", "pipeline.step.quality", "goal.step")]
-    assert seen == sorted(seen) and 0 < seen[0] and seen[-1] < 1
+    seen = [
+        p(k)
+        for k in (
+            "load.step.read",
+            "load.step.validate",
+            "load.step.validate",
+            "load.step.build",
+            "something.new",
+            "pipeline.step.quality",
+            "goal.step",
+        )
+    ]
+    assert seen == sorted(seen) and seen[0] > 0 and seen[-1] < 1
     analyse_only = runner.StepProgress(ingest=False)
     assert analyse_only("pipeline.step.quality") == pytest.approx(1 / (len(runner.STEPS) - 2))
 
 
 # A run without a browser --------------------------------------------------------------------
 
+
 def test_plan_run_and_rerun_reuse_the_workspace(sim, tmp_path):
-    saved = [logic.save_upload(tmp_path, n, (sim / n).read_bytes(), max_bytes=2**30)
-             for n in ("leads.csv", "events.csv", "notes.csv")]
+    saved = [
+        logic.save_upload(tmp_path, n, (sim / n).read_bytes(), max_bytes=2**30)
+        for n in ("leads.csv", "events.csv", "notes.csv")
+    ]
     choices = [_choice(p) for p in saved]
     assert [c.role for c in choices] == ["leads", "events", "notes"]
-    plan = runner.make_plan(tmp_path, choices, preset=None,
-                           outcome_values={"won": ["won"], "lost": ["lost"], "open": ["open"]})
+    plan = runner.make_plan(
+        tmp_path,
+        choices,
+        preset=None,
+        outcome_values={"won": ["won"], "lost": ["lost"], "open": ["open"]},
+    )
     assert plan.mapping and load_config(plan.mapping).outcome_values["won"] == ("won",)
     steps: list[str] = []
     first = runner.run(plan, runner.options(), reuse=False, on_step=steps.append)
@@ -204,8 +238,12 @@ def test_plan_run_and_rerun_reuse_the_workspace(sim, tmp_path):
     assert first.segments == ("industry", "source", "region", "rep")
 
     steps.clear()
-    again = runner.run(plan, runner.options(adjust=["industry"], max_count=3, windows="30, 90"), reuse=True,
-                      on_step=steps.append)
+    again = runner.run(
+        plan,
+        runner.options(adjust=["industry"], max_count=3, windows="30, 90"),
+        reuse=True,
+        on_step=steps.append,
+    )
     assert not again.ingested and "load.step.read" not in steps
     assert again.results.goals.settings["adjust"] == ["industry"]
     assert again.results.goals.settings["windows"] == [30, 90]
@@ -219,7 +257,9 @@ def test_plan_run_and_rerun_reuse_the_workspace(sim, tmp_path):
     assert table.columns[0] == "マイルストーン" and table.iloc[0, 0].startswith("技術打合せ")
     files = present.files_frame(shown.quality, "en")
     assert files["file"].tolist() == ["leads.csv", "events.csv", "notes.csv"]
-    assert files["read"].tolist() == [_records(sim / n) for n in ("leads.csv", "events.csv", "notes.csv")]
+    assert files["read"].tolist() == [
+        _records(sim / n) for n in ("leads.csv", "events.csv", "notes.csv")
+    ]
     assert "adjusted for industry" in present.settings_text(shown.goals.settings, "en")
     xlsx = runner.workbook(shown, tmp_path, "ja")
     if importlib.util.find_spec("royalroad.report.excel") is None:
@@ -231,35 +271,47 @@ def test_plan_run_and_rerun_reuse_the_workspace(sim, tmp_path):
 def test_log_mode_plan_passes_won_and_lost_activities(tmp_path):
     (tmp_path / "log.csv").write_text(
         "case_id,activity,timestamp\nC1,start,2024-01-01\nC1,A_APPROVED,2024-01-05\n"
-        "C2,start,2024-01-02\nC2,A_DECLINED,2024-01-03\n", encoding="utf-8")
+        "C2,start,2024-01-02\nC2,A_DECLINED,2024-01-03\n",
+        encoding="utf-8",
+    )
     ch = _choice(tmp_path / "log.csv")
     plan = runner.make_plan(tmp_path, [ch], preset=None, won=["A_APPROVED"], lost=["A_DECLINED"])
     assert plan.log_mode and plan.mapping is None
     assert plan.ingest_kwargs()["won"] == ("A_APPROVED",)
     with pytest.raises(InputError, match="no input"):
-        runner.make_plan(tmp_path, [logic.FileChoice(ch.info, "notes", ch.fields, ch.detected)], preset=None)
+        runner.make_plan(
+            tmp_path, [logic.FileChoice(ch.info, "notes", ch.fields, ch.detected)], preset=None
+        )
 
 
 # serve command and settings -------------------------------------------------------------------
 
+
 def test_server_command_binds_loopback_with_the_agreed_flags():
     cmd = launch.server_command(port=8600, max_upload_mb=50)
-    flags = dict(zip(cmd[5::2], cmd[6::2]))
+    flags = dict(zip(cmd[5::2], cmd[6::2], strict=False))
     assert cmd[1:5] == ["-m", "streamlit", "run", str(launch.SCRIPT)]
     assert flags["--server.address"] == "127.0.0.1" and flags["--server.port"] == "8600"
     assert flags["--server.headless"] == "true" and flags["--browser.gatherUsageStats"] == "false"
     assert flags["--server.fileWatcherType"] == "none" and flags["--server.maxUploadSize"] == "50"
     env = launch.server_env(lang="ja", max_upload_mb=50, tmp_root="/x", base={})
-    assert launch.config_from_env(env) == launch.AppConfig(lang="ja", max_upload_mb=50, tmp_root="/x")
-    assert launch.config_from_env({"LANG": "ja_JP.UTF-8", launch.ENV_MAX_UPLOAD: "lots"}).lang == "ja"
+    assert launch.config_from_env(env) == launch.AppConfig(
+        lang="ja", max_upload_mb=50, tmp_root="/x"
+    )
+    assert (
+        launch.config_from_env({"LANG": "ja_JP.UTF-8", launch.ENV_MAX_UPLOAD: "lots"}).lang == "ja"
+    )
     assert launch.config_from_env({launch.ENV_MAX_UPLOAD: "lots"}).max_upload_mb == 200
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--port", "70000"], "--port 70000: expected a port number from 1 to 65535"),
-    (["--max-upload-mb", "0"], "--max-upload-mb 0: expected a size from 1 to 10000 MB"),
-    (["--lang", "fr"], "fr"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--port", "70000"], "--port 70000: expected a port number from 1 to 65535"),
+        (["--max-upload-mb", "0"], "--max-upload-mb 0: expected a size from 1 to 10000 MB"),
+        (["--lang", "fr"], "fr"),
+    ],
+)
 def test_serve_rejects_bad_options_in_one_line(args, message):
     result = CliRunner().invoke(cli_app, ["serve", *args])
     assert result.exit_code == 2, result.output
@@ -281,7 +333,8 @@ def test_app_messages_exist_in_both_languages_with_the_same_placeholders():
     assert not missing, missing
 
 
-# The real thing: royalroad serve + headless Chromium -----------------------------------------------
+# The real thing: royalroad serve + headless Chromium ----------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -299,18 +352,28 @@ class Server:
         self.tmp.mkdir()
         self.log = tmp / "serve.log"
         exe = Path(sys.executable).with_name("royalroad")
-        cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from royalroad.cli import main; main()"]
+        cmd = (
+            [str(exe)]
+            if exe.exists()
+            else [sys.executable, "-c", "from royalroad.cli import main; main()"]
+        )
         env = {**os.environ, "TMPDIR": str(self.tmp)}
         with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen([*cmd, "serve", "--port", str(self.port), "--lang", lang],
-                                         stdout=log, stderr=subprocess.STDOUT, env=env,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                [*cmd, "serve", "--port", str(self.port), "--lang", lang],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
 
     def wait_ready(self, timeout: float = 40) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                pytest.fail(f"royalroad serve exited with {self.proc.returncode}:\n{self.log.read_text()}")
+                pytest.fail(
+                    f"royalroad serve exited with {self.proc.returncode}:\n{self.log.read_text()}"
+                )
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
                     if r.status == 200:
@@ -327,19 +390,22 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
-        try:  # anything left in our process group (Streamlit) goes too
+        with contextlib.suppress(ProcessLookupError):  # anything left in our group goes too
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         return self.proc.returncode
 
 
 @pytest.fixture
 def server(tmp_path):
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (and fonts-noto-cjk) "
-                    "to run browser tests")
-    if importlib.util.find_spec("playwright") is None or importlib.util.find_spec("streamlit") is None:
+        pytest.skip(
+            f"{CHROMIUM} not found: install Debian's chromium (and fonts-noto-cjk) "
+            "to run browser tests"
+        )
+    if (
+        importlib.util.find_spec("playwright") is None
+        or importlib.util.find_spec("streamlit") is None
+    ):
         pytest.skip("playwright and streamlit are needed: pip install -e '.[test]'")
     srv = Server(tmp_path, lang="ja")
     try:
@@ -383,8 +449,10 @@ def test_browser_upload_map_analyse_adjust_download(server, sim, tmp_path):
     assert broken_message.startswith("broken.xlsx")
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM),
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
             page.set_default_timeout(30_000)
@@ -394,7 +462,8 @@ def test_browser_upload_map_analyse_adjust_download(server, sim, tmp_path):
 
             # 1. upload a leads, events and notes export, and one broken file
             page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-                [str(sim / n) for n in ("leads.csv", "events.csv", "notes.csv")] + [str(broken)])
+                [str(sim / n) for n in ("leads.csv", "events.csv", "notes.csv")] + [str(broken)]
+            )
             error = page.locator('[data-testid="stAlert"]').filter(has_text="broken.xlsx")
             expect(error).to_have_text(broken_message, timeout=30_000)
             expect(page.get_by_text("Traceback")).to_have_count(0)
@@ -487,17 +556,26 @@ def test_quality_notes_say_what_the_ingest_skipped_or_kept_aside(tmp_path):
     from royalroad.app import present
     from royalroad.quality import summarise
 
-    (tmp_path / "leads.csv").write_text("Pipeline report\nlead_id,created_at,outcome,closed_at\n"
-                                        "W1,2024-01-01,won,2024-03-01\nN1,2024-03-10,open,\n", encoding="utf-8")
-    (tmp_path / "events.csv").write_text("lead_id,activity,ts\nW1,fair,2023-12-20\nW1,call,2024-03-05\n",
-                                         encoding="utf-8")
+    (tmp_path / "leads.csv").write_text(
+        "Pipeline report\nlead_id,created_at,outcome,closed_at\n"
+        "W1,2024-01-01,won,2024-03-01\nN1,2024-03-10,open,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "events.csv").write_text(
+        "lead_id,activity,ts\nW1,fair,2023-12-20\nW1,call,2024-03-05\n", encoding="utf-8"
+    )
     ws = rr.ingest(leads=tmp_path / "leads.csv", events=tmp_path / "events.csv", as_of="2024-03-02")
     notes = present.quality_notes(summarise(ws), "en")
     assert notes == [
-        f"{tmp_path / 'leads.csv'}: 1 title row above the header skipped (line 1); header on line 2",
+        f"{tmp_path / 'leads.csv'}: 1 title row above the header skipped (line 1); "
+        "header on line 2",
         "Kept but not used for milestones: after close 1",
-        "Events dated before their lead's creation date: 1 (was the lead record created after the first "
+        "Events dated before their lead's creation date: 1 "
+        "(was the lead record created after the first "
         "contact?); they count, at a negative number of days.",
-        "Leads created after the as-of date: 1, kept but left out of every analysis (with their events and notes).",
+        "Leads created after the as-of date: 1, kept but left out of every analysis "
+        "(with their events and notes).",
     ]
-    assert present.quality_notes(summarise(ws), "ja")[-1].startswith("基準日時より後に作成されたリード 1 件")
+    assert present.quality_notes(summarise(ws), "ja")[-1].startswith(
+        "基準日時より後に作成されたリード 1 件"
+    )

@@ -60,12 +60,19 @@ def test_validate_json(inputs):
     data = json.loads(result.stdout)
     assert _files_json(data) == FILES
     assert (data["leads"], data["won"], data["lost"], data["open"]) == (3, 1, 1, 1)
-    assert (data["events"], data["events_counted"], data["events_marked"]) == (5, 3, {"after_close": 2})
+    assert (data["events"], data["events_counted"], data["events_marked"]) == (
+        5,
+        3,
+        {"after_close": 2},
+    )
     assert data["activities"] == 2
     assert data["rows_read"] == 12 and data["quarantined"] == 4
     assert {(r["file"], r["reason"], r["count"]) for r in data["reasons"]} == {
-        ("leads.csv", "unknown_outcome", 1), ("leads.csv", "duplicate_lead", 1),
-        ("events.csv", "unknown_lead", 1), ("events.csv", "quarantined_lead", 1)}
+        ("leads.csv", "unknown_outcome", 1),
+        ("leads.csv", "duplicate_lead", 1),
+        ("events.csv", "unknown_lead", 1),
+        ("events.csv", "quarantined_lead", 1),
+    }
     assert data["segments"] == ["industry"]
     assert data["as_of"] == "2024-02-03 00:00:00" and data["tz"] == "UTC"
 
@@ -76,12 +83,18 @@ def test_validate_table(inputs):
     out = result.stdout
     assert "\x1b[" not in out  # plain text when not a terminal
     assert "Rows per file" in out
-    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines() if line.startswith("│")]
+    cells = [
+        [c.strip() for c in line.split("│")[1:-1]]
+        for line in out.splitlines()
+        if line.startswith("│")
+    ]
     rows = {c[1]: c[4:7] for c in cells if c[0] in ("leads", "events")}
     assert rows == {"leads.csv": ["5", "3", "2"], "events.csv": ["7", "5", "2"]}
     assert "line 5 outcome=maybe" in out
     assert "line 6 lead_id=L9" in out
-    assert "3 leads (1 won, 1 lost, 1 open) · 5 events (3 before close, 2 activities) · 0 notes" in out
+    assert (
+        "3 leads (1 won, 1 lost, 1 open) · 5 events (3 before close, 2 activities) · 0 notes" in out
+    )
     assert "Kept but not used for milestones: after close 2" in out
     assert "As of 2024-02-03 00:00:00 (UTC): later closes count as open." in out
     assert "Segments: industry" in out
@@ -109,7 +122,9 @@ def test_ingest_writes_a_workspace(inputs, tmp_path, fmt):
     assert {"leads", "events", "notes", "quarantine", "files", "meta"} <= tables
     assert con.execute("SELECT count(*) FROM leads").fetchone() == (3,)
     assert con.execute("SELECT count(*) FROM quarantine").fetchone() == (4,)
-    assert con.execute("SELECT activity FROM events WHERE lead_id = 'L3'").fetchone() == ("=cmd|' /C calc'!A0",)
+    assert con.execute("SELECT activity FROM events WHERE lead_id = 'L3'").fetchone() == (
+        "=cmd|' /C calc'!A0",
+    )
     con.close()
     # ... and it can be reopened, by the library and by validate --workspace.
     ws = rr.open_workspace(ws_path)
@@ -151,7 +166,9 @@ def test_missing_workspace(write):
 
 
 # ------------------------------------------------------------------------- languages
-JA_CONTENT = "リード 3 件(受注 1・失注 1・商談中 1)・イベント 5 件(クローズ前 3 件、活動 2 種類)・メモ 0 件"
+JA_CONTENT = (
+    "リード 3 件(受注 1・失注 1・商談中 1)・イベント 5 件(クローズ前 3 件、活動 2 種類)・メモ 0 件"
+)
 
 
 def test_lang_ja_option(inputs):
@@ -207,26 +224,59 @@ def test_exit_codes(inputs):
 def test_ingest_without_input_is_one_line(write):
     result = run("ingest", "--lang", "en")
     assert (result.exit_code, result.stderr) == (
-        2, "error: no input: give --leads (with --events) or an event log with --events and --won/--lost\n")
+        2,
+        "error: no input: give --leads (with --events) "
+        "or an event log with --events and --won/--lost\n",
+    )
 
 
 def test_event_log_with_comma_separated_outcomes(write):
-    write("log.csv", "case_id,activity,timestamp\nA,submit,2024-01-01\nA,ok,2024-01-02\nB,submit,2024-01-01\n"
-                     "B,no,2024-01-03\nC,submit,2024-01-02\nC,gone,2024-01-04\nD,submit,2024-01-02\n")
-    result = run("validate", "--events", "log.csv", "--won", "ok", "--lost", "no,gone", "-f", "json")
+    write(
+        "log.csv",
+        "case_id,activity,timestamp\nA,submit,2024-01-01\nA,ok,2024-01-02\nB,submit,2024-01-01\n"
+        "B,no,2024-01-03\nC,submit,2024-01-02\nC,gone,2024-01-04\nD,submit,2024-01-02\n",
+    )
+    result = run(
+        "validate", "--events", "log.csv", "--won", "ok", "--lost", "no,gone", "-f", "json"
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert (data["won"], data["lost"], data["open"], data["mode"]) == (1, 2, 1, "log")
     # --log is an alias of --events, and --lost may be repeated
-    result = run("validate", "--log", "log.csv", "--won", "ok", "--lost", "no", "--lost", "gone", "-f", "json")
+    result = run(
+        "validate",
+        "--log",
+        "log.csv",
+        "--won",
+        "ok",
+        "--lost",
+        "no",
+        "--lost",
+        "gone",
+        "-f",
+        "json",
+    )
     assert json.loads(result.stdout)["lost"] == 2
 
 
 def test_options_reach_the_library(write):
-    write("leads.csv", "lead_id,created_at,outcome,closed_at\nA,05/01/2024,won,06/01/2024 09:00+09:00\n"
-                       "B,05/01/2024,lost,07/01/2024\n")
-    result = run("validate", "--leads", "leads.csv", "--dayfirst", "--tz", "Asia/Tokyo", "--as-of", "2024-01-06 12:00",
-                 "-f", "json")
+    write(
+        "leads.csv",
+        "lead_id,created_at,outcome,closed_at\nA,05/01/2024,won,06/01/2024 09:00+09:00\n"
+        "B,05/01/2024,lost,07/01/2024\n",
+    )
+    result = run(
+        "validate",
+        "--leads",
+        "leads.csv",
+        "--dayfirst",
+        "--tz",
+        "Asia/Tokyo",
+        "--as-of",
+        "2024-01-06 12:00",
+        "-f",
+        "json",
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     # Day-first: A closed 6 January (before the as-of date), B on 7 January (after it: open).
@@ -235,7 +285,10 @@ def test_options_reach_the_library(write):
 
 
 def test_rich_markup_in_names_and_values_is_shown_literally(write):
-    write("[x].csv", "lead_id,created_at,outcome,closed_at\nA,2024-01-01,won,2024-02-01\n[/red],2024-01-01,[bold]x,\n")
+    write(
+        "[x].csv",
+        "lead_id,created_at,outcome,closed_at\nA,2024-01-01,won,2024-02-01\n[/red],2024-01-01,[bold]x,\n",
+    )
     write("[m].toml", "[leads]\nlead_id = 'lead_id'\n")
     result = run("validate", "--leads", "[x].csv", "--mapping", "[m].toml", "--lang", "en")
     assert result.exit_code == 0, result.stderr

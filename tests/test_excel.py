@@ -12,6 +12,7 @@ import functools
 import math
 import re
 import zipfile
+from itertools import pairwise
 from pathlib import Path
 
 import openpyxl
@@ -20,16 +21,29 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 import royalroad as rr
-from royalroad.errors import InputError
 from royalroad.analysis.paths_result import state_label
+from royalroad.errors import InputError
 from royalroad.i18n import t
 from royalroad.pipeline import AnalysisOptions, analyse
 from royalroad.report.excel import write_workbook
 from royalroad.report.safe import EXCEL_MAX_CHARS, csv_safe, excel_text, is_formula_like
 from royalroad.simulate import simulate
 
-SHEETS = ("summary", "candidates", "runner_ups", "proxies", "royal_road", "markov_states", "removal_effects",
-          "variants", "dfg", "next_actions", "caveats", "files", "quarantine")
+SHEETS = (
+    "summary",
+    "candidates",
+    "runner_ups",
+    "proxies",
+    "royal_road",
+    "markov_states",
+    "removal_effects",
+    "variants",
+    "dfg",
+    "next_actions",
+    "caveats",
+    "files",
+    "quarantine",
+)
 HOSTILE = {
     "技術打合せ": "=cmd|' /C calc'!A0",
     "見積依頼": "+1+1",
@@ -49,7 +63,9 @@ def hostile(tmp_path_factory):
     simulate("manufacturing", leads=1000, seed=9).write(tmp)
     events = pd.read_csv(tmp / "events.csv", dtype=str, keep_default_na=False)
     events["activity"] = events["activity"].replace(HOSTILE)
-    bad = pd.DataFrame([{"lead_id": BAD_LEAD, "activity": "-2", "ts": "", "rep": "", "channel": ""}])
+    bad = pd.DataFrame(
+        [{"lead_id": BAD_LEAD, "activity": "-2", "ts": "", "rep": "", "channel": ""}]
+    )
     pd.concat([events, bad]).to_csv(tmp / "events.csv", index=False)
     leads = pd.read_csv(tmp / "leads.csv", dtype=str, keep_default_na=False)
     leads.loc[leads.industry == leads.industry.iloc[0], "industry"] = "=1+1"
@@ -73,7 +89,9 @@ def _sheet(path: Path, key: str, lang: str = "en"):
 def _rows(sheet) -> list[dict]:
     """Data rows as dicts keyed by the canonical names of header row 2."""
     names = [c.value for c in sheet[2]]
-    return [dict(zip(names, row, strict=True)) for row in sheet.iter_rows(min_row=3, values_only=True)]
+    return [
+        dict(zip(names, row, strict=True)) for row in sheet.iter_rows(min_row=3, values_only=True)
+    ]
 
 
 def test_every_sheet_is_present_in_order_with_styled_headers(hostile):
@@ -111,8 +129,12 @@ def test_candidate_counts_and_rates_are_numbers(hostile):
         lo, hi = proportion_confint(won.value, won.value + lost.value, alpha=0.05, method="wilson")
         assert cells[col["win_rate_ci_low"]].value == pytest.approx(lo, abs=1e-9)
         assert cells[col["win_rate_ci_high"]].value == pytest.approx(hi, abs=1e-9)
-        assert cells[col["eligible"]].data_type == "b" and cells[col["eligible"]].value is c.eligible
-        assert cells[col["activity"]].data_type == "s" and cells[col["activity"]].value == c.activity
+        assert (
+            cells[col["eligible"]].data_type == "b" and cells[col["eligible"]].value is c.eligible
+        )
+        assert (
+            cells[col["activity"]].data_type == "s" and cells[col["activity"]].value == c.activity
+        )
         if c.then is None:
             assert cells[col["then"]].value is None
         if c.within_days is None:
@@ -125,14 +147,22 @@ def test_summary_base_rate_matches_the_workspace(hostile):
     _, ws, results, path = hostile
     won, lost, open_ = ws.con.execute(
         "SELECT count(*) FILTER (outcome = 'won'), count(*) FILTER (outcome = 'lost'), "
-        "count(*) FILTER (outcome = 'open') FROM leads").fetchone()
+        "count(*) FILTER (outcome = 'open') FROM leads"
+    ).fetchone()
     items = {r["key"]: r for r in _rows(_sheet(path, "summary"))}
-    assert (items["won"]["value"], items["lost"]["value"], items["open"]["value"]) == (won, lost, open_)
+    assert (items["won"]["value"], items["lost"]["value"], items["open"]["value"]) == (
+        won,
+        lost,
+        open_,
+    )
     assert items["closed"]["value"] == won + lost
     base = items["base_rate"]
     assert base["value"] == pytest.approx(won / (won + lost), rel=1e-12)
     lo, hi = proportion_confint(won, won + lost, alpha=0.05, method="wilson")
-    assert (base["ci_low"], base["ci_high"]) == (pytest.approx(lo, abs=1e-9), pytest.approx(hi, abs=1e-9))
+    assert (base["ci_low"], base["ci_high"]) == (
+        pytest.approx(lo, abs=1e-9),
+        pytest.approx(hi, abs=1e-9),
+    )
     assert items["sentence"]["value"] == results.goals.sentence("en")
     assert items["goal"]["value"] == HOSTILE["技術打合せ"]
     assert str(items["as_of"]["value"]) == results.meta["as_of"]
@@ -149,7 +179,10 @@ def test_files_and_quarantine_match_the_input(hostile):
     assert (ev["rows_read"], ev["quarantined"], ev["accepted"]) == (n_events, 1, n_events - 1)
     assert files["=leads.csv"]["quarantined"] == 0
     reasons = _rows(_sheet(path, "quarantine"))
-    assert sum(r["count"] for r in reasons) == ws.con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    assert (
+        sum(r["count"] for r in reasons)
+        == ws.con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    )
     assert reasons[0]["reason"] == "missing_timestamp"
     assert reasons[0]["reason_text"] == t("quarantine.missing_timestamp", lang="en")
     assert BAD_LEAD.replace('"', '\\"') in reasons[0]["raw"]
@@ -169,7 +202,10 @@ def test_no_formula_injection(hostile):
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
                 if isinstance(cell.value, str):
-                    assert cell.quotePrefix == is_formula_like(cell.value), (sheet.title, cell.coordinate)
+                    assert cell.quotePrefix == is_formula_like(cell.value), (
+                        sheet.title,
+                        cell.coordinate,
+                    )
                     if cell.value in HOSTILE.values():
                         seen[cell.value] = seen.get(cell.value, 0) + 1
                         assert cell.data_type == "s"
@@ -181,13 +217,20 @@ def test_no_formula_injection(hostile):
 def test_nan_and_inf_are_empty_cells(hostile, tmp_path):
     _, _, results, _ = hostile
     goals = results.goals
-    odd = dataclasses.replace(goals.candidates[0], odds_ratio=math.inf, p_value=math.nan,
-                              median_days_to_close=None)
-    res = dataclasses.replace(results, goals=dataclasses.replace(
-        goals, recommended=odd, candidates=(odd, *goals.candidates[1:])))
+    odd = dataclasses.replace(
+        goals.candidates[0], odds_ratio=math.inf, p_value=math.nan, median_days_to_close=None
+    )
+    res = dataclasses.replace(
+        results,
+        goals=dataclasses.replace(goals, recommended=odd, candidates=(odd, *goals.candidates[1:])),
+    )
     path = write_workbook(res, tmp_path / "odd.xlsx", lang="en")
     first = _rows(_sheet(path, "candidates"))[0]
-    assert first["odds_ratio"] is None and first["p_value"] is None and first["median_days_to_close"] is None
+    assert (
+        first["odds_ratio"] is None
+        and first["p_value"] is None
+        and first["median_days_to_close"] is None
+    )
     assert first["won"] == odd.won
     items = {r["key"]: r for r in _rows(_sheet(path, "summary"))}
     assert items["goal_odds_ratio"]["value"] is None
@@ -201,7 +244,14 @@ def test_japanese_sheet_names_and_headers(hostile, tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:3] == ["サマリー", "候補マイルストーン", "次点"]
     assert wb.sheetnames == [t(f"excel.sheet.{k}", lang="ja") for k in SHEETS]
-    assert wb.sheetnames[4:10] == ["王道", "マルコフ状態", "除去効果", "経路", "直接後続", "次のアクション"]
+    assert wb.sheetnames[4:10] == [
+        "王道",
+        "マルコフ状態",
+        "除去効果",
+        "経路",
+        "直接後続",
+        "次のアクション",
+    ]
     assert [r["activity"] for r in _rows(wb["王道"])][-1] == "受注"  # ■won in the user's language
     cand = wb[t("excel.sheet.candidates", lang="ja")]
     headers = [c.value for c in cand[1]]
@@ -242,23 +292,52 @@ def test_bad_lang_is_an_input_error(hostile, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("=1+1", True), ("+1", True), ("-2", True), ("@SUM(A1)", True), ("\t=1", True), ("\r=1", True),
-    ("＝1+1", True), ("  =1", True), ("\u3000@x", True),
-    ("技術打合せ", False), ("a=b", False), ("1-2", False), ("", False), (None, False), ("'=1", False),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("=1+1", True),
+        ("+1", True),
+        ("-2", True),
+        ("@SUM(A1)", True),
+        ("\t=1", True),
+        ("\r=1", True),
+        ("＝1+1", True),
+        ("  =1", True),
+        ("\u3000@x", True),
+        ("技術打合せ", False),
+        ("a=b", False),
+        ("1-2", False),
+        ("", False),
+        (None, False),
+        ("'=1", False),
+    ],
+)
 def test_is_formula_like(text, expected):
     assert is_formula_like(text) is expected
 
 
 def test_csv_safe_round_trips_through_csv(tmp_path):
-    values = ["=cmd|' /C calc'!A0", '=HYPERLINK("http://x","y")', "-2", "見積依頼", "a,b\n\"c\"", None]
+    values = [
+        "=cmd|' /C calc'!A0",
+        '=HYPERLINK("http://x","y")',
+        "-2",
+        "見積依頼",
+        'a,b\n"c"',
+        None,
+    ]
     f = tmp_path / "x.csv"
     with open(f, "w", encoding="utf-8", newline="") as out:
         csv.writer(out).writerow([csv_safe(v) for v in values])
     with open(f, encoding="utf-8", newline="") as inp:
         row = next(csv.reader(inp))
-    assert row == ["'=cmd|' /C calc'!A0", "'=HYPERLINK(\"http://x\",\"y\")", "'-2", "見積依頼", "a,b\n\"c\"", ""]
+    assert row == [
+        "'=cmd|' /C calc'!A0",
+        '\'=HYPERLINK("http://x","y")',
+        "'-2",
+        "見積依頼",
+        'a,b\n"c"',
+        "",
+    ]
     assert not any(is_formula_like(v) for v in row)
 
 
@@ -279,7 +358,9 @@ def test_excel_messages_exist_in_both_languages_with_the_same_placeholders(hosti
     *_, path = hostile
     for sheet in _book(path).worksheets:  # no header falls back to its canonical name
         names = [c.value for c in sheet[2]]
-        if sheet.title == t("excel.sheet.royal_road", lang="en"):  # the empty column before the side block
+        if sheet.title == t(
+            "excel.sheet.royal_road", lang="en"
+        ):  # the empty column before the side block
             assert names.count(None) == 1 and names[names.index(None) + 1] == "outcome"
             names.remove(None)
         missing = [n for n in names if not has(f"excel.col.{n}")]
@@ -302,9 +383,15 @@ def journeys(hostile):
     ev["ts"] = pd.to_datetime(ev["ts"])
     closed = pd.to_datetime(ev["closed_at"].replace("", None))
     before = ~(ev.outcome.isin(["won", "lost"]) & (ev.ts >= closed))
-    ev = ev[before & (ev.ts <= pd.Timestamp(results.meta["as_of"]))].sort_values(["lead_id", "ts", "row"])
-    return ev.groupby("lead_id").agg(path=("activity", tuple), outcome=("outcome", "first"),
-                                     first=("ts", "min"), last=("ts", "max"))
+    ev = ev[before & (ev.ts <= pd.Timestamp(results.meta["as_of"]))].sort_values(
+        ["lead_id", "ts", "row"]
+    )
+    return ev.groupby("lead_id").agg(
+        path=("activity", tuple),
+        outcome=("outcome", "first"),
+        first=("ts", "min"),
+        last=("ts", "max"),
+    )
 
 
 def test_royal_road_sheet_is_the_road_with_its_conformance(hostile, journeys):
@@ -315,11 +402,14 @@ def test_royal_road_sheet_is_the_road_with_its_conformance(hostile, journeys):
     assert road, "the fixture's data has a royal road"
     sheet = _sheet(path, "royal_road")
     rows = [r for r in _rows(sheet) if r["step"] is not None]
-    assert [r["activity"] for r in rows] == [t("word.won", lang="en") if s.activity == WON else s.activity
-                                             for s in road]
+    assert [r["activity"] for r in rows] == [
+        t("word.won", lang="en") if s.activity == WON else s.activity for s in road
+    ]
     assert [r["step"] for r in rows] == list(range(1, len(road) + 1))
     assert rows[-1]["p_win_after"] == 1.0
-    assert [r["p_win_after"] for r in rows] == pytest.approx([s.p_win_after for s in road], rel=1e-12)
+    assert [r["p_win_after"] for r in rows] == pytest.approx(
+        [s.p_win_after for s in road], rel=1e-12
+    )
     assert sheet["C3"].number_format == "0.0%" and sheet["C3"].data_type == "n"
     # conformance, by hand: the road's activities in order (gaps allowed) in each journey
     steps = [s.activity for s in road if s.activity != WON]
@@ -341,7 +431,9 @@ def test_royal_road_sheet_is_the_road_with_its_conformance(hostile, journeys):
 def test_markov_states_and_removal_effects(hostile):
     _, _, results, path = hostile
     states = _rows(_sheet(path, "markov_states"))
-    assert sorted(r["state"] for r in states) == sorted(state_label(s.state, "en") for s in results.paths.states)
+    assert sorted(r["state"] for r in states) == sorted(
+        state_label(s.state, "en") for s in results.paths.states
+    )
     assert t("paths.state.start", lang="en") in {r["state"] for r in states}
     by_label = {state_label(s.state, "en"): s for s in results.paths.states}
     for r in states:
@@ -350,33 +442,45 @@ def test_markov_states_and_removal_effects(hostile):
     p = [r["p_win"] for r in states]
     assert p == sorted(p, reverse=True)
     effects = _rows(_sheet(path, "removal_effects"))
-    assert {r["activity"]: r["removal_effect"] for r in effects} == pytest.approx(results.paths.removal_effects)
+    assert {r["activity"]: r["removal_effect"] for r in effects} == pytest.approx(
+        results.paths.removal_effects
+    )
     assert _sheet(path, "removal_effects")["B3"].number_format == "0.0%"
 
 
 def test_variants_match_journeys_counted_by_hand(hostile, journeys):
     _, _, results, path = hostile
-    journeys = journeys.assign(days=(journeys["last"] - journeys["first"]).dt.total_seconds() / 86400)
+    journeys = journeys.assign(
+        days=(journeys["last"] - journeys["first"]).dt.total_seconds() / 86400
+    )
     by_path = journeys.groupby("path")
-    hand = pd.DataFrame({
-        "leads": by_path.size(), "won": by_path.outcome.apply(lambda o: int((o == "won").sum())),
-        "lost": by_path.outcome.apply(lambda o: int((o == "lost").sum())),
-        "open": by_path.outcome.apply(lambda o: int((o == "open").sum())), "median_days": by_path.days.median(),
-    })
+    hand = pd.DataFrame(
+        {
+            "leads": by_path.size(),
+            "won": by_path.outcome.apply(lambda o: int((o == "won").sum())),
+            "lost": by_path.outcome.apply(lambda o: int((o == "lost").sum())),
+            "open": by_path.outcome.apply(lambda o: int((o == "open").sum())),
+            "median_days": by_path.days.median(),
+        }
+    )
     rows = _rows(_sheet(path, "variants"))
     assert len(rows) == len(results.paths.variants) > 0
     assert rows[0]["leads"] == hand.leads.max()  # the top variant is the most frequent journey
     assert hand.leads.sum() == results.paths.leads and len(hand) == results.paths.variants_total
     for r in rows:
         h = hand.loc[[tuple(r["path"].split(" → "))]].iloc[0]
-        assert (r["leads"], r["won"], r["lost"], r["open"]) == (h.leads, h.won, h.lost, h.open), r["path"]
+        assert (r["leads"], r["won"], r["lost"], r["open"]) == (h.leads, h.won, h.lost, h.open), r[
+            "path"
+        ]
         assert r["median_days"] == pytest.approx(h.median_days, abs=1e-6)
         closed = h.won + h.lost
         if closed:
             lo, hi = proportion_confint(h.won, closed, alpha=0.05, method="wilson")
             assert r["win_rate"] == pytest.approx(h.won / closed, rel=1e-12)
-            assert (r["win_rate_ci_low"], r["win_rate_ci_high"]) == (pytest.approx(lo, abs=1e-9),
-                                                                     pytest.approx(hi, abs=1e-9))
+            assert (r["win_rate_ci_low"], r["win_rate_ci_high"]) == (
+                pytest.approx(lo, abs=1e-9),
+                pytest.approx(hi, abs=1e-9),
+            )
         else:
             assert r["win_rate"] is None
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
@@ -384,19 +488,32 @@ def test_variants_match_journeys_counted_by_hand(hostile, journeys):
 
 def test_dfg_counts_and_the_formula_like_activity(hostile, journeys):
     _, _, _, path = hostile
-    pairs = pd.DataFrame([(a, b, o) for p, o in zip(journeys.path, journeys.outcome, strict=True)
-                          for a, b in zip(p, p[1:])], columns=["src", "dst", "outcome"])
+    pairs = pd.DataFrame(
+        [
+            (a, b, o)
+            for p, o in zip(journeys.path, journeys.outcome, strict=True)
+            for a, b in pairwise(p)
+        ],
+        columns=["src", "dst", "outcome"],
+    )
     hand = pairs.groupby(["src", "dst"]).outcome.value_counts().unstack(fill_value=0)
     sheet = _sheet(path, "dfg")
     rows = _rows(sheet)
     assert len(rows) == len(hand)
     for r in rows:
         h = hand.loc[(r["from"], r["to"])]
-        assert (r["count"], r["won"], r["lost"], r["open"]) == (h.sum(), h["won"], h["lost"], h["open"])
+        assert (r["count"], r["won"], r["lost"], r["open"]) == (
+            h.sum(),
+            h["won"],
+            h["lost"],
+            h["open"],
+        )
     payload = HOSTILE["技術打合せ"]
     cells = [c for row in sheet.iter_rows(min_row=3, max_col=2) for c in row if c.value == payload]
     assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
-    assert not any(c.data_type == "f" for ws in _book(path).worksheets for row in ws.iter_rows() for c in row)
+    assert not any(
+        c.data_type == "f" for ws in _book(path).worksheets for row in ws.iter_rows() for c in row
+    )
 
 
 def test_next_actions_list_every_open_lead(hostile):
@@ -406,11 +523,24 @@ def test_next_actions_list_every_open_lead(hostile):
     rows = _rows(sheet)
     assert len(rows) == leads.num_rows == sheet.max_row - 2
     assert [r["lead_id"] for r in rows] == leads.column("lead_id").to_pylist()
-    open_ids = {r[0] for r in ws.con.execute("SELECT lead_id FROM leads WHERE outcome = 'open'").fetchall()}
+    open_ids = {
+        r[0] for r in ws.con.execute("SELECT lead_id FROM leads WHERE outcome = 'open'").fetchall()
+    }
     assert {r["lead_id"] for r in rows} == open_ids
     names = [c.value for c in sheet[2]]
-    assert names == ["lead_id", "status", "status_code", "recommended_action", "expected_win_rate", "evidence_n",
-                     "stalled", "current_step", "second_action", "current_win_rate", "days_idle"]
+    assert names == [
+        "lead_id",
+        "status",
+        "status_code",
+        "recommended_action",
+        "expected_win_rate",
+        "evidence_n",
+        "stalled",
+        "current_step",
+        "second_action",
+        "current_win_rate",
+        "days_idle",
+    ]
     from royalroad.analysis.nba import CLOSE
 
     for r, want in zip(rows, leads.to_pylist(), strict=True):

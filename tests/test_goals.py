@@ -1,4 +1,5 @@
-"""Intermediate-goal discovery against independent computations and the simulator's planted truth."""
+"""Intermediate-goal discovery against independent computations and the simulator's
+planted truth."""
 
 from __future__ import annotations
 
@@ -56,7 +57,11 @@ def _pandas_journeys(tmp: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _counts(rows: pd.DataFrame, leads: pd.DataFrame) -> tuple[int, int, int]:
     outcome = leads.set_index("lead_id").outcome.reindex(rows.lead_id.unique())
-    return int((outcome == "won").sum()), int((outcome == "lost").sum()), int((outcome == "open").sum())
+    return (
+        int((outcome == "won").sum()),
+        int((outcome == "lost").sum()),
+        int((outcome == "open").sum()),
+    )
 
 
 def test_single_counts_equal_pandas(manufacturing):
@@ -93,7 +98,9 @@ def test_rates_tests_and_q_values_are_independent_computations(manufacturing):
     for c in result.candidates[:60]:
         a, b = c.won, c.lost
         assert c.win_rate == pytest.approx(a / (a + b), abs=1e-12)
-        assert c.p_value == pytest.approx(fisher_exact([[a, b], [w - a, lost - b]]).pvalue, abs=1e-9)
+        assert c.p_value == pytest.approx(
+            fisher_exact([[a, b], [w - a, lost - b]]).pvalue, abs=1e-9
+        )
         assert c.recall == pytest.approx(a / w, abs=1e-12)
         assert c.lift == pytest.approx((a / (a + b)) / (w / (w + lost)), abs=1e-9)
     p = [c.p_value for c in result.candidates]
@@ -114,7 +121,11 @@ def test_planted_goal_proxy_and_confounder(manufacturing):
     goal = result.recommended
     assert goal is not None
     assert (goal.activity, goal.then, goal.min_count, goal.within_days) == (
-        truth["goal"]["activity"], None, truth["goal"]["min_count"], truth["goal"]["within_days"])
+        truth["goal"]["activity"],
+        None,
+        truth["goal"]["min_count"],
+        truth["goal"]["within_days"],
+    )
     flagged = {p.activity for p in result.proxies}
     assert set(truth["proxies"]) <= flagged
     assert all(not c.eligible for c in result.candidates if c.activity in truth["proxies"])
@@ -176,7 +187,9 @@ def test_too_few_closed_says_none_yet(tmp_path):
 def test_unknown_adjust_segment_is_a_clear_error(manufacturing):
     _, ws, _, _ = manufacturing
     set_lang("en")
-    with pytest.raises(InputError, match=r"^--adjust: 'nope' is not a lead column; segments available: industry"):
+    with pytest.raises(
+        InputError, match=r"^--adjust: 'nope' is not a lead column; segments available: industry"
+    ):
         discover_goals(ws, adjust=["nope"])
 
 
@@ -188,16 +201,50 @@ def test_deterministic(manufacturing):
 
 def test_cli_goals_json_contract(manufacturing):
     tmp, _, truth, _ = manufacturing
-    res = CliRunner().invoke(app, ["goals", "--workspace", str(tmp / "ws.duckdb"), "--pairs", "4",
-                                   "--adjust", "industry", "--format", "json", "--lang", "en"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "goals",
+            "--workspace",
+            str(tmp / "ws.duckdb"),
+            "--pairs",
+            "4",
+            "--adjust",
+            "industry",
+            "--format",
+            "json",
+            "--lang",
+            "en",
+        ],
+    )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     for key in ("base_rate", "closed", "open", "recommended", "reason", "candidates"):
         assert key in doc
     assert doc["recommended"]["activity"] == truth["goal"]["activity"]
-    fields = {"activity", "then", "min_count", "within_days", "leads", "won", "lost", "open", "win_rate",
-              "win_rate_ci", "lift", "recall", "mcc", "odds_ratio", "odds_ratio_ci", "p_value", "q_value",
-              "adjusted_odds_ratio", "adjusted_odds_ratio_ci", "outcome_proxy", "proxy_reason"}
+    fields = {
+        "activity",
+        "then",
+        "min_count",
+        "within_days",
+        "leads",
+        "won",
+        "lost",
+        "open",
+        "win_rate",
+        "win_rate_ci",
+        "lift",
+        "recall",
+        "mcc",
+        "odds_ratio",
+        "odds_ratio_ci",
+        "p_value",
+        "q_value",
+        "adjusted_odds_ratio",
+        "adjusted_odds_ratio_ci",
+        "outcome_proxy",
+        "proxy_reason",
+    }
     for c in doc["candidates"]:
         assert fields <= set(c)
         assert len(c["win_rate_ci"]) == 2
@@ -205,7 +252,9 @@ def test_cli_goals_json_contract(manufacturing):
 
 def test_cli_goals_table_in_japanese(manufacturing):
     tmp, _, truth, _ = manufacturing
-    res = CliRunner().invoke(app, ["goals", "--workspace", str(tmp / "ws.duckdb"), "--pairs", "0", "--lang", "ja"])
+    res = CliRunner().invoke(
+        app, ["goals", "--workspace", str(tmp / "ws.duckdb"), "--pairs", "0", "--lang", "ja"]
+    )
     assert res.exit_code == 0, res.output
     assert "中間ゴール" in res.stdout and f"「{truth['goal']['activity']}」" in res.stdout
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import random
 
+from conftest import accounting
+
 import royalroad as rr
 import royalroad.io.load as load
-from conftest import accounting
 from royalroad.engine import connect
 from royalroad.quality import summarise
 
@@ -25,14 +26,22 @@ def _write_dataset(write, n_leads: int = 1500, seed: int = 7) -> None:
         outcome = rnd.choice(["won", "lost", "open", "open", "maybe"])
         closed = f"2024-03-{day:02d}" if outcome in ("won", "lost") else ""
         amount = rnd.choice(["", "1,200", "-3", "x", "500"])
-        leads.append(f"{lid},2024-01-{day:02d},{outcome},{closed},\"{amount}\",{rnd.choice(['mfg', 'it', '=x'])}")
+        leads.append(
+            f'{lid},2024-01-{day:02d},{outcome},{closed},"{amount}",'
+            f"{rnd.choice(['mfg', 'it', '=x'])}"
+        )
         if rnd.random() < 0.02:
             leads.append(leads[-1])  # duplicate
         for _ in range(rnd.randrange(8)):
             # coarse timestamps: many ties within a lead, resolved by source order
-            ts = f"2024-0{rnd.choice([1, 2, 3])}-{1 + rnd.randrange(28):02d} {rnd.choice(['09:00', '10:00'])}"
+            ts = (
+                f"2024-0{rnd.choice([1, 2, 3])}-{1 + rnd.randrange(28):02d} "
+                f"{rnd.choice(['09:00', '10:00'])}"
+            )
             act = rnd.choice(["call", "mail", "demo", "visit", "trial", ""])
-            events.append(f"{rnd.choice([lid, lid, lid, 'L99999'])},{act},{ts},{rnd.choice(['a', 'b'])}")
+            events.append(
+                f"{rnd.choice([lid, lid, lid, 'L99999'])},{act},{ts},{rnd.choice(['a', 'b'])}"
+            )
         if rnd.random() < 0.3:
             notes.append(f'{lid},2024-02-{day:02d},"note, {i}\nline two"')
     write("leads.csv", "\n".join(leads) + "\n")
@@ -80,7 +89,13 @@ def test_small_input_twice_identical(write):
 def test_workspace_file_equals_in_memory(write, tmp_path):
     _write_dataset(write, n_leads=60, seed=5)
     mem = _snapshot(rr.ingest(leads="leads.csv", events="events.csv", notes="notes.csv"))
-    disk = _snapshot(rr.ingest(leads="leads.csv", events="events.csv", notes="notes.csv",
-                               workspace=tmp_path / "ws.duckdb"))
+    disk = _snapshot(
+        rr.ingest(
+            leads="leads.csv",
+            events="events.csv",
+            notes="notes.csv",
+            workspace=tmp_path / "ws.duckdb",
+        )
+    )
     for name in (*TABLES, "summary"):
         assert mem[name] == disk[name], name

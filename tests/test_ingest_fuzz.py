@@ -15,11 +15,11 @@ import os
 import re
 
 import pytest
+from conftest import accounting, csv_records
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import royalroad as rr
-from conftest import accounting, csv_records
 from royalroad.errors import InputError
 from royalroad.io.delimited import read_csv
 
@@ -34,15 +34,25 @@ DELIMITERS = [",", ";", "\t"]
 NEWLINES = ["\r\n", "\n"]
 # RR_FUZZ_SCALE=20 for a deeper search before a release; the default keeps the file under 10 s.
 SCALE = float(os.environ.get("RR_FUZZ_SCALE", "1"))
-FUZZ = settings(max_examples=int(300 * SCALE), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=int(300 * SCALE),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @st.composite
 def tables(draw):
     ncols = draw(st.integers(2, 5))
-    names = draw(st.lists(st.text(HEADER_CHARS, min_size=1, max_size=6), min_size=ncols, max_size=ncols,
-                          unique_by=lambda s: s.casefold()))
+    names = draw(
+        st.lists(
+            st.text(HEADER_CHARS, min_size=1, max_size=6),
+            min_size=ncols,
+            max_size=ncols,
+            unique_by=lambda s: s.casefold(),
+        )
+    )
     cell = st.text(st.sampled_from(CELL_CHARS), max_size=12)
     rows = draw(st.lists(st.lists(cell, min_size=ncols, max_size=ncols), max_size=8))
     encoding = draw(st.sampled_from(ENCODINGS))
@@ -69,7 +79,11 @@ def _write_table(names, rows, delimiter, newline, quoting) -> tuple[str, list[in
     which no reader can tell from a CRLF row end; Excel quotes every cell holding a
     line break, so such tables are written with every cell quoted.
     """
-    if quoting == csv.QUOTE_MINIMAL and any("\r" in c for r in rows for c in r) and "\r" not in newline:
+    if (
+        quoting == csv.QUOTE_MINIMAL
+        and any("\r" in c for r in rows for c in r)
+        and "\r" not in newline
+    ):
         quoting = csv.QUOTE_ALL
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, delimiter=delimiter, lineterminator=newline, quoting=quoting)
@@ -97,11 +111,13 @@ def test_read_csv_returns_exactly_the_written_cells(tmp_path_factory, table):
     if encoding != "cp932" or not text.isascii():
         assert raw.encoding == encoding
     assert raw.columns == names
-    kept = [(row, line) for row, line in zip(rows, starts) if any(f.strip() for f in row)]
+    kept = [
+        (row, line) for row, line in zip(rows, starts, strict=True) if any(f.strip() for f in row)
+    ]
     assert raw.num_rows == len(kept)
     assert raw.blank_rows == len(rows) - len(kept)
     got = raw.table.to_pylist()
-    for (row, line), record in zip(kept, got):
+    for (row, line), record in zip(kept, got, strict=True):
         assert [record[n] for n in names] == [c if c != "" else None for c in row]
         assert record["_line"] == line
     assert "_extra" not in raw.table.column_names
@@ -109,8 +125,17 @@ def test_read_csv_returns_exactly_the_written_cells(tmp_path_factory, table):
 
 # ---------------------------------------------------------------------- ingest fuzz
 IDS = ["L1", "L2", "L3", "", " ", "Ｌ1", "=L1"]
-DATES = ["2024-01-01", "2024/01/05 13:00", "2024年2月1日", "45296.5", "2024-01-05T13:00+09:00", "",
-         "someday", "2024-02-30", "13/01/2024"]
+DATES = [
+    "2024-01-01",
+    "2024/01/05 13:00",
+    "2024年2月1日",
+    "45296.5",
+    "2024-01-05T13:00+09:00",
+    "",
+    "someday",
+    "2024-02-30",
+    "13/01/2024",
+]
 OUTCOMES = ["won", "lost", "open", "", "Won", "Ｗｏｎ", "maybe", "Closed Lost"]
 AMOUNTS = ["", "100", "1,200", "-5", "abc", "NaN", "¥3,000", "1.234,5", "12,34,5"]
 ACTIVITIES = ["call", "demo", "", "=cmd|' /C calc'!A0", "+1", "資料送付", "a,b", 'say "x"\nnext']
@@ -118,15 +143,36 @@ ACTIVITIES = ["call", "demo", "", "=cmd|' /C calc'!A0", "+1", "資料送付", "a
 
 @st.composite
 def crm(draw):
-    leads = draw(st.lists(st.tuples(st.sampled_from(IDS), st.sampled_from(DATES), st.sampled_from(OUTCOMES),
-                                    st.sampled_from(DATES), st.sampled_from(AMOUNTS)), min_size=1, max_size=8))
-    events = draw(st.lists(st.tuples(st.sampled_from(IDS), st.sampled_from(ACTIVITIES), st.sampled_from(DATES)),
-                           max_size=10))
-    extra = draw(st.lists(st.sampled_from(["", "x", "y"]), max_size=2))  # surplus fields on one event row
+    leads = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(IDS),
+                st.sampled_from(DATES),
+                st.sampled_from(OUTCOMES),
+                st.sampled_from(DATES),
+                st.sampled_from(AMOUNTS),
+            ),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    events = draw(
+        st.lists(
+            st.tuples(st.sampled_from(IDS), st.sampled_from(ACTIVITIES), st.sampled_from(DATES)),
+            max_size=10,
+        )
+    )
+    extra = draw(
+        st.lists(st.sampled_from(["", "x", "y"]), max_size=2)
+    )  # surplus fields on one event row
     return leads, events, extra, draw(st.sampled_from(DELIMITERS)), draw(st.booleans())
 
 
-@settings(max_examples=int(40 * SCALE), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(40 * SCALE),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(crm())
 def test_ingest_accounts_for_every_row(tmp_path_factory, data):
     leads, events, extra, delimiter, with_events = data
@@ -153,18 +199,26 @@ def test_ingest_accounts_for_every_row(tmp_path_factory, data):
         assert "\n" not in str(exc)
         return
     counts = accounting(ws)  # read == accepted + quarantined, each checked against the tables
-    assert counts[lp].read == csv_records(lp, delimiter=delimiter) == sum(
-        1 for r in leads if any(f.strip() for f in r))
+    assert (
+        counts[lp].read
+        == csv_records(lp, delimiter=delimiter)
+        == sum(1 for r in leads if any(f.strip() for f in r))
+    )
     if ep:
-        assert counts[ep].read == csv_records(ep, delimiter=delimiter) == sum(
-            1 for r in ev_rows if any(f.strip() for f in r))
+        assert (
+            counts[ep].read
+            == csv_records(ep, delimiter=delimiter)
+            == sum(1 for r in ev_rows if any(f.strip() for f in r))
+        )
     # Every accepted event belongs to an accepted lead; every accepted lead is unique.
-    assert ws.con.execute("SELECT count(*) FROM events LEFT JOIN leads USING (lead_id) "
-                          "WHERE leads.lead_id IS NULL").fetchone() == (0,)
+    assert ws.con.execute(
+        "SELECT count(*) FROM events LEFT JOIN leads USING (lead_id) WHERE leads.lead_id IS NULL"
+    ).fetchone() == (0,)
     assert ws.con.execute("SELECT count(*) - count(DISTINCT lead_id) FROM leads").fetchone() == (0,)
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_fuzz_alphabet_is_exercised(encoding):
-    """Guard: the CP932 branch really writes CP932 for Japanese text (not a silent UTF-8 fallback)."""
+    """Guard: the CP932 branch really writes CP932 for Japanese text (not a silent UTF-8
+    fallback)."""
     assert _encodable("商談ID,受注①㈱髙ｶﾞ\\~", encoding)

@@ -30,11 +30,31 @@ def deals(tmp_path: Path) -> Path:
     ws.title = "商談"
     ws.append([])  # row 1: empty, above the header
     ws.append(["商談ID", "作成日", "結果", "受注日", "金額", None, "結果", None, None])  # row 2
-    ws.append(["D-001", dt.datetime(2024, 4, 1, 9, 30), "受注", dt.datetime(2024, 5, 10),
-               1200000, "要フォロー", True])  # row 3
+    ws.append(
+        [
+            "D-001",
+            dt.datetime(2024, 4, 1, 9, 30),
+            "受注",
+            dt.datetime(2024, 5, 10),
+            1200000,
+            "要フォロー",
+            True,
+        ]
+    )  # row 3
     ws.append([])  # row 4: empty, between data rows
-    ws.append(["D-002", dt.datetime(2024, 4, 2, 14, 0, 5, 250000), "失注", None, 0.1 + 0.2,
-               None, False, None, ""])  # row 5
+    ws.append(
+        [
+            "D-002",
+            dt.datetime(2024, 4, 2, 14, 0, 5, 250000),
+            "失注",
+            None,
+            0.1 + 0.2,
+            None,
+            False,
+            None,
+            "",
+        ]
+    )  # row 5
     ws.append(["D-003", "=1+1", '=HYPERLINK("x")', dt.time(13, 5), 1234.5, None, 3.0])  # row 6
     ws["C6"].data_type = "s"  # text that merely looks like a formula
     ws.append([" D-004 ", None, None, None, -7])  # row 7: spaces are data
@@ -53,15 +73,46 @@ def test_values_are_strings_and_lines_are_worksheet_rows(deals: Path) -> None:
     assert (raw.kind, raw.sheet, raw.source) == ("xlsx", "商談", str(deals))
     assert raw.columns == ["商談ID", "作成日", "結果", "受注日", "金額", "column_6", "結果.1"]
     assert raw.table.to_pylist() == [
-        {"商談ID": "D-001", "作成日": "2024-04-01 09:30:00", "結果": "受注",
-         "受注日": "2024-05-10 00:00:00", "金額": "1200000", "column_6": "要フォロー",
-         "結果.1": "true", "_line": 3},
-        {"商談ID": "D-002", "作成日": "2024-04-02 14:00:05.250000", "結果": "失注",
-         "受注日": None, "金額": "0.3", "column_6": None, "結果.1": "false", "_line": 5},
-        {"商談ID": "D-003", "作成日": "=1+1", "結果": '=HYPERLINK("x")', "受注日": "13:05:00",
-         "金額": "1234.5", "column_6": None, "結果.1": "3", "_line": 6},
-        {"商談ID": " D-004 ", "作成日": None, "結果": None, "受注日": None, "金額": "-7",
-         "column_6": None, "結果.1": None, "_line": 7},
+        {
+            "商談ID": "D-001",
+            "作成日": "2024-04-01 09:30:00",
+            "結果": "受注",
+            "受注日": "2024-05-10 00:00:00",
+            "金額": "1200000",
+            "column_6": "要フォロー",
+            "結果.1": "true",
+            "_line": 3,
+        },
+        {
+            "商談ID": "D-002",
+            "作成日": "2024-04-02 14:00:05.250000",
+            "結果": "失注",
+            "受注日": None,
+            "金額": "0.3",
+            "column_6": None,
+            "結果.1": "false",
+            "_line": 5,
+        },
+        {
+            "商談ID": "D-003",
+            "作成日": "=1+1",
+            "結果": '=HYPERLINK("x")',
+            "受注日": "13:05:00",
+            "金額": "1234.5",
+            "column_6": None,
+            "結果.1": "3",
+            "_line": 6,
+        },
+        {
+            "商談ID": " D-004 ",
+            "作成日": None,
+            "結果": None,
+            "受注日": None,
+            "金額": "-7",
+            "column_6": None,
+            "結果.1": None,
+            "_line": 7,
+        },
     ]
     assert all(str(f.type) == "string" for f in raw.table.schema if f.name != "_line")
     assert str(raw.table.schema.field("_line").type) == "int64"
@@ -116,7 +167,12 @@ def test_numbers_dates_and_durations(tmp_path: Path) -> None:
     path = tmp_path / "n.xlsx"
     wb.save(path)
     assert read_xlsx(path).table.column("x").to_pylist() == [
-        "100000000000000000000", "2", "-0.5", "1e-07", "0.333333333333333", "26:03:00",
+        "100000000000000000000",
+        "2",
+        "-0.5",
+        "1e-07",
+        "0.333333333333333",
+        "26:03:00",
         "2024-03-31 00:00:00",  # a date cell is stored as a date-time number
     ]
 
@@ -137,8 +193,11 @@ def test_default_sheet_is_first_visible_worksheet(tmp_path: Path) -> None:
     path = tmp_path / "book.xlsx"
     wb.save(path)
     assert read_xlsx(path).sheet == "Data"
-    with pytest.raises(InputError, match=r"^.*book\.xlsx: sheet 'Chart' is a chart sheet, not a "
-                       r"table; available worksheets: 'Lookup', 'Data'$"):
+    with pytest.raises(
+        InputError,
+        match=r"^.*book\.xlsx: sheet 'Chart' is a chart sheet, not a "
+        r"table; available worksheets: 'Lookup', 'Data'$",
+    ):
         read_xlsx(path, sheet="Chart")
 
 
@@ -164,8 +223,11 @@ def test_name_clash_with_line_column(tmp_path: Path) -> None:
 
 
 def test_sheet_missing_lists_sheets(deals: Path) -> None:
-    with pytest.raises(InputError, match=r"^.*商談一覧\.xlsx: sheet 'Deals' not found; "
-                       r"available sheets: '商談', 'メモ'$"):
+    with pytest.raises(
+        InputError,
+        match=r"^.*商談一覧\.xlsx: sheet 'Deals' not found; "
+        r"available sheets: '商談', 'メモ'$",
+    ):
         read_xlsx(deals, sheet="Deals")
 
 
@@ -175,8 +237,11 @@ def test_empty_sheet(tmp_path: Path) -> None:
     wb.active.append([])
     wb.active.append([None, ""])
     wb.save(tmp_path / "e.xlsx")
-    with pytest.raises(InputError, match=r"e\.xlsx: sheet 'Leads' is empty; expected a header "
-                       r"row followed by data rows$"):
+    with pytest.raises(
+        InputError,
+        match=r"e\.xlsx: sheet 'Leads' is empty; expected a header "
+        r"row followed by data rows$",
+    ):
         read_xlsx(tmp_path / "e.xlsx")
 
 
@@ -185,8 +250,11 @@ def test_xls_is_not_supported(tmp_path: Path) -> None:
     (tmp_path / "old.xls").write_bytes(ole)
     (tmp_path / "html-export.xls").write_text("<html><table></table></html>")
     for name in ("old.xls", "html-export.xls"):
-        with pytest.raises(InputError, match=rf"{name}: \.xls workbooks are not supported; "
-                           r"open the file in Excel and save it as \.xlsx$"):
+        with pytest.raises(
+            InputError,
+            match=rf"{name}: \.xls workbooks are not supported; "
+            r"open the file in Excel and save it as \.xlsx$",
+        ):
             read_xlsx(tmp_path / name)
     (tmp_path / "locked.xlsx").write_bytes(ole)  # what Excel writes for a password
     with pytest.raises(InputError, match=r"locked\.xlsx: the workbook is password-protected"):
@@ -195,14 +263,20 @@ def test_xls_is_not_supported(tmp_path: Path) -> None:
 
 def test_not_a_workbook(tmp_path: Path) -> None:
     (tmp_path / "data.xlsx").write_text("lead_id,activity\n1,webinar\n")
-    with pytest.raises(InputError, match=r"data\.xlsx: not an Excel workbook; expected an \.xlsx "
-                       r"file$"):
+    with pytest.raises(
+        InputError,
+        match=r"data\.xlsx: not an Excel workbook; expected an \.xlsx "
+        r"file$",
+    ):
         read_xlsx(tmp_path / "data.xlsx")
     with zipfile.ZipFile(tmp_path / "other.xlsx", "w") as z:
         z.writestr("readme.txt", "not a workbook")
-    with pytest.raises(InputError, match=r"other\.xlsx: cannot read the workbook \(There is no "
-                       r"item named '\[Content_Types\]\.xml' in the archive\); expected a valid "
-                       r"\.xlsx file$"):
+    with pytest.raises(
+        InputError,
+        match=r"other\.xlsx: cannot read the workbook \(There is no "
+        r"item named '\[Content_Types\]\.xml' in the archive\); expected a valid "
+        r"\.xlsx file$",
+    ):
         read_xlsx(tmp_path / "other.xlsx")
 
 
@@ -226,5 +300,7 @@ def test_extension_does_not_matter(deals: Path, tmp_path: Path) -> None:
 
 def test_message_in_japanese(deals: Path) -> None:
     set_lang("ja")
-    with pytest.raises(InputError, match=r"シート 'Deals' が見つかりません。存在するシート: '商談', 'メモ'"):
+    with pytest.raises(
+        InputError, match=r"シート 'Deals' が見つかりません。存在するシート: '商談', 'メモ'"
+    ):
         read_xlsx(deals, sheet="Deals")

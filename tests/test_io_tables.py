@@ -54,12 +54,14 @@ def _rows(raw) -> list[tuple]:
 
 
 def test_parquet_keeps_arrow_types_and_adds_line(tmp_path: Path) -> None:
-    table = pa.table({
-        "lead_id": pa.array(["L-1", "L-2", None]),
-        "amount": pa.array([100, None, 300], pa.int32()),
-        "ts": pa.array([dt.datetime(2024, 4, 1, 9)] * 3, pa.timestamp("us", tz="Asia/Tokyo")),
-        "stage": pa.array(["won", "lost", "won"]).dictionary_encode(),
-    })
+    table = pa.table(
+        {
+            "lead_id": pa.array(["L-1", "L-2", None]),
+            "amount": pa.array([100, None, 300], pa.int32()),
+            "ts": pa.array([dt.datetime(2024, 4, 1, 9)] * 3, pa.timestamp("us", tz="Asia/Tokyo")),
+            "stage": pa.array(["won", "lost", "won"]).dictionary_encode(),
+        }
+    )
     path = tmp_path / "leads.parquet"
     pq.write_table(table, path)
     raw = read_parquet(path)
@@ -91,8 +93,11 @@ def test_parquet_fatal(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"nope\.parquet: file not found$"):
         read_parquet(tmp_path / "nope.parquet")
     (tmp_path / "x.parquet").write_text("lead_id\n1\n")
-    with pytest.raises(InputError, match=r"x\.parquet: not a readable Parquet file \(.*magic "
-                       r"bytes.*\)$"):
+    with pytest.raises(
+        InputError,
+        match=r"x\.parquet: not a readable Parquet file \(.*magic "
+        r"bytes.*\)$",
+    ):
         read_parquet(tmp_path / "x.parquet")
 
 
@@ -114,11 +119,17 @@ def test_duckdb_named_table_schema_and_case(duck_db: Path) -> None:
     assert read_duckdb(duck_db, "EVENTS").num_rows == 7
     assert _rows(read_duckdb(duck_db, "crm.leads")) == [("L-001",)]
     assert read_duckdb(duck_db, "won").num_rows == 2
-    with pytest.raises(InputError, match=r"crm\.duckdb: the database has 3 tables; name the one "
-                       r"to read: 'crm\.leads', 'events', 'won'$"):
+    with pytest.raises(
+        InputError,
+        match=r"crm\.duckdb: the database has 3 tables; name the one "
+        r"to read: 'crm\.leads', 'events', 'won'$",
+    ):
         read_duckdb(duck_db)
-    with pytest.raises(InputError, match=r"crm\.duckdb: table 'deals' not found; available "
-                       r"tables: 'crm\.leads', 'events', 'won'$"):
+    with pytest.raises(
+        InputError,
+        match=r"crm\.duckdb: table 'deals' not found; available "
+        r"tables: 'crm\.leads', 'events', 'won'$",
+    ):
         read_duckdb(duck_db, "deals")
 
 
@@ -136,8 +147,11 @@ def test_duckdb_fatal(tmp_path: Path, sqlite_db: Path) -> None:
     (tmp_path / "junk.duckdb").write_bytes(b"not a database" * 100)
     with pytest.raises(InputError, match=r"junk\.duckdb: not a readable DuckDB database \(.+\)$"):
         read_duckdb(tmp_path / "junk.duckdb")
-    with pytest.raises(InputError, match=r"crm\.sqlite: is a SQLite database, not DuckDB; read it "
-                       r"with the URL sqlite:///.*crm\.sqlite$"):
+    with pytest.raises(
+        InputError,
+        match=r"crm\.sqlite: is a SQLite database, not DuckDB; read it "
+        r"with the URL sqlite:///.*crm\.sqlite$",
+    ):
         read_duckdb(sqlite_db)
     duckdb.connect(str(tmp_path / "empty.duckdb")).close()
     with pytest.raises(InputError, match=r"empty\.duckdb: the database has no tables$"):
@@ -167,11 +181,17 @@ def test_url_duckdb(duck_db: Path) -> None:
 
 def test_url_missing_table_and_ambiguous(sqlite_db: Path) -> None:
     url = f"sqlite:///{sqlite_db}"
-    with pytest.raises(InputError, match=r"crm\.sqlite: table 'deals' not found; available "
-                       r"tables: 'events', 'leads'$"):
+    with pytest.raises(
+        InputError,
+        match=r"crm\.sqlite: table 'deals' not found; available "
+        r"tables: 'events', 'leads'$",
+    ):
         read_url(url, "deals")
-    with pytest.raises(InputError, match=r"crm\.sqlite: the database has 2 tables; name the one "
-                       r"to read: 'events', 'leads'$"):
+    with pytest.raises(
+        InputError,
+        match=r"crm\.sqlite: the database has 2 tables; name the one "
+        r"to read: 'events', 'leads'$",
+    ):
         read_url(url)
 
 
@@ -184,11 +204,17 @@ def test_url_file_must_exist_and_is_not_created(tmp_path: Path) -> None:
 
 
 def test_url_unsupported_or_not_a_url() -> None:
-    with pytest.raises(InputError, match=r"^ftp://host/x: unsupported connection URL scheme "
-                       r"'ftp'; supported: .*duckdb.*sqlite"):
+    with pytest.raises(
+        InputError,
+        match=r"^ftp://host/x: unsupported connection URL scheme "
+        r"'ftp'; supported: .*duckdb.*sqlite",
+    ):
         read_url("ftp://host/x", "t")
-    with pytest.raises(InputError, match=r"^'crm\.db' is not a connection URL; expected "
-                       r"backend://…"):
+    with pytest.raises(
+        InputError,
+        match=r"^'crm\.db' is not a connection URL; expected "
+        r"backend://…",
+    ):
         read_url("crm.db", "t")
     with pytest.raises(InputError, match=r"is not a connection URL"):
         read_url(r"C:\data\crm.db", "t")

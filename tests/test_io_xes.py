@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -80,21 +81,51 @@ def test_tiny_events_are_strings_in_file_order(tiny: Path) -> None:
     log = read_xes(tiny)
     assert log.events.kind == "xes" and log.events.source == str(tiny)
     assert log.events.columns == [
-        "case:concept:name", "concept:name", "time:timestamp", "org:resource", "cost",
-        "channel", "online", "meeting",
+        "case:concept:name",
+        "concept:name",
+        "time:timestamp",
+        "org:resource",
+        "cost",
+        "channel",
+        "online",
+        "meeting",
     ]
     assert log.events.table.to_pylist() == [
-        {"case:concept:name": "L-1", "concept:name": "展示会名刺交換",
-         "time:timestamp": "2024-04-01T09:00:00.000+09:00", "org:resource": "佐藤",
-         "cost": "100", "channel": None, "online": None, "meeting": None, "_line": 12},
+        {
+            "case:concept:name": "L-1",
+            "concept:name": "展示会名刺交換",
+            "time:timestamp": "2024-04-01T09:00:00.000+09:00",
+            "org:resource": "佐藤",
+            "cost": "100",
+            "channel": None,
+            "online": None,
+            "meeting": None,
+            "_line": 12,
+        },
         # org:resource is missing: null, not the <global> default "DEFAULT"
-        {"case:concept:name": "L-1", "concept:name": "資料送付",
-         "time:timestamp": "2024-04-03T10:30:00.000+09:00", "org:resource": None,
-         "cost": None, "channel": "mail", "online": None, "meeting": None, "_line": 18},
+        {
+            "case:concept:name": "L-1",
+            "concept:name": "資料送付",
+            "time:timestamp": "2024-04-03T10:30:00.000+09:00",
+            "org:resource": None,
+            "cost": None,
+            "channel": "mail",
+            "online": None,
+            "meeting": None,
+            "_line": 18,
+        },
         # the trace's concept:name comes after its events: still the case
-        {"case:concept:name": "L-2", "concept:name": "技術打合せ", "time:timestamp": None,
-         "org:resource": None, "cost": "2.50", "channel": None, "online": "true",
-         "meeting": "c0ffee", "_line": 30},
+        {
+            "case:concept:name": "L-2",
+            "concept:name": "技術打合せ",
+            "time:timestamp": None,
+            "org:resource": None,
+            "cost": "2.50",
+            "channel": None,
+            "online": "true",
+            "meeting": "c0ffee",
+            "_line": 30,
+        },
     ]
     assert str(log.events.table.schema.field("_line").type) == "int64"
 
@@ -103,8 +134,12 @@ def test_tiny_traces(tiny: Path) -> None:
     traces = read_xes(tiny).traces
     assert traces.table.to_pylist() == [
         {"concept:name": "L-1", "segment": "製造業", "opened": None, "_line": 9},
-        {"concept:name": "L-2", "segment": None, "opened": "2024-03-30T00:00:00.000+09:00",
-         "_line": 29},
+        {
+            "concept:name": "L-2",
+            "segment": None,
+            "opened": "2024-03-30T00:00:00.000+09:00",
+            "_line": 29,
+        },
     ]
 
 
@@ -182,8 +217,11 @@ def test_declared_encodings_including_multibyte_ones_expat_lacks(
 def test_bytes_invalid_in_declared_encoding(tmp_path: Path) -> None:
     path = tmp_path / "sjis.xes"
     path.write_bytes(b'<?xml version="1.0" encoding="Shift_JIS"?>\n<log>\n<trace \xff\xff/></log>')
-    with pytest.raises(InputError, match=r"sjis\.xes: line 3, column 8: not a readable XES file "
-                       r"\(shift_jis: illegal multibyte sequence\)"):
+    with pytest.raises(
+        InputError,
+        match=r"sjis\.xes: line 3, column 8: not a readable XES file "
+        r"\(shift_jis: illegal multibyte sequence\)",
+    ):
         read_xes(path)
 
 
@@ -193,16 +231,22 @@ def test_bytes_invalid_in_declared_encoding(tmp_path: Path) -> None:
 def test_truncated_xml_names_file_and_line(tiny: Path, tmp_path: Path) -> None:
     path = tmp_path / "cut.xes"
     path.write_text("\n".join(TINY.splitlines()[:20]), encoding="utf-8")
-    with pytest.raises(InputError, match=r"^.*cut\.xes: line 20, column \d+: not a readable XES "
-                       r"file \(.+\); expected a well-formed XES \(XML\) event log$"):
+    with pytest.raises(
+        InputError,
+        match=r"^.*cut\.xes: line 20, column \d+: not a readable XES "
+        r"file \(.+\); expected a well-formed XES \(XML\) event log$",
+    ):
         read_xes(path)
 
 
 def test_not_xml(tmp_path: Path) -> None:
     path = tmp_path / "events.xes"
     path.write_text("lead_id,activity\nL-1,webinar\n")
-    with pytest.raises(InputError, match=r"events\.xes: line 1, column 1: not a readable XES "
-                       r"file \(syntax error\)"):
+    with pytest.raises(
+        InputError,
+        match=r"events\.xes: line 1, column 1: not a readable XES "
+        r"file \(syntax error\)",
+    ):
         read_xes(path)
 
 
@@ -216,8 +260,11 @@ def test_empty_file(tmp_path: Path) -> None:
 def test_root_is_not_log(tmp_path: Path) -> None:
     path = tmp_path / "page.xes"
     path.write_text("<?xml version='1.0'?>\n\n<html><body/></html>")
-    with pytest.raises(InputError, match=r"^.*page\.xes: line 3: the root element is <html>; "
-                       r"expected <log> \(an XES event log\)$"):
+    with pytest.raises(
+        InputError,
+        match=r"^.*page\.xes: line 3: the root element is <html>; "
+        r"expected <log> \(an XES event log\)$",
+    ):
         read_xes(path)
 
 
@@ -225,8 +272,11 @@ def test_truncated_gzip(tmp_path: Path) -> None:
     path = tmp_path / "cut.xes.gz"
     whole = gzip.compress((TINY * 1).encode("utf-8"))
     path.write_bytes(whole[: len(whole) // 2])
-    with pytest.raises(InputError, match=r"cut\.xes\.gz: the gzip data is damaged or truncated "
-                       r"\(stopped after XML line \d+\); expected a complete \.xes\.gz file"):
+    with pytest.raises(
+        InputError,
+        match=r"cut\.xes\.gz: the gzip data is damaged or truncated "
+        r"\(stopped after XML line \d+\); expected a complete \.xes\.gz file",
+    ):
         read_xes(path)
 
 
@@ -272,24 +322,33 @@ def test_bpic2012_counts(bpic) -> None:
     assert traces.num_rows == 13_087
     assert events.num_rows == 262_200
     assert events.columns == [
-        "case:concept:name", "org:resource", "lifecycle:transition", "concept:name",
+        "case:concept:name",
+        "org:resource",
+        "lifecycle:transition",
+        "concept:name",
         "time:timestamp",
     ]
     assert traces.columns == ["concept:name", "REG_DATE", "AMOUNT_REQ"]
     activities = set(events.table.column("concept:name").to_pylist())
     assert len(activities) == 24
     assert set(events.table.column("lifecycle:transition").to_pylist()) == {
-        "SCHEDULE", "START", "COMPLETE",
+        "SCHEDULE",
+        "START",
+        "COMPLETE",
     }
     cases = events.table.column("case:concept:name").to_pylist()
     assert set(cases) == set(traces.table.column("concept:name").to_pylist())
     lines = events.table.column("_line").to_pylist()
-    assert all(a < b for a, b in zip(lines, lines[1:]))  # file order
+    assert all(a < b for a, b in pairwise(lines))  # file order
     # first trace, as `zcat … | grep -n` shows it
-    assert traces.table.slice(0, 1).to_pylist() == [{
-        "concept:name": "173688", "REG_DATE": "2011-10-01T00:38:44.546+02:00",
-        "AMOUNT_REQ": "20000", "_line": 12740,
-    }]
+    assert traces.table.slice(0, 1).to_pylist() == [
+        {
+            "concept:name": "173688",
+            "REG_DATE": "2011-10-01T00:38:44.546+02:00",
+            "AMOUNT_REQ": "20000",
+            "_line": 12740,
+        }
+    ]
     assert events.table.slice(0, 1).to_pylist()[0]["_line"] == 12744
     assert bpic.events.notes == ()  # the log-level nested floats are not trace/event data
 
@@ -307,12 +366,12 @@ def test_agrees_with_pm4py(path: Path) -> None:
     case, act, ts = "case:concept:name", "concept:name", "time:timestamp"
 
     assert len(ours) == len(theirs)
-    assert (ours.groupby(case).size().sort_index()
-            .equals(theirs.groupby(case).size().sort_index()))
+    assert ours.groupby(case).size().sort_index().equals(theirs.groupby(case).size().sort_index())
     assert Counter(ours[act]) == Counter(theirs[act])
+
     def rows(frame, stamps):  # (case, activity, µs since epoch), order-free
         micros = stamps.dt.as_unit("us").astype("int64")
-        return sorted(zip(frame[case], frame[act], micros))
+        return sorted(zip(frame[case], frame[act], micros, strict=True))
 
     ours_ts = pd.to_datetime(ours[ts], utc=True, format="ISO8601")
     theirs_ts = pd.to_datetime(theirs[ts], utc=True)

@@ -16,6 +16,7 @@ import shutil
 
 import pandas as pd
 import pytest
+from test_journeys import pandas_journeys
 
 import royalroad as rr
 from royalroad.analysis import journeys as j
@@ -24,7 +25,6 @@ from royalroad.analysis.nba import next_best_actions
 from royalroad.analysis.paths import analyse_paths
 from royalroad.engine import open_workspace
 from royalroad.simulate import simulate
-from test_journeys import pandas_journeys
 
 # ties in time (L1 at 09:00 three times), an incomplete lifecycle event between
 # complete ones, an event after the close (L1 D) and one past the as-of date (L3 Z)
@@ -53,8 +53,12 @@ def small(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("keys")
     (tmp / "leads.csv").write_text(LEADS, encoding="utf-8")
     (tmp / "events.csv").write_text(EVENTS, encoding="utf-8")
-    ws = rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv", workspace=tmp / "ws.duckdb",
-                   as_of="2024-01-10")
+    ws = rr.ingest(
+        leads=tmp / "leads.csv",
+        events=tmp / "events.csv",
+        workspace=tmp / "ws.duckdb",
+        as_of="2024-01-10",
+    )
     yield ws
     ws.close()
 
@@ -67,21 +71,29 @@ def expected_pos(ev: pd.DataFrame) -> pd.Series:
 
 
 def test_pos_is_the_journey_order_of_complete_events(small):
-    ev = small.con.execute("SELECT lead_id, CAST(activity AS VARCHAR) AS activity, ts, seq, lifecycle, mark, pos "
-                           "FROM events ORDER BY seq").df()
+    ev = small.con.execute(
+        "SELECT lead_id, CAST(activity AS VARCHAR) AS activity, ts, seq, lifecycle, mark, pos "
+        "FROM events ORDER BY seq"
+    ).df()
     want = expected_pos(ev)
     assert ev.pos.isna().tolist() == want.isna().tolist()
     assert ev.pos.dropna().astype(int).tolist() == want.dropna().astype(int).tolist()
     # by hand: L1 C (01-01 12:00) 1, B 2 and A 3 (tied at 09:00, file order), A start NULL, D 4
     l1 = ev[ev.lead_id == "L1"].set_index("seq")
     by_act = {(a, lc): p for a, lc, p in zip(l1.activity, l1.lifecycle, l1.pos, strict=True)}
-    assert (by_act[("C", "complete")], by_act[("B", "complete")], by_act[("A", "complete")],
-            by_act[("D", "complete")]) == (1, 2, 3, 4)
+    assert (
+        by_act[("C", "complete")],
+        by_act[("B", "complete")],
+        by_act[("A", "complete")],
+        by_act[("D", "complete")],
+    ) == (1, 2, 3, 4)
     assert pd.isna(by_act[("A", "start")])
 
 
 def test_events_that_feed_milestones_are_the_first_positions(small):
-    ev = small.con.execute("SELECT lead_id, pos, mark FROM events WHERE mark IS NULL OR mark <> 'not_complete'").df()
+    ev = small.con.execute(
+        "SELECT lead_id, pos, mark FROM events WHERE mark IS NULL OR mark <> 'not_complete'"
+    ).df()
     for _, g in ev.groupby("lead_id"):
         usable = g[g.mark.isna()].pos.sort_values().tolist()
         assert usable == list(range(1, len(usable) + 1))
@@ -91,14 +103,26 @@ def test_events_that_feed_milestones_are_the_first_positions(small):
 def test_lead_key_is_dense_in_lead_id_order(small):
     leads = small.con.execute("SELECT lead_id, lead_key FROM leads").df().sort_values("lead_id")
     assert leads.lead_key.tolist() == list(range(1, len(leads) + 1))
-    ev = small.con.execute("SELECT e.lead_key, l.lead_key AS k FROM events e JOIN leads l USING (lead_id)").df()
+    ev = small.con.execute(
+        "SELECT e.lead_key, l.lead_key AS k FROM events e JOIN leads l USING (lead_id)"
+    ).df()
     assert (ev.lead_key == ev.k).all()
 
 
 def test_activity_enum_keeps_every_name_and_sorts_by_name(small):
-    names = [r[0] for r in small.con.execute("SELECT DISTINCT CAST(activity AS VARCHAR) FROM events").fetchall()]
+    names = [
+        r[0]
+        for r in small.con.execute(
+            "SELECT DISTINCT CAST(activity AS VARCHAR) FROM events"
+        ).fetchall()
+    ]
     assert set(names) == {"A", "B", "C", "D", "Z", "技術打合せ", "=cmd"}
-    ordered = [r[0] for r in small.con.execute("SELECT DISTINCT activity FROM events ORDER BY activity").fetchall()]
+    ordered = [
+        r[0]
+        for r in small.con.execute(
+            "SELECT DISTINCT activity FROM events ORDER BY activity"
+        ).fetchall()
+    ]
     assert ordered == sorted(names)  # Python's code-point order, as DuckDB sorts strings
     assert "lead_key" not in small.segments()
 
@@ -112,8 +136,11 @@ def strip_keys(src, dst):
     shutil.copy(src, dst)
     ws = open_workspace(dst)
     con = ws.con
-    con.execute("CREATE TABLE ev2 AS SELECT * EXCLUDE (lead_key, pos) REPLACE (CAST(activity AS VARCHAR) AS activity) "
-                "FROM events ORDER BY seq")
+    con.execute(
+        "CREATE TABLE ev2 AS SELECT * EXCLUDE (lead_key, pos) "
+        "REPLACE (CAST(activity AS VARCHAR) AS activity) "
+        "FROM events ORDER BY seq"
+    )
     con.execute("DROP TABLE events")
     con.execute("ALTER TABLE ev2 RENAME TO events")
     con.execute("CREATE TABLE ld2 AS SELECT * EXCLUDE (lead_key) FROM leads ORDER BY _line")
@@ -159,20 +186,32 @@ def test_analyses_are_the_same_with_keys_computed_in_the_query(simulated, tmp_pa
 
 def test_variants_equal_an_exact_grouping_of_ordered_journeys(simulated):
     _, ev = pandas_journeys(simulated)  # events before the close, in (ts, file order)
-    per = ev.groupby("lead_id").agg(path=("activity", tuple), outcome=("outcome", "first"),
-                                    first=("ts", "min"), last=("ts", "max"))
+    per = ev.groupby("lead_id").agg(
+        path=("activity", tuple),
+        outcome=("outcome", "first"),
+        first=("ts", "min"),
+        last=("ts", "max"),
+    )
     per["days"] = (per["last"] - per["first"]).dt.total_seconds() / 86400
     want = {}
     for path, g in per.groupby("path"):
-        want[path] = (len(g), int((g.outcome == "won").sum()), int((g.outcome == "lost").sum()),
-                      int((g.outcome == "open").sum()), float(g.days.median()))
+        want[path] = (
+            len(g),
+            int((g.outcome == "won").sum()),
+            int((g.outcome == "lost").sum()),
+            int((g.outcome == "open").sum()),
+            float(g.days.median()),
+        )
 
     ws = open_workspace(simulated / "ws.duckdb")
     try:
         got_t = j.variants(ws.table("events"), ws.table("leads")).to_pyarrow().to_pylist()
     finally:
         ws.close()
-    got = {tuple(r["path"]): (r["leads"], r["won"], r["lost"], r["open"], r["median_days"]) for r in got_t}
+    got = {
+        tuple(r["path"]): (r["leads"], r["won"], r["lost"], r["open"], r["median_days"])
+        for r in got_t
+    }
     assert len(got_t) == len(got) == len(want)  # no two fingerprints for one path, nor one for two
     assert {k: v[:4] for k, v in got.items()} == {k: v[:4] for k, v in want.items()}
     for k, v in want.items():
@@ -195,8 +234,11 @@ def test_keys_computed_in_the_query_equal_the_stored_ones(small, tmp_path):
 def test_materialized_chain_is_dropped_after_use_and_after_an_error(simulated):
     ws = open_workspace(simulated / "ws.duckdb")
     try:
+
         def temps():
-            return ws.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+            return ws.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE temporary"
+            ).fetchall()
 
         analyse_paths(ws)
         next_best_actions(ws)

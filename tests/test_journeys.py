@@ -18,6 +18,7 @@ import math
 import warnings
 from collections import Counter
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -70,24 +71,43 @@ L4,X,2024-01-05 09:00:00
 # Journeys by hand (before the close / as-of 2024-01-12 09:00, the latest timestamp):
 #   L1 A B B C → won   L2 A C B → lost   L3 A B → open   L4 B A → won   L6 A C → won
 # and after the close L1 … C D, L4 … A X; L5 has no event.
-HAND_DFG = {("A", "B"): 2, ("B", "B"): 1, ("B", "C"): 1, ("A", "C"): 2, ("C", "B"): 1, ("B", "A"): 1}
+HAND_DFG = {
+    ("A", "B"): 2,
+    ("B", "B"): 1,
+    ("B", "C"): 1,
+    ("A", "C"): 2,
+    ("C", "B"): 1,
+    ("B", "A"): 1,
+}
 HAND_DFG_ALL = {**HAND_DFG, ("C", "D"): 1, ("A", "X"): 1}
 HAND_VARIANTS = {  # path: (leads, won, lost, open)
-    ("A", "B", "B", "C"): (1, 1, 0, 0), ("A", "C", "B"): (1, 0, 1, 0), ("A", "B"): (1, 0, 0, 1),
-    ("B", "A"): (1, 1, 0, 0), ("A", "C"): (1, 1, 0, 0),
+    ("A", "B", "B", "C"): (1, 1, 0, 0),
+    ("A", "C", "B"): (1, 0, 1, 0),
+    ("A", "B"): (1, 0, 0, 1),
+    ("B", "A"): (1, 1, 0, 0),
+    ("A", "C"): (1, 1, 0, 0),
 }
 HAND_VARIANTS_ALL = {
-    ("A", "B", "B", "C", "D"): (1, 1, 0, 0), ("A", "C", "B"): (1, 0, 1, 0), ("A", "B"): (1, 0, 0, 1),
-    ("B", "A", "X"): (1, 1, 0, 0), ("A", "C"): (1, 1, 0, 0),
+    ("A", "B", "B", "C", "D"): (1, 1, 0, 0),
+    ("A", "C", "B"): (1, 0, 1, 0),
+    ("A", "B"): (1, 0, 0, 1),
+    ("B", "A", "X"): (1, 1, 0, 0),
+    ("A", "C"): (1, 1, 0, 0),
 }
 # The chain uses first occurrences (L1 A B C). P(win) from the first-step equations:
 #   C = 1/3 B + 2/3;  B = 1/3 C + 1/3 A (+ 1/3 lost);  A = 2/5 B + 2/5 C + 1/5
 #   → A = 3/4, B = 17/32, C = 27/32, start = 4/5 · 3/4 + 1/5 · 17/32 = 113/160
-HAND_P_WIN = {j.START: Fraction(113, 160), "A": Fraction(3, 4), "B": Fraction(17, 32),
-              "C": Fraction(27, 32)}
+HAND_P_WIN = {
+    j.START: Fraction(113, 160),
+    "A": Fraction(3, 4),
+    "B": Fraction(17, 32),
+    "C": Fraction(27, 32),
+}
 # Removing C sends its inflow to lost: A = 2/5 B + 1/5, B = 1/3 A → A = 3/13, B = 1/13,
 # start = 4/5 · 3/13 + 1/5 · 1/13 = 1/5, so the removal effect is 1 − (1/5) / (113/160) = 81/113.
 HAND_REMOVAL_C = Fraction(81, 113)
+
+
 # With the goal C, states after it are marked: L1 A B C✓, L2 A C✓ B✓, L6 A C✓.
 #   C✓ = 2/3, B✓ = 0; A = 2/5 B + 2/5 · 2/3 + 1/5; B = 1/2 · 2/3 + 1/2 A → A = 3/4, B = 17/24
 #   start = 4/5 · 3/4 + 1/5 · 17/24 = 89/120
@@ -95,13 +115,23 @@ HAND_REMOVAL_C = Fraction(81, 113)
 # start→B→C✓ (0.1); then C✓→won (2/3).
 def _goal(activity: str, min_count: int = 1) -> SimpleNamespace:
     """What analyse_paths reads of a goal Candidate."""
-    return SimpleNamespace(activity=activity, then=None, min_count=min_count, within_days=None,
-                           label=lambda lang=None: activity)
+    return SimpleNamespace(
+        activity=activity,
+        then=None,
+        min_count=min_count,
+        within_days=None,
+        label=lambda lang=None: activity,
+    )
 
 
 GOAL_C = _goal("C")
-HAND_P_WIN_GOAL = {j.START: Fraction(89, 120), "A": Fraction(3, 4), "B": Fraction(17, 24),
-                   "C" + j.MARK: Fraction(2, 3), "B" + j.MARK: Fraction(0)}
+HAND_P_WIN_GOAL = {
+    j.START: Fraction(89, 120),
+    "A": Fraction(3, 4),
+    "B": Fraction(17, 24),
+    "C" + j.MARK: Fraction(2, 3),
+    "B" + j.MARK: Fraction(0),
+}
 
 
 @pytest.fixture(scope="module")
@@ -169,10 +199,20 @@ def test_hand_log_royal_road_through_goal(hand):
         assert abs(got[state] - float(p)) < 1e-12, state
     assert r.through == ("C",)
     assert [(s.activity, round(s.p_win_after, 12)) for s in r.royal_road] == [
-        ("A", 0.75), ("C", round(2 / 3, 12)), (j.WON, 1.0)]
+        ("A", 0.75),
+        ("C", round(2 / 3, 12)),
+        (j.WON, 1.0),
+    ]
     # conformance with A then C (gaps allowed): L1, L6 of the won; L2 of the lost; not L3
     c = r.conformance
-    assert (c.won, c.won_followed, c.lost, c.lost_followed, c.open, c.open_followed) == (3, 2, 1, 1, 1, 0)
+    assert (c.won, c.won_followed, c.lost, c.lost_followed, c.open, c.open_followed) == (
+        3,
+        2,
+        1,
+        1,
+        1,
+        0,
+    )
 
 
 def test_regression_count_goal_step_is_after_the_milestone(hand):
@@ -183,7 +223,11 @@ def test_regression_count_goal_step_is_after_the_milestone(hand):
 
 
 def test_hand_log_conformance_respects_order(hand):
-    c = j.conformance(j.variants(hand.table("events"), hand.table("leads")), ["B", "C"]).to_pyarrow().to_pylist()[0]
+    c = (
+        j.conformance(j.variants(hand.table("events"), hand.table("leads")), ["B", "C"])
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
     got = {o: (c[f"{o}_leads"], c[f"{o}_followed"]) for o in ("won", "lost", "open")}
     # B then C: only L1 (A B B C); L2 has C before B
     assert got == {"won": (3, 1), "lost": (1, 0), "open": (1, 0)}
@@ -246,8 +290,11 @@ def assert_equal_to_pm4py(ws, path: Path) -> None:
     df, dfg, start, end, variants = pm4py_view(path)
     r = analyse_paths(ws, scope="all", top=10**9, coverage=1.0)
     ours_dfg = {(e.src, e.dst): e.count for e in r.dfg}
-    assert ours_dfg == dfg, {k: (dfg.get(k), ours_dfg.get(k)) for k in set(dfg) | set(ours_dfg)
-                             if dfg.get(k) != ours_dfg.get(k)}
+    assert ours_dfg == dfg, {
+        k: (dfg.get(k), ours_dfg.get(k))
+        for k in set(dfg) | set(ours_dfg)
+        if dfg.get(k) != ours_dfg.get(k)
+    }
     assert r.start_activities == start
     assert r.end_activities == end
     ours_var = Counter({v.path: v.leads for v in r.variants})
@@ -274,8 +321,12 @@ def test_equal_to_pm4py_on_example_logs(name, tmp_path):
 def bpic(tmp_path_factory):
     if not BPIC.is_file():
         pytest.skip(f"BPIC 2012 log not found at {BPIC} (clone shared/ beside the repository)")
-    ws = rr.ingest(events=BPIC, won=["A_APPROVED"], lost=["A_DECLINED", "A_CANCELLED"],
-                   workspace=tmp_path_factory.mktemp("bpic") / "ws.duckdb")
+    ws = rr.ingest(
+        events=BPIC,
+        won=["A_APPROVED"],
+        lost=["A_DECLINED", "A_CANCELLED"],
+        workspace=tmp_path_factory.mktemp("bpic") / "ws.duckdb",
+    )
     yield ws
     ws.close()
 
@@ -301,14 +352,15 @@ def test_bpic2012_royal_road_passes_offer_returned(bpic):
     assert r.through and r.through[0] == goals.recommended.activity
     # P(win) after the goal step is far above the base rate: recount from the workspace
     won, lost = bpic.con.execute(
-        "SELECT count(*) FILTER (WHERE outcome = 'won'), count(*) FILTER (WHERE outcome = 'lost') FROM leads"
+        "SELECT count(*) FILTER (WHERE outcome = 'won'), "
+        "count(*) FILTER (WHERE outcome = 'lost') FROM leads"
     ).fetchone()
     base = won / (won + lost)
     step = next(s for s in r.royal_road if s.activity == goals.recommended.activity)
     assert step.p_win_after > 2 * base, (step.p_win_after, base)
 
 
-# ---------------------------------------------------------------- the paths command on simulated data
+# -------------------------------------------------------------- the paths command on simulated data
 
 
 def pandas_journeys(tmp: Path):
@@ -341,7 +393,7 @@ def pandas_chain(ev: pd.DataFrame, outcome: pd.Series, goal: str, exclude) -> di
     counts: Counter = Counter()
     for lead, states in e.groupby("lead_id", sort=False).state:
         s = [j.START, *states.tolist()]
-        counts.update(zip(s, s[1:]))
+        counts.update(pairwise(s))
         end = outcome[lead]
         if end in ("won", "lost"):
             counts[(s[-1], j.WON if end == "won" else j.LOST)] += 1
@@ -381,8 +433,20 @@ def test_cli_paths_json_contract(simulated):
     from royalroad.cli import app
 
     tmp, truth, goals = simulated
-    res = CliRunner().invoke(app, ["paths", "--workspace", str(tmp / "ws.duckdb"), "--format", "json",
-                                   "--top", "100000", "--coverage", "1.0"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "paths",
+            "--workspace",
+            str(tmp / "ws.duckdb"),
+            "--format",
+            "json",
+            "--top",
+            "100000",
+            "--coverage",
+            "1.0",
+        ],
+    )
     assert res.exit_code == 0, res.stdout + res.stderr
     data = json.loads(res.stdout)
     leads, ev = pandas_journeys(tmp)
@@ -467,8 +531,9 @@ def test_analyse_paths_is_deterministic(simulated, tmp_path):
         assert analyse_paths(ws, goal=goals.recommended, exclude=proxies).to_json() == first
     finally:
         ws.close()
-    again = rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv",
-                      workspace=tmp_path / "again.duckdb")
+    again = rr.ingest(
+        leads=tmp / "leads.csv", events=tmp / "events.csv", workspace=tmp_path / "again.duckdb"
+    )
     try:
         assert analyse_paths(again, goal=goals.recommended, exclude=proxies).to_json() == first
     finally:
@@ -481,9 +546,11 @@ def test_regression_no_event_before_close_is_not_an_internal_error(tmp_path):
 
     (tmp_path / "leads.csv").write_text(
         "lead_id,created_at,outcome,closed_at\nL1,2024-01-01,won,2024-01-05\nL2,2024-01-01,lost,2024-01-05\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (tmp_path / "events.csv").write_text(
-        "lead_id,activity,ts\nL1,A,2024-01-06\nL2,B,2024-01-07\n", encoding="utf-8")
+        "lead_id,activity,ts\nL1,A,2024-01-06\nL2,B,2024-01-07\n", encoding="utf-8"
+    )
     ws = rr.ingest(leads=tmp_path / "leads.csv", events=tmp_path / "events.csv")
     try:
         r = analyse_paths(ws)

@@ -89,7 +89,11 @@ def power_reference(counts, *, steps: int = 200_000, tol: float = 1e-15):
     out = {}
     for n in names[:k]:
         i = ix[n]
-        out[n] = (v[i, k], v[i, k + 1], expected[i] if n not in [names[j] for j in dead] else math.inf)
+        out[n] = (
+            v[i, k],
+            v[i, k + 1],
+            expected[i] if n not in [names[j] for j in dead] else math.inf,
+        )
     return out
 
 
@@ -127,7 +131,8 @@ def fraction_reference(counts) -> dict[str, tuple[Fraction, Fraction]]:
 
 
 def without_reference(counts, removed: set[str]) -> dict:
-    """Counts of the journeys with ``removed`` taken out: reaching it ends the journey unconverted."""
+    """Counts of the journeys with ``removed`` taken out: reaching it ends the journey
+    unconverted."""
     out: dict = {}
     for (s, d), n in counts.items():
         if s in removed:
@@ -173,24 +178,45 @@ def path_probability(prob, path) -> float:
 
 # start → A ↔ B, self-loop on A, C back to B; open exits (censored) that must be ignored.
 CYCLIC = {
-    (START, "A"): 3, (START, "B"): 1,
-    ("A", "A"): 1, ("A", "B"): 2, ("A", WON): 1,
-    ("B", "A"): 1, ("B", "C"): 2, ("B", LOST): 1, ("B", OPEN): 7,
-    ("C", WON): 2, ("C", LOST): 1, ("C", "B"): 1, ("C", "C"): 2, ("C", OPEN): 5,
+    (START, "A"): 3,
+    (START, "B"): 1,
+    ("A", "A"): 1,
+    ("A", "B"): 2,
+    ("A", WON): 1,
+    ("B", "A"): 1,
+    ("B", "C"): 2,
+    ("B", LOST): 1,
+    ("B", OPEN): 7,
+    ("C", WON): 2,
+    ("C", LOST): 1,
+    ("C", "B"): 1,
+    ("C", "C"): 2,
+    ("C", OPEN): 5,
 }
 # Three transient states plus start, a self-loop and a two-cycle, for exact arithmetic.
 SMALL = {
-    (START, "a"): 2, (START, "b"): 1,
-    ("a", "a"): 1, ("a", "b"): 1, ("a", WON): 1,
-    ("b", "a"): 2, ("b", LOST): 3,
+    (START, "a"): 2,
+    (START, "b"): 1,
+    ("a", "a"): 1,
+    ("a", "b"): 1,
+    ("a", WON): 1,
+    ("b", "a"): 2,
+    ("b", LOST): 3,
 }
 # D and the cycle E ↔ F were reached only by open leads: no exit, P(win) undefined.
 DEAD_ENDS = {
-    (START, "A"): 4, (START, "E"): 1,
-    ("A", WON): 2, ("A", "B"): 1, ("A", "D"): 1,
-    ("B", WON): 1, ("B", LOST): 1, ("B", "D"): 2,
+    (START, "A"): 4,
+    (START, "E"): 1,
+    ("A", WON): 2,
+    ("A", "B"): 1,
+    ("A", "D"): 1,
+    ("B", WON): 1,
+    ("B", LOST): 1,
+    ("B", "D"): 2,
     ("D", OPEN): 3,
-    ("E", "F"): 1, ("F", "E"): 1, ("F", OPEN): 1,
+    ("E", "F"): 1,
+    ("F", "E"): 1,
+    ("F", OPEN): 1,
 }
 
 
@@ -237,7 +263,10 @@ def test_solve_equals_exact_rational_solution(name):
     exact = fraction_reference(counts)
     for state, (p_win, steps) in exact.items():
         assert abs(sol.of(state) - float(p_win)) < 1e-9, (state, p_win)
-        assert abs(sol.expected_steps[sol.states.index(state)] - float(steps)) < 1e-9, (state, steps)
+        assert abs(sol.expected_steps[sol.states.index(state)] - float(steps)) < 1e-9, (
+            state,
+            steps,
+        )
 
 
 def test_small_chain_by_hand():
@@ -279,7 +308,9 @@ def test_state_reached_only_by_open_journeys_is_nan_not_a_crash():
     # were lost): power iteration on the chain with D, E, F routed to lost
     ended = power_reference(without_reference(DEAD_ENDS, {"D", "E", "F"}))
     for state in (START, "A", "B"):
-        assert sol.expected_steps[sol.states.index(state)] == pytest.approx(ended[state][2], rel=1e-9)
+        assert sol.expected_steps[sol.states.index(state)] == pytest.approx(
+            ended[state][2], rel=1e-9
+        )
     assert math.isinf(ref["A"][2])  # strictly, a walker may never be absorbed from A
 
 
@@ -343,10 +374,14 @@ def test_most_probable_path_equals_enumeration(seed):
 
 def test_most_probable_path_on_a_hand_graph():
     counts = {
-        (START, "A"): 6, (START, "B"): 4,
-        ("A", WON): 1, ("A", "C"): 3,  # start→A→won 0.15
-        ("B", WON): 2, ("B", LOST): 2,  # start→B→won 0.2
-        ("C", WON): 9, ("C", LOST): 1,  # start→A→C→won 0.6·0.75·0.9 = 0.405
+        (START, "A"): 6,
+        (START, "B"): 4,
+        ("A", WON): 1,
+        ("A", "C"): 3,  # start→A→won 0.15
+        ("B", WON): 2,
+        ("B", LOST): 2,  # start→B→won 0.2
+        ("C", WON): 9,
+        ("C", LOST): 1,  # start→A→C→won 0.6·0.75·0.9 = 0.405
     }
     chain = markov.Chain.from_counts(counts)
     assert markov.most_probable_path(chain, START, WON) == [START, "A", "C", WON]
@@ -366,27 +401,27 @@ def test_most_probable_path_ties_broken_by_state_name():
 def test_duplicate_paths_are_summed(tmp_path):
     dup = tmp_path / "dup.csv"
     dup.write_text(
-        "path;total_conversions;total_null\n"
-        "a > b;1;3\n"
-        "b;2;0\n"
-        "a > b;4;1\n"
-        "a > c > b;0;2\n",
+        "path;total_conversions;total_null\na > b;1;3\nb;2;0\na > b;4;1\na > c > b;0;2\n",
         encoding="utf-8",
     )
     one = tmp_path / "one.csv"
     one.write_text(
-        "path;total_conversions;total_null\n"
-        "a > b;5;4\n"
-        "b;2;0\n"
-        "a > c > b;0;2\n",
+        "path;total_conversions;total_null\na > b;5;4\nb;2;0\na > c > b;0;2\n",
         encoding="utf-8",
     )
     c_dup, info_dup = path_counts(dup)
     c_one, info_one = path_counts(one)
     assert c_dup == c_one
     # by hand: start→a 11, start→b 2, a→b 9, a→c 2, c→b 2, b→won 7, b→lost 6
-    assert c_one == {(START, "a"): 11, (START, "b"): 2, ("a", "b"): 9, ("a", "c"): 2, ("c", "b"): 2,
-                     ("b", WON): 7, ("b", LOST): 6}
+    assert c_one == {
+        (START, "a"): 11,
+        (START, "b"): 2,
+        ("a", "b"): 9,
+        ("a", "c"): 2,
+        ("c", "b"): 2,
+        ("b", WON): 7,
+        ("b", LOST): 6,
+    }
     assert (info_dup["rows"], info_dup["paths"]) == (4, 3)
     assert (info_dup["conversions"], info_dup["nulls"]) == (7, 6)
     r_dup, r_one = analyse_path_file(dup), analyse_path_file(one)
@@ -400,14 +435,25 @@ def test_duplicate_paths_are_summed(tmp_path):
 @pytest.fixture(scope="module")
 def channel_attribution():
     if not CA_DATA.is_file():
-        pytest.skip(f"ChannelAttribution example data not found at {CA_DATA} (clone shared/ beside the repo)")
+        pytest.skip(
+            f"ChannelAttribution example data not found at {CA_DATA} "
+            "(clone shared/ beside the repo)"
+        )
     pd = pytest.importorskip("pandas")
     raw = pd.read_csv(CA_DATA, sep=";")
     agg = raw.groupby("path", as_index=False)[["total_conversions", "total_null"]].sum()
     with contextlib.redirect_stdout(io.StringIO()):  # the package prints a banner
         ca = pytest.importorskip("ChannelAttribution")
-        res = ca.markov_model(agg, "path", "total_conversions", var_null="total_null", out_more=True,
-                              verbose=False, flg_pro=False, nsim_start=1e6)
+        res = ca.markov_model(
+            agg,
+            "path",
+            "total_conversions",
+            var_null="total_null",
+            out_more=True,
+            verbose=False,
+            flg_pro=False,
+            nsim_start=1e6,
+        )
     re = res["removal_effects"]
     return raw, agg, dict(zip(re["channel_name"], re["removal_effect"], strict=True))
 
@@ -424,7 +470,11 @@ def test_path_file_removal_effects_agree_with_channelattribution(channel_attribu
     assert ours.p_win_start == pytest.approx(raw.total_conversions.sum() / total, abs=1e-9)
     assert set(ours.removal_effects) == set(theirs)
     for channel, v in theirs.items():
-        assert abs(ours.removal_effects[channel] - v) < 0.01, (channel, ours.removal_effects[channel], v)
+        assert abs(ours.removal_effects[channel] - v) < 0.01, (
+            channel,
+            ours.removal_effects[channel],
+            v,
+        )
     # same ranking where ChannelAttribution's simulation noise cannot swap neighbours
     top = sorted(theirs, key=theirs.get, reverse=True)[:5]
     assert list(ours.removal_effects)[:5] == top

@@ -67,7 +67,9 @@ L4,X,2024-01-05 09:00:00
 #   From start: A (4 leads, 3/4) beats B (1 lead, 17/24).  From B: A (L4, 3/4) beats
 #   C✓ (L1, 2/3).  Waits before moving on: from B 24 h (L1, L4); from start 24–25 h.
 #   As-of 2024-01-12 09:00: L3 idle 7.875 d (stalled), L5 10 d (stalled), @L7 1 d (not).
-GOAL = SimpleNamespace(activity=C, then=None, min_count=1, within_days=None, label=lambda lang=None: C)
+GOAL = SimpleNamespace(
+    activity=C, then=None, min_count=1, within_days=None, label=lambda lang=None: C
+)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +95,11 @@ def test_hand_next_best_actions(hand):
     assert (l3["evidence_n"], l3["stalled"]) == (1, True)
     assert l3["days_idle"] == pytest.approx(7.875)
     for r in (l5, l7):
-        assert (r["current_step"], r["recommended_action"], r["second_action"]) == (None, A, B)  # no event yet: no current step
+        assert (r["current_step"], r["recommended_action"], r["second_action"]) == (
+            None,
+            A,
+            B,
+        )  # no event yet: no current step
         assert r["expected_win_rate"] == pytest.approx(3 / 4, abs=1e-12)
         assert r["current_win_rate"] == pytest.approx(89 / 120, abs=1e-12)
         assert r["evidence_n"] == 4
@@ -127,7 +133,8 @@ def test_hand_avoid_and_exclude(hand):
     assert A not in {r[c] for r in rows.values() for c in ("recommended_action", "second_action")}
     res = next_best_actions(hand, goal=GOAL, min_evidence=1, exclude=[B])
     assert B not in {r["recommended_action"] for r in res.leads.to_pylist()} | {
-        r["second_action"] for r in res.leads.to_pylist()}
+        r["second_action"] for r in res.leads.to_pylist()
+    }
 
 
 def _read_csv(text: str) -> list[dict]:
@@ -147,7 +154,11 @@ def test_hand_csv_is_formula_safe(hand, tmp_path):
     assert set(by_id) == {"'@L7", "L3", "L5"}
     l3 = by_id["L3"]
     assert (l3["status"], l3["recommended_action"], l3["second_action"], l3["current_step"]) == (
-        "nurture", "'=1+2", "'@SUM(C1)", "'-B")
+        "nurture",
+        "'=1+2",
+        "'@SUM(C1)",
+        "'-B",
+    )
     assert (l3["expected_win_rate"], l3["evidence_n"], l3["stalled"]) == ("0.7500", "1", "true")
     assert by_id["'@L7"]["stalled"] == "false"
     # no cell starts with a formula trigger
@@ -171,7 +182,8 @@ RUNS = [
 
 
 def pandas_truth(tmp: Path, goal: str) -> dict:
-    """Recounted from the CSVs: base rate, goal reachers' win rate, open leads, who reached the goal."""
+    """Recounted from the CSVs: base rate, goal reachers' win rate, open leads, who reached
+    the goal."""
     leads = pd.read_csv(tmp / "leads.csv", parse_dates=["created_at", "closed_at"])
     events = pd.read_csv(tmp / "events.csv", parse_dates=["ts"])
     as_of = max(leads.created_at.max(), leads.closed_at.max(), events.ts.max())
@@ -200,16 +212,28 @@ def run(request, tmp_path_factory):
     data.write(tmp)
     ws = rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv", workspace=tmp / "ws.duckdb")
     try:
-        goals = discover_goals(ws, pairs=6, adjust=["industry"])  # truth: the confounder is an industry
+        goals = discover_goals(
+            ws, pairs=6, adjust=["industry"]
+        )  # truth: the confounder is an industry
         proxies = [p.activity for p in goals.proxies]
-        confounded = sorted({c.activity for c in goals.candidates if c.confounded and c.then is None})
+        confounded = sorted(
+            {c.activity for c in goals.candidates if c.confounded and c.then is None}
+        )
         paths = analyse_paths(ws, goal=goals.recommended, exclude=proxies)
         nba = next_best_actions(ws, goal=goals.recommended, exclude=proxies, avoid=confounded)
     finally:
         ws.close()
     truth = data.truth
-    return SimpleNamespace(tmp=tmp, truth=truth, goals=goals, proxies=proxies, confounded=confounded,
-                           paths=paths, nba=nba, hand=pandas_truth(tmp, truth["goal"]["activity"]))
+    return SimpleNamespace(
+        tmp=tmp,
+        truth=truth,
+        goals=goals,
+        proxies=proxies,
+        confounded=confounded,
+        paths=paths,
+        nba=nba,
+        hand=pandas_truth(tmp, truth["goal"]["activity"]),
+    )
 
 
 def test_royal_road_passes_the_planted_goal(run):
@@ -252,8 +276,10 @@ def test_nurture_leads_are_told_to_reach_the_goal(run):
     nurture = [r for r in rows if r["status"] == "nurture"]
     told = sum(r["recommended_action"] == goal for r in nurture)
     share = told / len(nurture)
-    print(f"{run.truth['scenario']} seed {run.truth['seed']}: {told}/{len(nurture)} nurture leads "
-          f"told to reach {goal} ({share:.1%})")
+    print(
+        f"{run.truth['scenario']} seed {run.truth['seed']}: {told}/{len(nurture)} nurture leads "
+        f"told to reach {goal} ({share:.1%})"
+    )
     assert len(nurture) >= 100
     assert share >= 0.95
     for r in nurture:
@@ -307,7 +333,9 @@ def cli_workspace(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cli_next")
     data = simulate("education", leads=2000, seed=21)
     data.write(tmp)
-    rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv", workspace=tmp / "ws.duckdb").close()
+    rr.ingest(
+        leads=tmp / "leads.csv", events=tmp / "events.csv", workspace=tmp / "ws.duckdb"
+    ).close()
     return tmp, data.truth
 
 
@@ -316,14 +344,18 @@ def test_cli_next_csv_to_stdout_and_file(cli_workspace):
 
     tmp, truth = cli_workspace
     ws = str(tmp / "ws.duckdb")
-    res = CliRunner().invoke(app, ["next", "--workspace", ws, "--format", "csv", "--adjust", "industry"])
+    res = CliRunner().invoke(
+        app, ["next", "--workspace", ws, "--format", "csv", "--adjust", "industry"]
+    )
     assert res.exit_code == 0, res.stdout + res.stderr
     stdout_rows = _read_csv(res.stdout)
     assert next(csv.reader(io.StringIO(res.stdout)))[:6] == REQUIRED
 
     out = tmp / "out" / "next.csv"
-    res = CliRunner().invoke(app, ["next", "--workspace", ws, "--out", str(out), "--format", "json",
-                                   "--adjust", "industry"])
+    res = CliRunner().invoke(
+        app,
+        ["next", "--workspace", ws, "--out", str(out), "--format", "json", "--adjust", "industry"],
+    )
     assert res.exit_code == 0, res.stdout + res.stderr
     data = json.loads(res.stdout)
     file_rows = _read_csv(out.read_bytes().decode("utf-8-sig"))

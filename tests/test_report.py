@@ -1,9 +1,9 @@
-"""The HTML report: self-contained, deterministic, escaped; and, in a real Chromium, rendered and inert."""
+"""The HTML report: self-contained, deterministic, escaped; and, in a real Chromium, rendered
+and inert."""
 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -28,27 +28,43 @@ XSS_FILE = '"><img src=x onerror=alert(1)>.csv'
 def demo(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     simulate("manufacturing", leads=2000, seed=4).write(tmp)
-    ws = rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv", notes=tmp / "notes.csv",
-                   workspace=tmp / "ws.duckdb")
+    ws = rr.ingest(
+        leads=tmp / "leads.csv",
+        events=tmp / "events.csv",
+        notes=tmp / "notes.csv",
+        workspace=tmp / "ws.duckdb",
+    )
     results = analyse(ws, AnalysisOptions(adjust=("industry",), pairs=4))
     return tmp, ws, results
 
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    """The simulated data with script payloads in activity names, segments, notes and a file name."""
+    """The simulated data with script payloads in activity names, segments, notes and a file
+    name."""
     tmp = tmp_path_factory.mktemp("xss")
     simulate("manufacturing", leads=1500, seed=9).write(tmp)
     events = pd.read_csv(tmp / "events.csv", dtype=str, keep_default_na=False)
     events["activity"] = events["activity"].replace(XSS)
-    bad = pd.DataFrame([{"lead_id": "</script><script>alert(1)</script>", "activity": XSS["見積依頼"],
-                         "ts": "2025-01-01 00:00:00", "rep": "", "channel": ""}])
+    bad = pd.DataFrame(
+        [
+            {
+                "lead_id": "</script><script>alert(1)</script>",
+                "activity": XSS["見積依頼"],
+                "ts": "2025-01-01 00:00:00",
+                "rep": "",
+                "channel": "",
+            }
+        ]
+    )
     pd.concat([events, bad]).to_csv(tmp / "events.csv", index=False)
     leads = pd.read_csv(tmp / "leads.csv", dtype=str, keep_default_na=False)
     leads.loc[leads.industry == leads.industry.iloc[0], "industry"] = XSS["試作評価"]
     leads.to_csv(tmp / XSS_FILE, index=False)
     # a report title above the header, as Excel exports have: skipped and reported
-    (tmp / XSS_FILE).write_text("Lead report 2025\n" + (tmp / XSS_FILE).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp / XSS_FILE).write_text(
+        "Lead report 2025\n" + (tmp / XSS_FILE).read_text(encoding="utf-8"), encoding="utf-8"
+    )
     notes = pd.read_csv(tmp / "notes.csv", dtype=str, keep_default_na=False)
     notes.loc[:5, "text"] = XSS["量産提案"]
     notes.to_csv(tmp / "notes.csv", index=False)
@@ -98,7 +114,12 @@ def test_sections_follow_the_results(demo):
 
 def test_title_rows_above_a_header_are_reported_with_the_file_escaped(hostile):
     html = hostile[0].read_text(encoding="utf-8")
-    escaped = XSS_FILE.replace("&", "&amp;").replace('"', "&#34;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = (
+        XSS_FILE.replace("&", "&amp;")
+        .replace('"', "&#34;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
     assert f"{escaped}: 1 title row above the header skipped (line 1); header on line 2" in html
 
 
@@ -124,36 +145,59 @@ def _browser():
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian chromium not installed (.ci/run installs it)"
+)
 def test_report_in_chromium_renders_and_nothing_executes(demo, hostile, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     tmp, _, results = demo
     good = write_outputs(results, tmp_path / "good", lang="ja")["pipeline.out.report"]
     with _browser() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM),
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         try:
             for name, path in (("report", good), ("report-xss", hostile[0])):
                 page = browser.new_page(viewport={"width": 1200, "height": 900})
                 problems: list[str] = []
                 dialogs: list[str] = []
                 requests: list[str] = []
-                page.on("console", lambda m, out=problems: out.append(m.text) if m.type in ("error", "warning") else None)
+                page.on(
+                    "console",
+                    lambda m, out=problems: (
+                        out.append(m.text) if m.type in ("error", "warning") else None
+                    ),
+                )
                 page.on("pageerror", lambda e, out=problems: out.append(str(e)))
                 page.on("dialog", lambda d, out=dialogs: (out.append(d.message), d.dismiss()))
-                page.on("request", lambda r, out=requests: out.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None)
+                page.on(
+                    "request",
+                    lambda r, out=requests: (
+                        out.append(r.url)
+                        if not r.url.startswith(("file:", "data:", "blob:"))
+                        else None
+                    ),
+                )
                 page.goto(path.resolve().as_uri())
-                page.wait_for_function("document.querySelectorAll('.rr-chart').length > 0 && "
-                                       "[...document.querySelectorAll('.rr-chart')].every(e => e.querySelector('svg.main-svg'))",
-                                       timeout=20_000)
-                charts = page.eval_on_selector_all(".rr-chart", "els => els.map(e => !!e.querySelector('svg.main-svg'))")
+                page.wait_for_function(
+                    "document.querySelectorAll('.rr-chart').length > 0 && "
+                    "[...document.querySelectorAll('.rr-chart')]"
+                    ".every(e => e.querySelector('svg.main-svg'))",
+                    timeout=20_000,
+                )
+                charts = page.eval_on_selector_all(
+                    ".rr-chart", "els => els.map(e => !!e.querySelector('svg.main-svg'))"
+                )
                 assert charts and all(charts), (name, charts)
                 page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
                 assert problems == [], (name, problems)
                 assert dialogs == [], (name, dialogs)
                 assert requests == [], (name, requests)
                 if name == "report":
-                    pdf = page.pdf(path=str(ARTIFACTS / "report.pdf"), format="A4", print_background=True)
+                    pdf = page.pdf(
+                        path=str(ARTIFACTS / "report.pdf"), format="A4", print_background=True
+                    )
                     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
                     assert pdf.startswith(b"%PDF") and 3 <= pages <= 40, pages
                 if name == "report-xss":

@@ -16,11 +16,19 @@ from royalroad.analysis.paths import analyse_paths
 from royalroad.simulate import simulate
 
 COUNTS = {
-    (START, "a"): 6, (START, "b"): 4,
-    ("a", "b"): 3, ("a", "c"): 2, ("a", LOST): 1,
-    ("b", "c"): 5, ("b", "d"): 1, ("b", LOST): 4,
-    ("c", "d"): 2, ("c", WON): 3, ("c", LOST): 2,
-    ("d", WON): 2, ("d", LOST): 1,
+    (START, "a"): 6,
+    (START, "b"): 4,
+    ("a", "b"): 3,
+    ("a", "c"): 2,
+    ("a", LOST): 1,
+    ("b", "c"): 5,
+    ("b", "d"): 1,
+    ("b", LOST): 4,
+    ("c", "d"): 2,
+    ("c", WON): 3,
+    ("c", LOST): 2,
+    ("d", WON): 2,
+    ("d", LOST): 1,
 }
 
 
@@ -34,7 +42,7 @@ def _brute(chain: markov.Chain, src: str, dst: str, p_win: np.ndarray | None, mi
         for perm in itertools.permutations(middle, n):
             path = [src, *perm, dst]
             p = 1.0
-            for u, v in zip(path, path[1:]):
+            for u, v in itertools.pairwise(path):
                 i, j = names.index(u), names.index(v)
                 if p_win is not None and j < k and not p_win[j] >= p_win[i] + min_gain:
                     p = 0.0
@@ -60,12 +68,13 @@ def test_steps_after_the_goal_raise_the_odds(tmp_path, scenario):
     ws = rr.ingest(leads=tmp_path / "leads.csv", events=tmp_path / "events.csv")
     goals = discover_goals(ws, pairs=0, adjust=["industry"])
     confounded = sorted({c.activity for c in goals.candidates if c.confounded and c.then is None})
-    result = analyse_paths(ws, goal=goals.recommended, exclude=[p.activity for p in goals.proxies],
-                           avoid=confounded)
+    result = analyse_paths(
+        ws, goal=goals.recommended, exclude=[p.activity for p in goals.proxies], avoid=confounded
+    )
     steps = [s.activity for s in result.royal_road]
     goal = data.truth["goal"]["activity"]
     assert goal in steps and steps[-1] == WON
-    after = [s.p_win_after for s in result.royal_road[steps.index(goal):]]
-    assert all(b >= a - 1e-12 for a, b in zip(after, after[1:])), result.royal_road
+    after = [s.p_win_after for s in result.royal_road[steps.index(goal) :]]
+    assert all(b >= a - 1e-12 for a, b in itertools.pairwise(after)), result.royal_road
     assert not set(steps) & {c["activity"] for c in data.truth["confounders"]}
     assert not math.isnan(result.p_win_start)

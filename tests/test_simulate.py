@@ -66,9 +66,12 @@ def sha(folder: Path) -> list[str]:
 
 
 def test_unknown_scenario_names_the_choices():
-    with pytest.raises(InputError, match=r"^--scenario: 'retail' is not a known scenario; "
-                                          r"expected one of manufacturing, saas, education, "
-                                          r"consulting$"):
+    with pytest.raises(
+        InputError,
+        match=r"^--scenario: 'retail' is not a known scenario; "
+        r"expected one of manufacturing, saas, education, "
+        r"consulting$",
+    ):
         simulate("retail", leads=10)
 
 
@@ -78,10 +81,16 @@ def test_bad_lead_count_is_an_input_error(leads):
         simulate("saas", leads=leads)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"seed": -1}, {"seed": 1.5}, {"as_of": "yesterday"}, {"as_of": "2025-04-01T00:00:00+09:00"},
-    {"as_of": "1900-01-01"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"seed": -1},
+        {"seed": 1.5},
+        {"as_of": "yesterday"},
+        {"as_of": "2025-04-01T00:00:00+09:00"},
+        {"as_of": "1900-01-01"},
+    ],
+)
 def test_bad_seed_or_as_of_is_an_input_error(kwargs):
     with pytest.raises(InputError, match=r"^--(seed|as-of): "):
         simulate("saas", leads=10, **kwargs)
@@ -111,7 +120,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     simulate("manufacturing", leads=3000, seed=5).write(b)
     simulate("manufacturing", leads=3000, seed=6).write(c)
     assert sha(a) == sha(b)
-    assert all(x != y for x, y in zip(sha(a), sha(c)))
+    assert all(x != y for x, y in zip(sha(a), sha(c), strict=True))
 
 
 def _render(value) -> str:
@@ -162,19 +171,45 @@ def test_csv_formats(tmp_path):
 def test_truth_names_everything_and_counts_match():
     d = sim("manufacturing", 2000, 3)
     t = d.truth
-    for key in ("scenario", "seed", "leads", "null", "as_of", "goal", "stages", "proxies",
-                "post_close_activities", "confounders", "segments", "reps", "triggers",
-                "planted_rates", "realised"):
+    for key in (
+        "scenario",
+        "seed",
+        "leads",
+        "null",
+        "as_of",
+        "goal",
+        "stages",
+        "proxies",
+        "post_close_activities",
+        "confounders",
+        "segments",
+        "reps",
+        "triggers",
+        "planted_rates",
+        "realised",
+    ):
         assert key in t
     assert t["goal"] == {"activity": "技術打合せ", "min_count": 1, "within_days": None}
-    assert t["stages"] == ["展示会名刺交換", "資料送付", "技術打合せ", "見積依頼", "試作評価",
-                           "量産提案"]
+    assert t["stages"] == [
+        "展示会名刺交換",
+        "資料送付",
+        "技術打合せ",
+        "見積依頼",
+        "試作評価",
+        "量産提案",
+    ]
     assert t["proxies"] == ["契約締結"] and t["confounders"][0]["activity"] == "工場見学"
     assert 6 <= len(t["reps"]) <= 10
     ld, ev = d.leads.to_pandas(), d.events.to_pandas()
     counts = ld.outcome.value_counts()
-    assert t["realised"] == {"leads": len(ld), "won": counts["won"], "lost": counts["lost"],
-                             "open": counts["open"], "events": len(ev), "notes": d.notes.num_rows}
+    assert t["realised"] == {
+        "leads": len(ld),
+        "won": counts["won"],
+        "lost": counts["lost"],
+        "open": counts["open"],
+        "events": len(ev),
+        "notes": d.notes.num_rows,
+    }
     assert set(ev.activity) <= set(t["activities"])
     assert set(ld.rep) == set(t["reps"]) and set(ld.industry) == set(t["segments"]["industry"])
 
@@ -182,10 +217,15 @@ def test_truth_names_everything_and_counts_match():
 # ---------------------------------------------------------------- planted rates
 
 
-@pytest.mark.parametrize("scenario,goal_rate", [
-    ("manufacturing", (0.60, 0.65)), ("saas", (0.27, 0.33)), ("education", (0.67, 0.73)),
-    ("consulting", (0.47, 0.53)),
-])
+@pytest.mark.parametrize(
+    "scenario,goal_rate",
+    [
+        ("manufacturing", (0.60, 0.65)),
+        ("saas", (0.27, 0.33)),
+        ("education", (0.67, 0.73)),
+        ("consulting", (0.47, 0.53)),
+    ],
+)
 def test_planted_rates_at_20000_leads(scenario, goal_rate):
     closed, counts, t = reached_before_close(scenario, 20_000, 0)
     won = (closed.outcome == "won").to_numpy()
@@ -265,9 +305,13 @@ def test_confounder_crude_association_vanishes_within_industry(scenario):
         seg = closed[conf["segment"]].to_numpy()
         assert x[seg == conf["value"]].mean() > 3 * x[seg != conf["value"]].mean()
 
-        def table(m):
-            return np.array([[np.sum(x[m] & y[m]), np.sum(x[m] & ~y[m])],
-                             [np.sum(~x[m] & y[m]), np.sum(~x[m] & ~y[m])]])
+        def table(m, x=x, y=y):
+            return np.array(
+                [
+                    [np.sum(x[m] & y[m]), np.sum(x[m] & ~y[m])],
+                    [np.sum(~x[m] & y[m]), np.sum(~x[m] & ~y[m])],
+                ]
+            )
 
         crude = Table2x2(table(np.ones_like(x)))
         assert crude.oddsratio > 1.5 and crude.oddsratio_pvalue() < 0.01, (scenario, seed)
@@ -307,7 +351,7 @@ def test_open_leads_are_censored_at_as_of(scenario):
 def test_events_sorted_with_ties_and_none_after_close_but_post_close():
     ld, ev, t = frames("saas", 3000, 4)
     assert ev.lead_id.isin(set(ld.lead_id)).all()
-    key = list(zip(ev.lead_id, ev.ts))
+    key = list(zip(ev.lead_id, ev.ts, strict=True))
     assert key == sorted(key)
     assert ev.duplicated(["lead_id", "ts"]).sum() > 0  # ties exist
     e = ev.merge(ld[["lead_id", "closed_at"]], on="lead_id")

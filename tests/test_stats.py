@@ -16,7 +16,9 @@ from royalroad import stats
 TOL = 1e-9
 
 
-@pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (65, 100), (100, 100), (1, 1), (4238, 6711)])
+@pytest.mark.parametrize(
+    ("k", "n"), [(0, 10), (3, 10), (65, 100), (100, 100), (1, 1), (4238, 6711)]
+)
 def test_wilson_matches_closed_form(k, n):
     z = norm.ppf(0.975)
     p = k / n
@@ -33,10 +35,14 @@ def test_wilson_empty_is_nan():
     assert not math.isnan(lo[1])
 
 
-@pytest.mark.parametrize("table", [(12, 5, 7, 30), (506, 307, 194, 1516), (1, 40, 2, 3), (0, 5, 9, 7), (3, 0, 0, 4)])
+@pytest.mark.parametrize(
+    "table", [(12, 5, 7, 30), (506, 307, 194, 1516), (1, 40, 2, 3), (0, 5, 9, 7), (3, 0, 0, 4)]
+)
 def test_fisher_matches_scipy(table):
     a, b, c, d = table
-    assert stats.fisher_p(a, b, c, d) == pytest.approx(fisher_exact([[a, b], [c, d]]).pvalue, abs=TOL)
+    assert stats.fisher_p(a, b, c, d) == pytest.approx(
+        fisher_exact([[a, b], [c, d]]).pvalue, abs=TOL
+    )
 
 
 def test_fisher_degenerate_margin_is_one():
@@ -84,7 +90,11 @@ def test_mcc_equals_pearson_phi_of_binary_vectors():
 
 
 def test_mantel_haenszel_matches_formula_and_statsmodels():
-    tables = [np.array([[10, 5], [3, 8]]), np.array([[4, 6], [2, 9]]), np.array([[20, 10], [15, 12]])]
+    tables = [
+        np.array([[10, 5], [3, 8]]),
+        np.array([[4, 6], [2, 9]]),
+        np.array([[20, 10], [15, 12]]),
+    ]
     num = sum(t[0, 0] * t[1, 1] / t.sum() for t in tables)
     den = sum(t[0, 1] * t[1, 0] / t.sum() for t in tables)
     est, lo, hi = stats.mantel_haenszel(tables)
@@ -97,7 +107,9 @@ def test_mantel_haenszel_matches_formula_and_statsmodels():
 def test_mantel_haenszel_drops_uninformative_strata():
     informative = [np.array([[10, 5], [3, 8]]), np.array([[4, 6], [2, 9]])]
     with_empty = [*informative, np.array([[0, 0], [7, 9]])]
-    assert stats.mantel_haenszel(with_empty)[0] == pytest.approx(stats.mantel_haenszel(informative)[0], abs=TOL)
+    assert stats.mantel_haenszel(with_empty)[0] == pytest.approx(
+        stats.mantel_haenszel(informative)[0], abs=TOL
+    )
 
 
 def test_aalen_johansen_matches_statsmodels_with_ties():
@@ -122,7 +134,8 @@ def test_aalen_johansen_matches_statsmodels_with_ties():
 def test_aalen_johansen_hand_example():
     # 4 leads: won at 1, lost at 2, censored at 2, won at 3.
     ts, w, lo = stats.aalen_johansen([1, 2, 3], [1, 0, 1], [0, 1, 0], [0, 1, 0])
-    # t=1: 1/4 won; S=3/4. t=2: lost 1/3 of 3/4 -> 1/4; S=1/2; censored leaves. t=3: 1 at risk, won -> +1/2.
+    # t=1: 1/4 won; S=3/4. t=2: lost 1/3 of 3/4 -> 1/4; S=1/2; censored leaves.
+    # t=3: 1 at risk, won -> +1/2.
     assert list(w) == pytest.approx([0.25, 0.25, 0.75])
     assert list(lo) == pytest.approx([0.0, 0.25, 0.25])
     assert stats.value_at(ts, w, 2.5) == pytest.approx(0.25)
