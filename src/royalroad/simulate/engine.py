@@ -79,6 +79,25 @@ def calibrate(target: float, weights: np.ndarray, offsets: np.ndarray) -> float:
     return (lo + hi) / 2
 
 
+def _goal_design(
+    sc: Scenario, skill: np.ndarray, src_odds: np.ndarray, src_share: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets and weights of every (rep, source, once-steps done) cell, for the goal's
+    intercept: the exact expectation over the scenario's design, not over a sample."""
+    offsets, weights = [], []
+    for sk in skill:
+        for s, so in enumerate(src_odds):
+            cells = [(0.0, 1.0)]  # (log odds added by the once-steps, probability)
+            for once in sc.once:
+                p = once.p if sc.sources[s].entry != once.activity else 0.0
+                g = float(np.log(once.goal_odds))
+                cells = [(o + g * h, w * (p if h else 1 - p)) for o, w in cells for h in (1, 0)]
+            for o, w in cells:
+                offsets.append(sk + so + o)
+                weights.append(src_share[s] / len(skill) * w)
+    return np.array(offsets), np.array(weights)
+
+
 def business(t: np.ndarray) -> np.ndarray:
     """Map a time to a half-hour slot between 09:00 and 17:30 of the same day (monotone)."""
     day = t // DAY * DAY
@@ -190,13 +209,21 @@ def generate(sc: Scenario, n: int, seed: int, null: bool, as_of: int) -> Generat
     amount = np.round(r_lead.lognormal(np.log(sc.amount_median), sc.amount_sigma, n), -4)
     amount = np.maximum(amount, 10_000).astype(np.int64)
 
-    # 2. journey depth: 0 = no goal, 1 = goal, 2.. = later stages
+    # 2. the cheap once-steps (資料送付…), then journey depth: 0 = no goal, 1 = goal, 2.. =
+    # later stages. A once-step with goal_odds > 1 is the planted route to the goal.
+    has_once = []
+    for once in sc.once:
+        not_entry = np.array([s.entry != once.activity for s in sc.sources])
+        has_once.append((r_path.random(n) < once.p) & not_entry[src])
     skill = np.log([s for _, s in sc.reps])
     src_odds = np.log([s.goal_odds for s in sc.sources])
-    offsets = (skill[:, None] + src_odds[None, :]).ravel()
-    weights = np.outer(np.full(len(sc.reps), 1 / len(sc.reps)), src_share).ravel()
+    offsets, weights = _goal_design(sc, skill, src_odds, src_share)
     a = calibrate(sc.goal.p, weights, offsets)
-    goal = r_path.random(n) < expit(a + skill[rep] + src_odds[src])
+    route = sum(
+        (np.log(once.goal_odds) * has for once, has in zip(sc.once, has_once, strict=True)),
+        np.zeros(n),
+    )
+    goal = r_path.random(n) < expit(a + skill[rep] + src_odds[src] + route)
     reach = [goal]
     for st in sc.stages:
         reach.append(reach[-1] & (r_path.random(n) < st.p))
@@ -223,14 +250,14 @@ def generate(sc: Scenario, n: int, seed: int, null: bool, as_of: int) -> Generat
         ev.add(lead_all[m], created[m], s.entry, s.entry_channel, s.entry_channel in _PERSONAL)
     last_cheap = created.copy()
     once_times = []
-    for once in sc.once:
-        not_entry = np.array([s.entry != once.activity for s in sc.sources])
-        has = (r_time.random(n) < once.p) & not_entry[src]
+    t_goal = business(created + (DAY + _days(r_time, sc.days_to_goal, n)).astype(np.int64))
+    for once, has in zip(sc.once, has_once, strict=True):
         delay = np.minimum(r_time.exponential(once.mean_delay_days * DAY, n), 5 * DAY)
         t = created + np.where(r_time.random(n) < once.same_time_share, 0, delay).astype(np.int64)
         last_cheap = np.where(has, np.maximum(last_cheap, t), last_cheap)
         once_times.append((once, has, t))
-    t_goal = business(created + (DAY + _days(r_time, sc.days_to_goal, n)).astype(np.int64))
+        if once.goal_odds != 1.0:  # a step on the route comes before the goal it leads to
+            t_goal = np.where(has, np.maximum(t_goal, business(t + DAY)), t_goal)
     span = 7 * DAY + _days(r_time, sc.days_goal_to_close, n)
     close_goal = business(t_goal + span.astype(np.int64))
     wait = (DAY + _days(r_time, sc.days_to_close_no_goal, n)).astype(np.int64)

@@ -46,6 +46,7 @@ class OnceStep:
     same_time_share: float  # logged in the same second as the entry (batch import)
     channel: str
     by_rep: bool
+    goal_odds: float = 1.0  # odds multiplier on reaching the goal: the planted route to it
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ MANUFACTURING = Scenario(
     ),
     regions=_REGIONS,
     reps=_reps("佐藤 健,鈴木 美咲,高橋 翔,田中 陽子,伊藤 大輔,渡辺 さくら,山本 拓也,中村 由美"),
-    once=(OnceStep("資料送付", 0.85, 2.0, 0.12, "メール", True),),
+    once=(OnceStep("資料送付", 0.85, 2.0, 0.12, "メール", True, goal_odds=3.0),),
     counts=(
         CountStep("メール開封", 3.5, "メール", False),
         CountStep("電話フォロー", 1.0, "電話", True),
@@ -220,7 +221,7 @@ SAAS = Scenario(
     ),
     regions=_REGIONS,
     reps=_reps("小林 亮,加藤 真由,吉田 悠斗,山田 彩,佐々木 誠,山口 葵,松本 大樹,井上 愛"),
-    once=(OnceStep("資料ダウンロード", 0.50, 3.0, 0.0, "Web", False),),
+    once=(OnceStep("資料ダウンロード", 0.50, 3.0, 0.0, "Web", False, goal_odds=2.5),),
     counts=(
         CountStep("メール開封", 4.0, "メール", False),
         CountStep("インサイドセールス架電", 1.0, "電話", True),
@@ -269,7 +270,7 @@ EDUCATION = Scenario(
     industries=(("金融", 0.25), ("IT・通信", 0.22), ("製造", 0.20), ("小売", 0.18), ("商社", 0.15)),
     regions=_REGIONS,
     reps=_reps("木村 翼,林 香織,清水 涼,山崎 舞,森 啓太,池田 千尋,橋本 蓮,阿部 美穂"),
-    once=(OnceStep("カリキュラム送付", 0.70, 2.0, 0.10, "メール", True),),
+    once=(OnceStep("カリキュラム送付", 0.70, 2.0, 0.10, "メール", True, goal_odds=3.0),),
     counts=(
         CountStep("メール開封", 3.5, "メール", False),
         CountStep("電話フォロー", 1.0, "電話", True),
@@ -315,7 +316,7 @@ CONSULTING = Scenario(
     industries=(("製薬", 0.25), ("製造", 0.22), ("金融", 0.20), ("小売", 0.18), ("物流", 0.15)),
     regions=_REGIONS,
     reps=_reps("斎藤 聡,山下 理恵,石川 達也,中島 瞳,前田 和也,藤田 絵美,小川 直樹,後藤 優子"),
-    once=(OnceStep("会社案内送付", 0.80, 2.0, 0.10, "メール", True),),
+    once=(OnceStep("会社案内送付", 0.80, 2.0, 0.10, "メール", True, goal_odds=2.5),),
     counts=(
         CountStep("メール開封", 3.5, "メール", False),
         CountStep("電話フォロー", 1.0, "電話", True),

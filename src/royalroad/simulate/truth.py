@@ -26,6 +26,8 @@ DEFINITIONS = {
     "win_rate_catalogue_only": "win rate of closed leads whose activities before close, proxies "
     "aside, all lie in catalogue_steps",
     "reps": "odds multiplier of reaching the goal (skill); reps have no other effect",
+    "route_to_goal": "cheap steps done before the goal that multiply the odds of reaching it "
+    "(goal_odds); a lead that does one reaches the goal, if at all, at least a day after it",
     "sampling": "outside null, outcomes are drawn by stratified sampling: in every cell of "
     "(deepest step, industry, closed) exactly round(rate * n) leads win, and the confounder "
     "activity is done by exactly round(rate * n) leads of every (industry, goal, outcome, closed) "
@@ -65,6 +67,11 @@ def planted_rates(sc: Scenario, gen: Generated, null: bool) -> dict[str, Any]:
         "definitions": DEFINITIONS,
         "goal_reach_rate": sc.goal.p,
         "source_goal_odds": {s.name: s.goal_odds for s in sc.sources},
+        "route_to_goal": [
+            {"activity": o.activity, "p": o.p, "goal_odds": o.goal_odds}
+            for o in sc.once
+            if o.goal_odds != 1.0
+        ],
         "repeat_goal_rate": sc.repeat_goal,
         "stage_conversion": {st.activity: st.p for st in sc.stages},
         "win_rate_catalogue_only": catalogue,
