@@ -497,6 +497,19 @@ def test_browser_upload_map_analyse_adjust_download(server, sim, tmp_path):
             expect(page.get_by_text("ファイルを読み込み・検証しました")).to_be_visible()
             expect(page.get_by_text("調整 –")).to_be_visible()
             _shot(page, "05-results", sentence)
+            # this week's actions come first: by owner, with the CRM CSV of the one picked
+            actions = page.get_by_role("tab", name="今週のアクション")
+            expect(actions).to_have_attribute("aria-selected", "true")
+            owner_box = page.get_by_role("combobox", name="担当者")
+            expect(owner_box).to_be_visible()
+            expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+            with page.expect_download(timeout=30_000) as dl:
+                page.get_by_role("button", name="CRM 取り込み用 CSV をダウンロード").click()
+            next_csv = tmp_path / "next.csv"
+            dl.value.save_as(next_csv)
+            assert next_csv.read_bytes().startswith(b"\xef\xbb\xbflead_id,status,")
+            _shot(page, "05b-actions", owner_box)
+            page.get_by_role("tab", name="レポート").click()
             page.locator('iframe[data-testid="stIFrame"]').scroll_into_view_if_needed()
             report = page.frame_locator('iframe[data-testid="stIFrame"]')
             expect(report.locator("body")).to_contain_text(goal, timeout=30_000)

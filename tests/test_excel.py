@@ -38,6 +38,7 @@ SHEETS = (
     "markov_states",
     "removal_effects",
     "variants",
+    "winning_variants",
     "dfg",
     "next_actions",
     "caveats",
@@ -244,11 +245,12 @@ def test_japanese_sheet_names_and_headers(hostile, tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:3] == ["サマリー", "候補マイルストーン", "次点"]
     assert wb.sheetnames == [t(f"excel.sheet.{k}", lang="ja") for k in SHEETS]
-    assert wb.sheetnames[4:10] == [
+    assert wb.sheetnames[4:11] == [
         "王道",
         "マルコフ状態",
         "除去効果",
         "経路",
+        "受注リードの経路",
         "直接後続",
         "次のアクション",
     ]
@@ -522,7 +524,11 @@ def test_next_actions_list_every_open_lead(hostile):
     sheet = _sheet(path, "next_actions")
     rows = _rows(sheet)
     assert len(rows) == leads.num_rows == sheet.max_row - 2
-    assert [r["lead_id"] for r in rows] == leads.column("lead_id").to_pylist()
+    # this week's order: stalled first, then sales-ready, then the longest idle
+    order = [
+        (not r["stalled"], r["status_code"] != "sales_ready", -(r["days_idle"] or 0)) for r in rows
+    ]
+    assert order == sorted(order)
     open_ids = {
         r[0] for r in ws.con.execute("SELECT lead_id FROM leads WHERE outcome = 'open'").fetchall()
     }
@@ -530,20 +536,33 @@ def test_next_actions_list_every_open_lead(hostile):
     names = [c.value for c in sheet[2]]
     assert names == [
         "lead_id",
+        "owner",
         "status",
-        "status_code",
         "recommended_action",
+        "action_kind",
+        "gain",
+        "gain_low",
+        "gain_high",
+        "reason",
         "expected_win_rate",
         "evidence_n",
-        "stalled",
-        "current_step",
-        "second_action",
         "current_win_rate",
         "days_idle",
+        "stalled",
+        "state",
+        "current_step",
+        "second_action",
+        "status_code",
     ]
     from royalroad.analysis.nba import CLOSE
 
-    for r, want in zip(rows, leads.to_pylist(), strict=True):
+    by_id = {r["lead_id"]: r for r in results.next.rows("en")}
+    for r in rows:
+        want = by_id[r["lead_id"]]
+        assert r["owner"] == want["owner"] and r["reason"] == want["reason"]
+        assert r["gain"] == (
+            None if want["gain"] is None else pytest.approx(want["gain"], rel=1e-12)
+        )
         assert r["status_code"] == want["status"] in ("sales_ready", "nurture")
         assert r["status"] == t(f"nba.status.{want['status']}", lang="en")
         assert r["stalled"] is want["stalled"]

@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 import royalroad as rr
 from royalroad.analysis import journeys as j
-from royalroad.analysis.paths import analyse_paths, chain_tables
+from royalroad.analysis.paths import analyse_paths
 from royalroad.simulate import simulate
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -231,16 +231,6 @@ def test_hand_log_conformance_respects_order(hand):
     got = {o: (c[f"{o}_leads"], c[f"{o}_followed"]) for o in ("won", "lost", "open")}
     # B then C: only L1 (A B B C); L2 has C before B
     assert got == {"won": (3, 1), "lost": (1, 0), "open": (1, 0)}
-
-
-def test_hand_log_lead_states(hand):
-    o = chain_tables(hand, goal=GOAL_C)
-    df = j.lead_states(o, hand.table("leads"), hand.as_of).execute().sort_values("lead_id")
-    # as-of = 2024-01-12 09:00 (L1's D); L3 last did B on 01-04 12:00, L5 was created 01-02 09:00
-    assert df.lead_id.tolist() == ["L3", "L5"]
-    assert df.state.tolist() == ["B", j.START]
-    assert df.passed.tolist() == [False, False]
-    assert df.days_idle.tolist() == pytest.approx([7.875, 10.0])
 
 
 def test_analyse_paths_rejects_bad_scope_and_order(hand):

@@ -103,13 +103,23 @@ def test_sections_follow_the_results(demo):
     _, _, results = demo
     html_en = render_report(results, lang="en")
     html_ja = render_report(results, lang="ja")
-    assert 'lang="en"' in html_en and 'lang="ja"' in html_ja
-    for anchor in ("summary", "goal-evidence", "data-quality"):
-        assert f'id="{anchor}"' in html_en
+    assert html_en.startswith('<!DOCTYPE html>\n<html lang="en">')
+    assert html_ja.startswith('<!DOCTYPE html>\n<html lang="ja">')
     goal = results.goals.recommended.activity
-    assert f"「{goal}」に到達したリードの受注率は" in html_ja
-    for cid in ("rr-forest", "rr-heat-1", "rr-incidence"):
-        assert f'id="{cid}"' in html_en
+    for html in (html_en, html_ja):  # both languages in each report, the chosen one first
+        for lang in ("en", "ja"):
+            order = [
+                html.index(f'id="{lang}-{anchor}"')
+                for anchor in ("summary", "actions", "goal-evidence", "royal-road", "journeys")
+            ]
+            assert order == sorted(order), (lang, order)
+            assert html.index(f'id="{lang}-journeys"') < html.index(f'id="{lang}-data-quality"')
+            for cid in ("rr-forest", "rr-heat-1", "rr-incidence", "rr-sankey", "rr-removal"):
+                assert f'id="{cid}-{lang}"' in html
+        assert f"「{goal}」に到達したリードの受注率は" in html
+        assert f"Leads that reach “{goal}” win" in html
+    assert html_en.index('class="rr-lang rr-on" lang="en"') < html_en.index('lang="ja" data-lang')
+    assert html_ja.index('class="rr-lang rr-on" lang="ja"') < html_ja.index('lang="en" data-lang')
 
 
 def test_title_rows_above_a_header_are_reported_with_the_file_escaped(hostile):
@@ -136,6 +146,16 @@ def test_user_text_is_escaped_in_the_file(hostile):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     labels = {c.activity for c in results.goals.candidates}
     assert XSS["見積依頼"] in labels
+
+
+def _charts_drawn(page, lang: str) -> None:
+    """Every chart of the shown language is drawn (plotly has put its SVG in)."""
+    sel = f".rr-lang[data-lang={lang}] .rr-chart"
+    page.wait_for_function(
+        f"document.querySelectorAll('{sel}').length > 0 && "
+        f"[...document.querySelectorAll('{sel}')].every(e => e.querySelector('svg.main-svg'))",
+        timeout=20_000,
+    )
 
 
 def _browser():
@@ -180,17 +200,37 @@ def test_report_in_chromium_renders_and_nothing_executes(demo, hostile, tmp_path
                     ),
                 )
                 page.goto(path.resolve().as_uri())
-                page.wait_for_function(
-                    "document.querySelectorAll('.rr-chart').length > 0 && "
-                    "[...document.querySelectorAll('.rr-chart')]"
-                    ".every(e => e.querySelector('svg.main-svg'))",
-                    timeout=20_000,
-                )
-                charts = page.eval_on_selector_all(
-                    ".rr-chart", "els => els.map(e => !!e.querySelector('svg.main-svg'))"
-                )
-                assert charts and all(charts), (name, charts)
+                first = "ja" if name == "report" else "en"
+                other = "en" if first == "ja" else "ja"
+                _charts_drawn(page, first)
+                assert page.evaluate("document.documentElement.lang") == first
                 page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+                if name == "report":
+                    # the goal, this week's actions, the evidence, the road, journeys, data
+                    shown = page.eval_on_selector_all(
+                        ".rr-lang.rr-on section", "els => els.map(e => e.id)"
+                    )
+                    assert shown[:6] == [
+                        f"{first}-{a}"
+                        for a in (
+                            "summary",
+                            "actions",
+                            "goal-evidence",
+                            "royal-road",
+                            "journeys",
+                            "data-quality",
+                        )
+                    ], shown
+                    assert "今週のアクション" in page.inner_text(".rr-lang.rr-on")
+                    # the other language is one click away, drawn when shown
+                    page.click(f".rr-switch-btn[data-lang={other}]")
+                    _charts_drawn(page, other)
+                    assert page.evaluate("document.documentElement.lang") == other
+                    text = page.inner_text(".rr-lang.rr-on")
+                    assert "This week's actions" in text and "今週のアクション" not in text
+                    assert page.eval_on_selector_all(".rr-lang.rr-on", "els => els.length") == 1
+                    page.screenshot(path=str(ARTIFACTS / f"{name}-{other}.png"), full_page=True)
+                    page.click(f".rr-switch-btn[data-lang={first}]")
                 assert problems == [], (name, problems)
                 assert dialogs == [], (name, dialogs)
                 assert requests == [], (name, requests)

@@ -175,3 +175,26 @@ def value_at(times: np.ndarray, values: np.ndarray, horizon: float) -> float:
     """Step function value at ``horizon`` (0 before the first time)."""
     idx = np.searchsorted(times, horizon, side="right") - 1
     return float(values[idx]) if idx >= 0 else 0.0
+
+
+def rate_difference(
+    k1: int, n1: int, k2: int, n2: int, alpha: float = 0.05
+) -> tuple[float, tuple[float, float]]:
+    """Difference of two proportions k1/n1 − k2/n2 with Newcombe's hybrid score interval.
+
+    Newcombe (1998), method 10: built from the two Wilson intervals, so it stays
+    inside [−1, 1] and behaves at 0 % and 100 %, as a Wald interval does not. NaN
+    when either group is empty.
+
+    >>> d, (lo, hi) = rate_difference(56, 70, 48, 80)
+    >>> round(d, 4), round(lo, 4), round(hi, 4)
+    (0.2, 0.0524, 0.3339)
+    """
+    if n1 <= 0 or n2 <= 0:
+        return math.nan, (math.nan, math.nan)
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    lo, hi = confint_proportions_2indep(
+        k1, n1, k2, n2, method="newcomb", compare="diff", alpha=alpha
+    )
+    return k1 / n1 - k2 / n2, (float(lo), float(hi))

@@ -107,15 +107,55 @@ def analyse_paths(
     )
     starts = e_all[e_all.src == j.START]
     ends = e_all[e_all.dst.isin([j.WON, j.LOST, j.OPEN])].groupby("src")["count"].sum()
-    var = j.variants(ws.table("events"), leads, scope)
-    variants, total, n_leads, covered = _variants(var, top, coverage)
-    singles = _single_activity(var)
+    # the variants feed four small queries: the backend computes them once
+    with ws.materialized(j.variants(ws.table("events"), leads, scope), "variants") as var:
+        variants, total, n_leads, covered = _variants(var, top, coverage)
+        winning = _winning(var, top)
+        singles = _single_activity(var)
+        return _chain_part(
+            ws,
+            var,
+            goal=goal,
+            exclude=exclude,
+            avoid=avoid,
+            scope=scope,
+            order=order,
+            depth=depth,
+            common={
+                "scope": scope,
+                "order": order,
+                "leads": n_leads,
+                "events": int(internal["count"].sum() + starts["count"].sum()),
+                "dfg": dfg,
+                "start_activities": {
+                    r.dst: int(r.count)
+                    for r in starts.sort_values(
+                        ["count", "dst"], ascending=[False, True]
+                    ).itertuples()
+                },
+                "end_activities": {
+                    k: int(v) for k, v in sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))
+                },
+                "variants": variants,
+                "variants_total": total,
+                "variants_coverage": covered,
+                "winning_variants": winning,
+                "single_activity": singles,
+                "excluded": tuple(exclude),
+            },
+        )
 
+
+def _chain_part(
+    ws: Workspace, var, *, goal, exclude, avoid, scope, order, depth, common: dict
+) -> PathsResult:
+    """The Markov chain, the removal effects, the Sankey flows and the royal road."""
     # 2. the chain, without outcome proxies; its journeys feed the edges and the Sankey
     # flows, so the backend computes them once
     with ws.materialized(chain_tables(ws, goal=goal, scope=scope, exclude=exclude), "chain") as o:
         e_chain = j.edges(o).execute() if order == 1 else j.edges_order2(o).execute()
         flow_df = j.step_flows(o, depth).execute()
+        hubs = repeated_steps(ws, o, goal, scope, exclude)
     chain = markov.Chain.from_counts(edge_counts(e_chain))
     sol = markov.solve(chain)
     exits = chain.counts.sum(axis=1)
@@ -133,7 +173,7 @@ def analyse_paths(
         ["step", "leads", "src", "dst"], ascending=[True, False, True, True]
     )
     flows = tuple(Flow(int(r.step), r.src, r.dst, int(r.leads)) for r in flow_df.itertuples())
-    road, through = _royal_road(chain, sol, goal, order, avoid)
+    road, through = _royal_road(chain, sol, goal, order, [*avoid, *sorted(hubs)])
     conf = None
     if road:
         steps = [s.activity for s in road if s.activity not in (j.WON,)]
@@ -146,27 +186,13 @@ def analyse_paths(
             )
         )
     return PathsResult(
-        scope=scope,
-        order=order,
-        leads=n_leads,
-        events=int(internal["count"].sum() + starts["count"].sum()),
-        dfg=dfg,
-        start_activities={
-            r.dst: int(r.count)
-            for r in starts.sort_values(["count", "dst"], ascending=[False, True]).itertuples()
-        },
-        end_activities={k: int(v) for k, v in sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))},
-        variants=variants,
-        variants_total=total,
-        variants_coverage=covered,
-        single_activity=singles,
+        **common,
         states=states,
         p_win_start=sol.of(j.START) if j.START in chain.transient else math.nan,
         removal_effects=effects,
         royal_road=road,
         through=through,
         conformance=conf,
-        excluded=tuple(exclude),
         flows=flows,
     )
 
@@ -195,22 +221,35 @@ def _variants(v, top: int, coverage: float) -> tuple[tuple[Variant, ...], int, i
         t = v.aggregate(n=v.count(), leads=v.leads.sum()).to_pyarrow().to_pylist()[0]
         return (), int(t["n"]), int(t["leads"] or 0), 0.0
     total, n_leads = int(shown[0]["_variants"]), int(shown[0]["_total"])
-    out = []
-    for r in shown:
-        rate, ci = stats.win_rate(r["won"], r["lost"])
-        out.append(
-            Variant(
-                tuple(r["path"]),
-                r["leads"],
-                r["won"],
-                r["lost"],
-                r["open"],
-                rate,
-                ci,
-                _num(r["median_days"]),
-            )
-        )
+    out = [_variant(r) for r in shown]
     return tuple(out), total, n_leads, shown[-1]["_cum"] / n_leads
+
+
+def _winning(v, top: int, n: int = 10) -> tuple[Variant, ...]:
+    """How winners went: the variants with the most won leads (ties by path), at most
+    ``n`` (or ``top`` if smaller), each with its win rate among all its leads."""
+    rows = (
+        v.filter(v.won > 0)
+        .order_by([ibis.desc(v.won), v.key])
+        .limit(min(n, top))
+        .to_pyarrow()
+        .to_pylist()
+    )
+    return tuple(_variant(r) for r in rows)
+
+
+def _variant(r: dict) -> Variant:
+    rate, ci = stats.win_rate(r["won"], r["lost"])
+    return Variant(
+        tuple(r["path"]),
+        r["leads"],
+        r["won"],
+        r["lost"],
+        r["open"],
+        rate,
+        ci,
+        _num(r["median_days"]),
+    )
 
 
 def _single_activity(var) -> tuple[SingleActivity, ...]:
@@ -240,6 +279,31 @@ def activity_of(state: str) -> str:
     """The activity a chain state stands for (drops the order-2 prefix and the goal mark)."""
     act = state.split(j.SEP)[-1]
     return act[: -len(j.MARK)] if act.endswith(j.MARK) else act
+
+
+def repeated_steps(
+    ws: Workspace, o, goal, scope: str = "before_close", exclude: Sequence[str] = ()
+) -> set[str]:
+    """Steps most leads repeat (e-mail opens, calls): not milestones, so the royal road
+    does not go through them (the goal's own activities excepted)."""
+    from royalroad.analysis import history as h
+
+    ev = j.usable(ws.table("events"), scope)
+    if exclude:
+        ev = ev.filter(~ev.activity.isin(list(exclude)))
+    _, repeated = h.step_kinds(h.step_profile(ev, o).execute())
+    return repeated - goal_activities(goal)
+
+
+def goal_activities(goal) -> set[str]:
+    """The activities a goal milestone names (one, or two for "A then B")."""
+    return {a for a in (goal.activity, goal.then) if a} if goal is not None else set()
+
+
+def road_from_edges(e_chain: pd.DataFrame, goal, avoid: Sequence[str] = ()) -> tuple[RoadStep, ...]:
+    """The royal road (order-1 chain) from the chain's edges, as :func:`analyse_paths` finds it."""
+    chain = markov.Chain.from_counts(edge_counts(e_chain))
+    return _royal_road(chain, markov.solve(chain), goal, 1, avoid)[0]
 
 
 def _groups(states: Sequence[str], order: int) -> dict[str, list[str]]:
@@ -296,4 +360,4 @@ def _royal_road(
     return steps, tuple(activity_of(w) for w in waypoints)
 
 
-__all__ = ["analyse_paths", "chain_tables", "edge_counts"]
+__all__ = ["analyse_paths", "chain_tables", "edge_counts", "road_from_edges"]

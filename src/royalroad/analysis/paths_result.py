@@ -112,6 +112,7 @@ class PathsResult:
     variants: tuple[Variant, ...]
     variants_total: int
     variants_coverage: float
+    winning_variants: tuple[Variant, ...]
     single_activity: tuple[SingleActivity, ...]
     states: tuple[StateValue, ...]
     p_win_start: float
@@ -148,6 +149,10 @@ class PathsResult:
                     for v in self.variants
                 ],
                 "variants_total": self.variants_total,
+                "winning_variants": [
+                    {**asdict(v), "path": list(v.path), "win_rate_ci": list(v.win_rate_ci)}
+                    for v in self.winning_variants
+                ],
                 "variants_coverage": self.variants_coverage,
                 "single_activity": [
                     {**asdict(s), "win_rate_ci": list(s.win_rate_ci)} for s in self.single_activity

@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from royalroad.app import launch, logic, present, runner
+from royalroad.app import tab_actions as tab_actions_module
 from royalroad.errors import RoyalroadError
 from royalroad.i18n import LANGS, set_lang, t
 from royalroad.io.mapping import COALESCED, OPTIONAL, PRESET_ORDER, ColumnMap, get_preset
@@ -478,9 +479,16 @@ def results_step(lang: str) -> None:
         **ignore,
     )
 
-    tab_report, tab_cands, tab_quality = st.tabs(
-        [t("app.tab.report"), t("app.tab.candidates"), t("app.tab.quality")]
+    tab_actions, tab_report, tab_cands, tab_quality = st.tabs(
+        [
+            t("report.actions.title", lang=lang),
+            t("app.tab.report"),
+            t("app.tab.candidates"),
+            t("app.tab.quality"),
+        ]
     )
+    with tab_actions:
+        tab_actions_module.render(st, res.next, lang)
     with tab_report:
         _embed(_download(lang, "html").decode("utf-8"))
     with tab_cands:

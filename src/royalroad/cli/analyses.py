@@ -135,6 +135,12 @@ def next_(
     min_evidence: Annotated[
         int, typer.Option("--min-evidence", help=t("cli.opt.min_evidence"))
     ] = 10,
+    horizon: Annotated[int, typer.Option("--horizon", help=t("cli.opt.horizon"))] = 90,
+    owner_column: Annotated[
+        str | None, typer.Option("--owner-column", help=t("cli.opt.owner_column"))
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help=t("cli.opt.owner"))] = None,
+    by_owner: Annotated[bool, typer.Option("--by-owner", help=t("cli.opt.by_owner"))] = False,
     out: Annotated[Path | None, typer.Option("--out", help=t("cli.opt.next_out"))] = None,
     top: Annotated[int, typer.Option("--top", help=t("cli.opt.top_leads"))] = 20,
     format: Annotated[
@@ -144,8 +150,11 @@ def next_(
 ) -> None:
     """Hand-off and next best action for every open lead (table, JSON or CSV for CRM import)."""
     from royalroad.analysis.nba import next_best_actions
-    from royalroad.presenters.nba_csv import write_next_csv
+    from royalroad.errors import InputError
+    from royalroad.presenters.nba_csv import write_by_owner, write_next_csv
 
+    if by_owner and out is None:
+        raise InputError("nba.by_owner_needs_out")
     ws = inputs.open()
     with stderr().status(t("nba.step")):
         goals_result, proxies, confounded = goal_for(ws, split(adjust))
@@ -155,18 +164,30 @@ def next_(
             exclude=proxies,
             avoid=confounded,
             min_evidence=min_evidence,
+            horizon=horizon,
+            owner=owner_column,
         )
-    if out is not None:
-        write_next_csv(result, out)
+    ws.close()
+    if owner is not None and owner not in result.owners():
+        known = ", ".join(o for o in result.owners() if o is not None) or "-"
+        raise InputError("nba.unknown_owner_value", value=owner, allowed=known)
+    written = []
+    if out is not None and by_owner:
+        written = list(write_by_owner(result, out).values())
+    elif out is not None:
+        write_next_csv(result, out, owner=owner)
+        written = [out]
     if format is PathFormat.csv:
         if out is None:
-            write_next_csv(result, sys.stdout)
+            write_next_csv(result, sys.stdout, owner=owner)
     elif format is PathFormat.json:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, sort_keys=True))
+        data = result.to_dict()
+        if owner is not None:
+            data["leads"] = [r for r in data["leads"] if r["owner"] == owner]
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
     else:
-        from royalroad.presenters.paths_terminal import render_next
+        from royalroad.presenters.nba_terminal import render_next
 
-        render_next(result, goals_result, stdout(), top=top)
-        if out is not None:
-            stdout().print(t("nba.written", path=escape(str(out))))
-    ws.close()
+        render_next(result, stdout(), top=top, owner=owner)
+        for path in written:
+            stdout().print(t("nba.written", path=escape(str(path))))

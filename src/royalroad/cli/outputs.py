@@ -108,6 +108,7 @@ def demo(
             scenario=scenario,
             leads=leads,
             seed=seed,
+            lang=lang,
             on_step=lambda key: spinner.update(t(key)),
         )
     console = stdout()

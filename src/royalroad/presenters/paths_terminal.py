@@ -1,4 +1,4 @@
-"""Terminal rendering of journeys: royal road, variants, DFG, Markov; hand-off table."""
+"""Terminal rendering of journeys: royal road, variants, DFG and the Markov model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from royalroad.analysis.journeys import WON
-from royalroad.analysis.nba import CLOSE, NextResult
 from royalroad.analysis.pathfile import PathFileResult
 from royalroad.analysis.paths_result import PathsResult, state_label
 from royalroad.i18n import t
@@ -26,6 +25,29 @@ def road_text(result: PathsResult, lang: str | None = None) -> str:
         for s in result.royal_road
     ]
     return " → ".join(parts)
+
+
+def _variant_table(title: str, variants) -> Table:
+    vt = Table(title=title, title_justify="left")
+    for key in (
+        "paths.col.path",
+        "paths.col.leads",
+        "goal.col.wonlost",
+        "goal.col.win_rate",
+        "paths.col.days",
+    ):
+        vt.add_column(
+            t(key), overflow="fold", justify="left" if key == "paths.col.path" else "right"
+        )
+    for v in variants:
+        vt.add_row(
+            escape(" → ".join(v.path)),
+            f"{v.leads:,}",
+            f"{v.won:,}/{v.lost:,}/{v.open:,}",
+            f"{_pct(v.win_rate)} [{_pct(v.win_rate_ci[0])}–{_pct(v.win_rate_ci[1])}]",
+            "–" if v.median_days is None else f"{v.median_days:.0f}",
+        )
+    return vt
 
 
 def render_paths(result: PathsResult, goals, console: Console, *, top_edges: int = 15) -> None:
@@ -49,34 +71,18 @@ def render_paths(result: PathsResult, goals, console: Console, *, top_edges: int
         console.print(f"[yellow]{escape(t('paths.no_road', reason=goals.reason_text()))}[/yellow]")
     console.print(escape(t("paths.start_p", p=_pct(result.p_win_start))))
 
-    vt = Table(
-        title=t(
-            "paths.variants_title",
-            shown=len(result.variants),
-            total=f"{result.variants_total:,}",
-            coverage=_pct(result.variants_coverage),
-        ),
-        title_justify="left",
+    title = t(
+        "paths.variants_title",
+        shown=len(result.variants),
+        total=f"{result.variants_total:,}",
+        coverage=_pct(result.variants_coverage),
     )
-    for key in (
-        "paths.col.path",
-        "paths.col.leads",
-        "goal.col.wonlost",
-        "goal.col.win_rate",
-        "paths.col.days",
+    for heading, variants in (
+        (t("report.journeys.winning"), result.winning_variants),
+        (title, result.variants),
     ):
-        vt.add_column(
-            t(key), overflow="fold", justify="left" if key == "paths.col.path" else "right"
-        )
-    for v in result.variants:
-        vt.add_row(
-            escape(" → ".join(v.path)),
-            f"{v.leads:,}",
-            f"{v.won:,}/{v.lost:,}/{v.open:,}",
-            f"{_pct(v.win_rate)} [{_pct(v.win_rate_ci[0])}–{_pct(v.win_rate_ci[1])}]",
-            "–" if v.median_days is None else f"{v.median_days:.0f}",
-        )
-    console.print(vt)
+        if variants:
+            console.print(_variant_table(heading, variants))
 
     mt = Table(title=t("paths.markov_title"), title_justify="left")
     for key in ("paths.col.state", "paths.col.p_win", "paths.col.steps", "paths.col.exits"):
@@ -153,65 +159,4 @@ def render_path_file(result: PathFileResult, console: Console) -> None:
     table.add_column(t("paths.col.removal"), justify="right")
     for act, eff in result.removal_effects.items():
         table.add_row(escape(act), f"{eff:.4f}")
-    console.print(table)
-
-
-def action_label(action: str | None) -> str:
-    if action is None:
-        return "–"
-    return t("nba.close") if action == CLOSE else action
-
-
-def render_next(result: NextResult, goals, console: Console, *, top: int = 20) -> None:
-    console.print(f"[bold]{t('nba.heading')}[/bold]")
-    console.print(
-        escape(
-            t(
-                "nba.summary",
-                ready=f"{result.sales_ready:,}",
-                nurture=f"{result.nurture:,}",
-                stalled=f"{result.stalled:,}",
-                goal=result.goal or "–",
-            )
-        )
-    )
-    table = Table(
-        title=t(
-            "nba.table_title", top=min(top, result.leads.num_rows), n=f"{result.leads.num_rows:,}"
-        ),
-        title_justify="left",
-    )
-    for key in (
-        "nba.col.lead",
-        "nba.col.status",
-        "nba.col.step",
-        "nba.col.action",
-        "nba.col.p",
-        "nba.col.n",
-        "nba.col.second",
-        "nba.col.idle",
-    ):
-        table.add_column(t(key), overflow="fold")
-    rows = sorted(
-        result.leads.to_pylist(),
-        key=lambda r: (
-            not r["stalled"],
-            r["status"] != "sales_ready",
-            -(r["days_idle"] or 0),
-            r["lead_id"],
-        ),
-    )
-    for r in rows[:top]:
-        table.add_row(
-            escape(str(r["lead_id"])),
-            t(f"nba.status.{r['status']}"),
-            escape(r["current_step"] or "–"),
-            escape(action_label(r["recommended_action"])),
-            _pct(r["expected_win_rate"]),
-            "–" if r["evidence_n"] is None else f"{r['evidence_n']:,}",
-            escape(action_label(r["second_action"])),
-            f"{r['days_idle']:.0f}" + (" ⚠" if r["stalled"] else "")
-            if r["days_idle"] is not None
-            else "–",
-        )
     console.print(table)

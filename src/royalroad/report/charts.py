@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from royalroad.analysis.goals_result import GoalResult
 from royalroad.i18n import t
+from royalroad.stats import finite
 
 ACCENT = "#b0342a"
 MUTED = "#8a93a6"
@@ -33,7 +34,8 @@ def _label(text: str) -> str:
     return html.escape(text, quote=False)  # plotly decodes &lt; &gt; &amp; but not &quot;
 
 
-def _finish(fig, chart_id: str, height: int) -> Chart:
+def _finish(fig, chart_id: str, height: int, lang: str) -> Chart:
+    """The figure as JSON-ready data; the id carries the language (the report holds both)."""
     import plotly.io as pio
 
     fig.update_layout(
@@ -46,7 +48,7 @@ def _finish(fig, chart_id: str, height: int) -> Chart:
     )
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
-    return Chart(chart_id, json.loads(pio.to_json(fig, validate=True)), height)
+    return Chart(f"{chart_id}-{lang}", json.loads(pio.to_json(fig, validate=True)), height)
 
 
 def forest(result: GoalResult, lang: str, *, top: int = 12) -> Chart | None:
@@ -81,7 +83,7 @@ def forest(result: GoalResult, lang: str, *, top: int = 12) -> Chart | None:
         tickformat=".0%", range=[0, 1], title=t("report.chart.win_rate_axis", lang=lang)
     )
     fig.update_yaxes(automargin=True)
-    return _finish(fig, "rr-forest", 60 + 28 * len(rows))
+    return _finish(fig, "rr-forest", 60 + 28 * len(rows), lang)
 
 
 def heatmaps(result: GoalResult, lang: str, *, activities: int = 4) -> list[Chart]:
@@ -137,7 +139,7 @@ def heatmaps(result: GoalResult, lang: str, *, activities: int = 4) -> list[Char
         )
         fig.update_layout(title={"text": _label(act), "x": 0})
         fig.update_yaxes(autorange="reversed")
-        charts.append(_finish(fig, f"rr-heat-{i}", 80 + 36 * max_k))
+        charts.append(_finish(fig, f"rr-heat-{i}", 80 + 36 * max_k, lang))
     return charts
 
 
@@ -167,7 +169,7 @@ def incidence(result: GoalResult, lang: str) -> Chart | None:
     )
     fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.2})
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
-    return _finish(fig, "rr-incidence", 320)
+    return _finish(fig, "rr-incidence", 320, lang)
 
 
 def sankey(paths, lang: str, *, max_links: int = 60) -> Chart | None:
@@ -208,14 +210,22 @@ def sankey(paths, lang: str, *, max_links: int = 60) -> Chart | None:
             link={"source": src, "target": dst, "value": val, "color": "rgba(176, 52, 42, 0.18)"},
         )
     )
-    return _finish(fig, "rr-sankey", 520)
+    return _finish(fig, "rr-sankey", 520, lang)
 
 
 def removal(paths, lang: str, *, top: int = 12) -> Chart | None:
-    """Removal effect per activity: the relative drop in P(win) without it."""
+    """Removal effect of the royal road's milestones: the relative drop in the model's
+    P(win) without each. Only the road's steps: a first-order chain gives any hub (an
+    e-mail open every journey passes) a large effect, which reads as importance but is
+    the model's sensitivity. Without a road, the top activities, captioned as such."""
     import plotly.graph_objects as go
 
-    items = [(a, v) for a, v in paths.removal_effects.items() if v == v][:top]
+    from royalroad.analysis.journeys import WON
+
+    on_road = [s.activity for s in paths.royal_road if s.activity != WON]
+    effects = paths.removal_effects
+    picked = list(dict.fromkeys(on_road)) if on_road else list(effects)[:top]
+    items = [(a, effects[a]) for a in picked if finite(effects.get(a)) is not None]
     if not items:
         return None
     items = items[::-1]
@@ -229,4 +239,4 @@ def removal(paths, lang: str, *, top: int = 12) -> Chart | None:
         )
     )
     fig.update_xaxes(tickformat=".0%", title=t("paths.col.removal", lang=lang))
-    return _finish(fig, "rr-removal", 60 + 26 * len(items))
+    return _finish(fig, "rr-removal", 60 + 26 * len(items), lang)

@@ -9,6 +9,7 @@ charts is embedded with :func:`json_for_script`, which also escapes ``<``, ``>``
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import jinja2
 
 from royalroad import __version__
-from royalroad.i18n import get_lang, t
+from royalroad.i18n import LANGS, get_lang, t
 
 
 def json_for_script(value: Any) -> str:
@@ -67,24 +68,49 @@ def _asset(name: str) -> str:
     return resources.files("royalroad.report").joinpath("assets", name).read_text(encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class LangBlock:
+    """The whole report in one language: its sections, rendered bodies and charts."""
+
+    lang: str
+    sections: list
+    bodies: list[str]
+    charts: list
+
+
 def render_report(results, *, lang: str | None = None) -> str:
-    """The whole report as one HTML string (deterministic for the same results)."""
+    """The whole report as one HTML string, in both languages (deterministic).
+
+    ``lang`` (default: the current language) is shown first; a switch at the top shows
+    the other, so a report can be forwarded to a reader of the other language. Each
+    language's charts are drawn when its part is first shown.
+    """
     from royalroad.report.sections import build_sections
 
-    lang = lang or get_lang()
-
-    def tr(key: str, **params: Any) -> str:
-        return t(key, lang=lang, **params)
-
-    sections = build_sections(results, lang)
+    first = lang or get_lang()
     env = _env()
-    body = [env.get_template(s.template).render(s=s, _=tr, lang=lang) for s in sections]
-    charts = [c for s in sections for c in s.charts]
+    blocks = []
+    for code in [first, *(x for x in LANGS if x != first)]:
+
+        def tr(key: str, _code: str = code, **params: Any) -> str:
+            return t(key, lang=_code, **params)
+
+        sections = build_sections(results, code)
+        bodies = [
+            env.get_template(s.template).render(s=s, _=tr, lang=code, aid=f"{code}-")
+            for s in sections
+        ]
+        blocks.append(LangBlock(code, sections, bodies, [c for s in sections for c in s.charts]))
+    charts = [(b.lang, c) for b in blocks for c in b.charts]
+
+    def tr_first(key: str, **params: Any) -> str:
+        return t(key, lang=first, **params)
+
     return env.get_template("base.html.j2").render(
-        _=tr,
-        lang=lang,
-        sections=sections,
-        bodies=body,
+        _=tr_first,
+        t=t,
+        lang=first,
+        blocks=blocks,
         css=_asset("report.css"),
         version=__version__,
         meta=results.meta,

@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from royalroad.analysis.goals_result import Candidate, GoalResult, ProxyFlag, RunnerUp
-from royalroad.analysis.nba import NextResult, StateAdvice
-from royalroad.analysis.paths_result import PathsResult, RoadStep, SingleActivity, Variant
 from royalroad.presenters.notes import data_notes, file_notes
 from royalroad.quality import FileSummary, IngestSummary, ReasonCount
-from royalroad.report.charts import Chart, forest, heatmaps, incidence, removal, sankey
+from royalroad.report.charts import Chart, forest, heatmaps, incidence
 
 
 @dataclass(frozen=True)
@@ -92,60 +90,6 @@ class GoalEvidenceSection(Section):
         return tuple(
             c for c in (self.forest_chart, *self.heat_charts, self.incidence_chart) if c is not None
         )
-
-
-@dataclass(frozen=True)
-class RoyalRoadSection(Section):
-    template: ClassVar[str] = "royal_road.html.j2"
-    anchor: ClassVar[str] = "royal-road"
-    title_key: ClassVar[str] = "report.road.title"
-
-    road: tuple[RoadStep, ...]
-    conformance_text: str
-    no_road_text: str
-    p_win_start: float
-    variants: tuple[Variant, ...]
-    variants_total: int
-    variants_coverage: float
-    single_activity: tuple[SingleActivity, ...]
-    excluded: tuple[str, ...]
-    sankey_chart: Chart | None
-    removal_chart: Chart | None
-
-    def has_content(self) -> bool:
-        return bool(self.variants or self.road)
-
-    @property
-    def charts(self) -> tuple[Chart, ...]:
-        return tuple(c for c in (self.sankey_chart, self.removal_chart) if c is not None)
-
-
-@dataclass(frozen=True)
-class HandoffRow:
-    lead_id: str
-    status: str
-    step: str
-    action: str
-    p_after: float | None
-    evidence: int | None
-    second: str
-    days_idle: float | None
-    stalled: bool
-
-
-@dataclass(frozen=True)
-class HandoffSection(Section):
-    template: ClassVar[str] = "handoff.html.j2"
-    anchor: ClassVar[str] = "handoff"
-    title_key: ClassVar[str] = "report.handoff.title"
-
-    summary: str
-    advice: tuple[StateAdvice, ...]
-    rows: tuple[HandoffRow, ...]
-    total: int
-
-    def has_content(self) -> bool:
-        return self.total > 0
 
 
 @dataclass(frozen=True)
@@ -295,78 +239,6 @@ def _evidence(goals: GoalResult, lang: str, top: int = 20) -> GoalEvidenceSectio
     )
 
 
-def _road(paths: PathsResult, goals: GoalResult, lang: str) -> RoyalRoadSection:
-    from royalroad.i18n import t
-
-    c = paths.conformance
-    conf = ""
-    if c is not None and paths.royal_road:
-        conf = t(
-            "paths.conformance",
-            lang=lang,
-            won=_pct(c.share("won")),
-            lost=_pct(c.share("lost")),
-            won_n=f"{c.won_followed:,}",
-            lost_n=f"{c.lost_followed:,}",
-        )
-    return RoyalRoadSection(
-        road=paths.royal_road,
-        conformance_text=conf,
-        no_road_text=t("paths.no_road", lang=lang, reason=goals.reason_text(lang)),
-        p_win_start=paths.p_win_start,
-        variants=paths.variants[:10],
-        variants_total=paths.variants_total,
-        variants_coverage=paths.variants_coverage,
-        single_activity=paths.single_activity[:8],
-        excluded=paths.excluded,
-        sankey_chart=sankey(paths, lang),
-        removal_chart=removal(paths, lang),
-    )
-
-
-def _handoff(nxt: NextResult, lang: str, top: int = 25) -> HandoffSection:
-    from royalroad.i18n import t
-    from royalroad.presenters.paths_terminal import action_label
-
-    rows = sorted(
-        nxt.leads.to_pylist(),
-        key=lambda r: (
-            not r["stalled"],
-            r["status"] != "sales_ready",
-            -(r["days_idle"] or 0),
-            r["lead_id"],
-        ),
-    )[:top]
-    with_lang = [
-        HandoffRow(
-            str(r["lead_id"]),
-            t(f"nba.status.{r['status']}", lang=lang),
-            r["current_step"] or "–",
-            action_label(r["recommended_action"]) if r["recommended_action"] else "–",
-            r["expected_win_rate"],
-            r["evidence_n"],
-            action_label(r["second_action"]) if r["second_action"] else "–",
-            r["days_idle"],
-            bool(r["stalled"]),
-        )
-        for r in rows
-    ]
-    summary = t(
-        "nba.summary",
-        lang=lang,
-        ready=f"{nxt.sales_ready:,}",
-        nurture=f"{nxt.nurture:,}",
-        stalled=f"{nxt.stalled:,}",
-        goal=nxt.goal or "–",
-    )
-    return HandoffSection(
-        summary=summary,
-        advice=tuple(a for a in nxt.advice if a.best is not None),
-        rows=tuple(with_lang),
-        total=nxt.leads.num_rows,
-    )
-
-
 def build_sections(results, lang: str) -> list[Section]:
     """The report's sections in reading order, empty ones left out."""
     from royalroad.i18n import t
@@ -382,11 +254,15 @@ def build_sections(results, lang: str) -> list[Section]:
                 read=f"{q.rows_read:,}",
             )
         )
+    from royalroad.report import sections_journeys as sj
+
+    # the goal in one sentence, this week's actions, then the evidence behind them
     sections: list[Section] = [
         _summary(results.goals, lang),
+        sj.actions(results.next, lang),
         _evidence(results.goals, lang),
-        _road(results.paths, results.goals, lang),
-        _handoff(results.next, lang),
+        sj.road(results.paths, results.goals, lang),
+        sj.journeys(results.paths),
         DataQualitySection(
             files=q.files,
             reasons=q.reasons,

@@ -1,0 +1,178 @@
+"""Result types of the hand-off and next best action: frozen, rendered in any language."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+
+from royalroad.i18n import t
+
+CLOSE = "■close"
+"""Pseudo-action: no further step measurably raises P(win); ask for the decision."""
+KEEP = "■nurture"
+"""Pseudo-action: no step has evidence yet for this lead's state; keep nurturing."""
+KINDS = ("milestone", "step", "toward_goal", "close", "keep_nurturing")
+"""What an advice is: the royal road's next milestone (or the goal), another step with
+a measured gain in P(win), a step that raises P(reaching the goal), asking for the
+decision, or nurturing on."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """A step leads in one state took, with its evidence.
+
+    ``metric`` says what the gain is measured in: ``win`` (P(win) among closed leads)
+    or ``reach_goal`` (P(reaching the goal within the horizon)). ``rate`` is the
+    metric among the leads in the state that took the step, ``rate_otherwise`` among
+    those that did not; ``gain`` is their difference with a 95% Newcombe interval.
+    ``n`` and ``n_otherwise`` count the leads behind each rate.
+    """
+
+    activity: str
+    kind: str
+    metric: str | None
+    rate: float
+    rate_ci: tuple[float, float]
+    rate_otherwise: float
+    n: int
+    n_otherwise: int
+    gain: float
+    gain_ci: tuple[float, float]
+    win_rate: float  # win rate of the closed leads in the state that took it
+    win_rate_ci: tuple[float, float]
+    went_next_share: float  # share of the state's leads whose next milestone it was
+    reason_key: str
+    reason_params: dict = field(default_factory=dict)
+
+    @property
+    def significant(self) -> bool:
+        lo = self.gain_ci[0]
+        return math.isfinite(lo) and lo > 0
+
+    def reason(self, lang: str | None = None) -> str:
+        return t(self.reason_key, lang=lang, **self.reason_params)
+
+    def to_dict(self, lang: str | None = None) -> dict:
+        return {
+            "activity": self.activity,
+            "kind": self.kind,
+            "metric": self.metric,
+            "rate": self.rate,
+            "rate_ci": list(self.rate_ci),
+            "rate_otherwise": self.rate_otherwise,
+            "n": self.n,
+            "n_otherwise": self.n_otherwise,
+            "gain": self.gain,
+            "gain_ci": list(self.gain_ci),
+            "win_rate": self.win_rate,
+            "win_rate_ci": list(self.win_rate_ci),
+            "went_next_share": self.went_next_share,
+            "reason": self.reason(lang),
+        }
+
+
+@dataclass(frozen=True)
+class StateAdvice:
+    """One history state: the road milestones passed (and the goal), its P(win) from
+    the chain, the advice for leads in it, and how long leads usually wait in it."""
+
+    s: int
+    milestones: tuple[str, ...]
+    passed: bool
+    p_win: float
+    leads: int
+    best: Action | None
+    second: Action | None
+    stall_days: float | None
+    candidates: tuple[Action, ...] = ()
+
+    def label(self, lang: str | None = None) -> str:
+        if not self.milestones:
+            return t("nba.state.start", lang=lang)
+        text = " · ".join(self.milestones)
+        return text + (" ✓" if self.passed else "")
+
+    def to_dict(self, lang: str | None = None) -> dict:
+        return {
+            "state": self.label(lang),
+            "milestones": list(self.milestones),
+            "passed_goal": self.passed,
+            "p_win": self.p_win,
+            "leads": self.leads,
+            "stall_days": self.stall_days,
+            "best": self.best.to_dict(lang) if self.best else None,
+            "second": self.second.to_dict(lang) if self.second else None,
+            "candidates": [c.to_dict(lang) for c in self.candidates],
+        }
+
+
+@dataclass(frozen=True)
+class NextResult:
+    """Open leads with status, next best action, reason and stall flag; per-state advice.
+
+    ``leads`` has one row per open lead (``s`` links it to its :class:`StateAdvice`).
+    """
+
+    goal: str | None
+    road: tuple[str, ...]
+    steps: tuple[str, ...]
+    leads: pa.Table
+    advice: tuple[StateAdvice, ...]
+    sales_ready: int
+    nurture: int
+    stalled: int
+    min_evidence: int
+    horizon_days: int
+    owner_column: str | None
+
+    def state(self, s: int) -> StateAdvice | None:
+        return next((a for a in self.advice if a.s == s), None)
+
+    def rows(self, lang: str | None = None) -> list[dict]:
+        """Per-lead rows with the state label and the reason rendered in ``lang``."""
+        by_s = {a.s: a for a in self.advice}
+        out = []
+        for r in self.leads.to_pylist():
+            a = by_s.get(r["s"])
+            best = a.best if a else None
+            row = {k: v for k, v in r.items() if k != "s"}
+            row["state"] = a.label(lang) if a else None
+            row["reason"] = best.reason(lang) if best else None
+            row["gain_ci"] = [row.pop("gain_low"), row.pop("gain_high")]
+            out.append(row)
+        return out
+
+    def to_frame(self, lang: str | None = None) -> pd.DataFrame:
+        rows = self.rows(lang)
+        for r in rows:
+            r["gain_low"], r["gain_high"] = r.pop("gain_ci")
+        return pd.DataFrame(rows)
+
+    def owners(self) -> list[str | None]:
+        """The owners of open leads, sorted (None, for leads without one, last)."""
+        values = set(self.leads.column("owner").to_pylist())
+        return sorted(v for v in values if v is not None) + ([None] if None in values else [])
+
+    def to_dict(self, *, lang: str | None = None, limit: int | None = None) -> dict:
+        from royalroad.analysis.goals_result import _clean
+
+        rows = self.rows(lang)
+        return _clean(
+            {
+                "goal": self.goal,
+                "road": list(self.road),
+                "state_steps": list(self.steps),
+                "sales_ready": self.sales_ready,
+                "nurture": self.nurture,
+                "stalled": self.stalled,
+                "open": self.leads.num_rows,
+                "min_evidence": self.min_evidence,
+                "horizon_days": self.horizon_days,
+                "owner_column": self.owner_column,
+                "advice": [a.to_dict(lang) for a in self.advice],
+                "leads": rows if limit is None else rows[:limit],
+            }
+        )

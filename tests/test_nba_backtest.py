@@ -1,0 +1,92 @@
+"""Backtest of the next best action on simulated data (a sanity check, not a proof).
+
+Ingest with ``--as-of`` three months before the export, advise the leads open then,
+and look at what they did afterwards in the full data: among the leads that later did
+some step and then closed, those that did the recommended one should win more often
+than those that did something else. This is association, not a controlled trial:
+in the simulator later steps are planted to raise the win rate, so the check shows
+the advice points at them, from a cut-off, for lead after lead.
+
+``pytest -m slow -s tests/test_nba_backtest.py`` prints the table quoted in
+docs/statistics.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import royalroad as rr
+from royalroad.analysis.goals import discover_goals
+from royalroad.analysis.nba import next_best_actions
+from royalroad.simulate import simulate
+
+CUT = "2025-01-01 00:00:00"  # the simulator's export is 2025-04-01
+
+
+def backtest(scenario: str, seed: int, tmp: Path) -> pd.DataFrame:
+    """Per advised lead that later did a step and closed: status, did the advice, won."""
+    data = simulate(scenario, leads=3000, seed=seed)
+    data.write(tmp)
+    ws = rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv", as_of=CUT)
+    try:
+        goals = discover_goals(ws, pairs=6, adjust=["industry"])
+        proxies = [p.activity for p in goals.proxies]
+        confounded = sorted({c.activity for c in goals.candidates if c.confounded and not c.then})
+        nba = next_best_actions(ws, goal=goals.recommended, exclude=proxies, avoid=confounded)
+    finally:
+        ws.close()
+    # what happened after the cut-off, from the full export
+    leads = pd.read_csv(tmp / "leads.csv", parse_dates=["created_at", "closed_at"])
+    events = pd.read_csv(tmp / "events.csv", parse_dates=["ts"]).merge(
+        leads[["lead_id", "closed_at"]], on="lead_id"
+    )
+    cut = pd.Timestamp(CUT)
+    before_close = events.closed_at.isna() | (events.ts < events.closed_at)
+    later = events[(events.ts > cut) & before_close & ~events.activity.isin(proxies)]
+    did = later.groupby("lead_id").activity.agg(set)
+    outcome = leads.set_index("lead_id").outcome
+    rows = []
+    for r in nba.rows():
+        acts = did.get(r["lead_id"], set())
+        if r["action_kind"] in ("close", "keep_nurturing") or not acts:
+            continue
+        if outcome[r["lead_id"]] == "open":
+            continue
+        rows.append((r["status"], r["recommended_action"] in acts, outcome[r["lead_id"]] == "won"))
+    return pd.DataFrame(rows, columns=["status", "did", "won"])
+
+
+def _check(scenario: str, seeds: range, tmp: Path, min_better: int) -> None:
+    per_seed = []
+    frames = []
+    for seed in seeds:
+        df = backtest(scenario, seed, tmp)
+        rates = df.groupby("did").won.mean()
+        per_seed.append((seed, rates.get(True), rates.get(False), int(df.did.sum()), len(df)))
+        frames.append(df)
+    pooled = pd.concat(frames)
+    table = pooled.groupby(["status", "did"]).won.agg(["mean", "size"])
+    print(f"\n{scenario}: win rate after the cut-off, did the advised step or another one")
+    for seed, yes, no, n_yes, n in per_seed:
+        print(f"  seed {seed}: {yes:.0%} ({n_yes}) vs {no:.0%} ({n - n_yes})")
+    print(table.to_string())
+    better = sum(yes > no for _, yes, no, _, _ in per_seed)
+    rates = pooled.groupby("did").won.mean()
+    assert rates[True] > rates[False] + 0.05, (scenario, rates)
+    assert better >= min_better, (scenario, per_seed)
+    for status in ("nurture", "sales_ready"):
+        part = pooled[pooled.status == status].groupby("did").won.mean()
+        assert part[True] > part[False], (scenario, status, part)
+
+
+def test_backtest_manufacturing_three_seeds(tmp_path):
+    _check("manufacturing", range(3), tmp_path, min_better=3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", ["manufacturing", "saas"])
+def test_backtest_ten_seeds(scenario, tmp_path):
+    _check(scenario, range(10), tmp_path, min_better=8)
