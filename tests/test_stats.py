@@ -150,3 +150,29 @@ def test_win_rate_is_won_over_closed_with_statsmodels_wilson_interval():
     assert rate == 13 / 20 and (lo, hi) == pytest.approx(want, abs=1e-12)
     rate0, (lo0, hi0) = stats.win_rate(0, 0)  # nothing closed: no rate, no interval
     assert math.isnan(rate0) and math.isnan(lo0) and math.isnan(hi0)
+
+
+def test_zero_cell_names_the_empty_cell_of_an_infinite_or_zero_odds_ratio():
+    """Every table with cells in {0, 1, 3}: a code exactly when ad/bc is 0 or infinite
+    (not undefined) and no margin is empty, naming the cells that are 0."""
+    names = {
+        "bc": "separation",
+        "ad": "inverse_separation",
+        "b": "no_loss_with",
+        "c": "no_win_without",
+        "a": "no_win_with",
+        "d": "no_loss_without",
+    }
+    seen = set()
+    for a, b, c, d in np.ndindex(4, 4, 4, 4):
+        if {a, b, c, d} - {0, 1, 3}:
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.float64(a * d) / np.float64(b * c)
+        margins_ok = min(a + b, c + d, a + c, b + d) > 0
+        zeros = "".join(n for n, v in zip("abcd", (a, b, c, d), strict=True) if v == 0)
+        want = names.get(zeros) if margins_ok and (np.isinf(ratio) or ratio == 0) else None
+        assert stats.zero_cell(a, b, c, d) == want, (a, b, c, d)
+        seen.add(want)
+    assert seen == {None, *names.values()}
+    assert set(stats.ZERO_CELLS) == set(names.values())

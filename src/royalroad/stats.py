@@ -83,6 +83,44 @@ def odds_ratio(a: int, b: int, c: int, d: int, alpha: float = 0.05) -> tuple[flo
     return float(table.oddsratio), float(lo), float(hi)
 
 
+ZERO_CELLS = (
+    "separation",
+    "no_loss_with",
+    "no_win_without",
+    "inverse_separation",
+    "no_win_with",
+    "no_loss_without",
+)
+"""Codes of :func:`zero_cell`: which cell of [[a, b], [c, d]] is empty."""
+
+
+def zero_cell(a: int, b: int, c: int, d: int) -> str | None:
+    """Which zero cell makes the odds ratio ad/bc infinite or zero, or None.
+
+    ``a`` reached & won, ``b`` reached & lost, ``c`` not reached & won, ``d`` not
+    reached & lost. An empty margin (nobody reached it, everybody did, no win or no
+    loss at all) leaves the odds ratio undefined rather than infinite: None as well.
+
+    >>> zero_cell(10, 0, 5, 20), zero_cell(10, 3, 0, 20), zero_cell(10, 3, 5, 20)
+    ('no_loss_with', 'no_win_without', None)
+    """
+    if (a + b == 0) or (c + d == 0) or (a + c == 0) or (b + d == 0):
+        return None
+    if b == 0 and c == 0:
+        return "separation"
+    if a == 0 and d == 0:
+        return "inverse_separation"
+    if b == 0:
+        return "no_loss_with"
+    if c == 0:
+        return "no_win_without"
+    if a == 0:
+        return "no_win_with"
+    if d == 0:
+        return "no_loss_without"
+    return None
+
+
 def _z(alpha: float) -> float:
     if alpha == 0.05:
         return Z95
