@@ -399,3 +399,52 @@ def test_scale_one_point_three_million_leads():
     elapsed = time.perf_counter() - start
     assert d.events.num_rows > 9_000_000
     assert elapsed < 40, elapsed
+
+
+# ---------------------------------------------------------------- drift over time
+
+
+@pytest.mark.parametrize("scenario", ["manufacturing", "saas"])
+def test_drift_plants_a_period_effect_and_an_idle_activity(scenario):
+    d = simulate(scenario, leads=5000, seed=6, drift=True)
+    assert sim(scenario, 2000, 3).truth["drift"] is None  # only when asked for
+    t = d.truth
+    drift = t["drift"]
+    at = pd.Timestamp(drift["date"])
+    # inside the span, at the start of a calendar quarter, named consistently
+    as_of = pd.Timestamp(t["as_of"])
+    span = SCENARIOS[scenario].span_days
+    assert (
+        as_of - pd.Timedelta(days=span) < at < as_of and at.day == 1 and at.month in (1, 4, 7, 10)
+    )
+    assert drift["quarter"] == f"{at.year}-Q{at.quarter}" and drift["activity"] in t["activities"]
+    ld, ev = d.leads.to_pandas(), d.events.to_pandas()
+    ld["post"] = ld.created_at >= at
+    doers = set(ev.lead_id[ev.activity == drift["activity"]])
+    assert ld.lead_id[~ld.post].isin(doers).sum() == 0  # nobody created before it
+    closed = ld[ld.outcome != "open"].copy()
+    closed["won"] = closed.outcome == "won"
+    closed["did"] = closed.lead_id.isin(doers)
+    post = closed[closed.post]
+    assert abs(post.did.mean() - drift["share_after"]) < 0.02
+    # every lead created from the date on has about 3× the win odds, at every depth
+    stages = [t["goal"]["activity"]] + t["stages"][t["stages"].index(t["goal"]["activity"]) + 1 :]
+    e = ev.merge(closed[["lead_id", "closed_at"]], on="lead_id")
+    e = e[e.ts < e.closed_at]
+    depth = sum(closed.lead_id.isin(set(e.lead_id[e.activity == s])).astype(int) for s in stages)
+    tables = []
+    for _, g in closed.assign(depth=depth).groupby(["industry", "depth"]):
+        tab = pd.crosstab(g.post, g.won).reindex(
+            index=[True, False], columns=[True, False], fill_value=0
+        )
+        tables.append(tab.to_numpy().astype(float))
+    ratio = StratifiedTable([x for x in tables if x.sum(0).min() > 0 and x.sum(1).min() > 0])
+    assert 2.6 < ratio.oddsratio_pooled < 3.4, ratio.oddsratio_pooled
+    # the activity itself does nothing: independent of the outcome among those leads
+    tab = pd.crosstab(post.did, post.won).reindex(index=[True, False], columns=[True, False])
+    lo, hi = Table2x2(tab.to_numpy().astype(float)).oddsratio_confint()
+    assert lo < 1 < hi
+    # and it looks like a cause when the period is ignored
+    crude = pd.crosstab(closed.did, closed.won).reindex(index=[True, False], columns=[True, False])
+    c = Table2x2(crude.to_numpy().astype(float))
+    assert c.oddsratio > 1.5 and c.oddsratio_pvalue() < 1e-6

@@ -58,6 +58,7 @@ def simulate(
     leads: SimLeadsOpt = 5000,
     seed: SeedOpt = 0,
     null: Annotated[bool, typer.Option("--null", help=t("cli.opt.null"))] = False,
+    drift: Annotated[bool, typer.Option("--drift", help=t("simulate.opt.drift"))] = False,
     out: Annotated[Path, typer.Option("--out", help=t("cli.opt.sim_out"))] = Path("simulated"),
     format: FormatOpt = Format.table,
     lang: LangOpt = None,
@@ -66,7 +67,7 @@ def simulate(
     from royalroad.simulate import simulate as run
 
     with stderr().status(t("cli.simulate.running")):
-        data = run(scenario, leads=leads, seed=seed, null=null)
+        data = run(scenario, leads=leads, seed=seed, null=null, drift=drift)
         paths = data.write(out)
     if format is Format.json:
         payload = {"files": [str(p) for p in paths], "truth": data.truth}

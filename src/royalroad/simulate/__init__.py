@@ -96,6 +96,24 @@ def _as_of(value: str | dt.date | None) -> dt.datetime:
     return moment.replace(microsecond=0)
 
 
+def drift_date(as_of: dt.datetime, span_days: int) -> dt.datetime:
+    """The start of the calendar quarter nearest the middle of the span (a market turns
+    with a fiscal period), at least 30 days inside both ends; else the middle's day."""
+    start = as_of - dt.timedelta(days=span_days)
+    mid = start + (as_of - start) / 2
+    floor = dt.datetime(mid.year, 3 * ((mid.month - 1) // 3) + 1, 1)
+    ceil = (
+        dt.datetime(floor.year + 1, 1, 1)
+        if floor.month == 10
+        else floor.replace(month=floor.month + 3)
+    )
+    margin = dt.timedelta(days=30)
+    inside = [q for q in (floor, ceil) if start + margin <= q <= as_of - margin]
+    if not inside:
+        return dt.datetime(mid.year, mid.month, mid.day)
+    return min(inside, key=lambda q: (abs((q - mid).total_seconds()), q))
+
+
 def simulate(
     scenario: str,
     leads: int = 5000,
@@ -103,6 +121,7 @@ def simulate(
     *,
     null: bool = False,
     as_of: str | dt.date | None = None,
+    drift: bool = False,
 ) -> SimulatedData:
     """Generate a synthetic CRM export with a planted intermediate goal.
 
@@ -120,6 +139,12 @@ def simulate(
         The export moment (naive local time). Leads are created during the
         scenario's ``span_days`` before it; whatever happens later is not in the
         data (open leads, missing later events). Default ``2025-04-01 00:00:00``.
+    drift : bool
+        Plant a change over time (:data:`~royalroad.simulate.scenarios.DRIFT`): from
+        the start of the calendar quarter nearest the middle of the span, every lead
+        created on or after it wins with 3× the odds, and 70% of those leads do a new
+        activity ("新サービス説明会") with no effect of its own. The goal stays.
+        ``truth["drift"]`` names the activity and the date.
 
     Examples
     --------
@@ -141,7 +166,9 @@ def simulate(
 
     sc = SCENARIOS[scenario]
     as_of_s = int((moment - _EPOCH).total_seconds())
-    gen = generate(sc, int(leads), int(seed), bool(null), as_of_s)
+    drift_at = drift_date(moment, sc.span_days) if drift else None
+    drift_s = int((drift_at - _EPOCH).total_seconds()) if drift_at else None
+    gen = generate(sc, int(leads), int(seed), bool(null), as_of_s, drift_s)
     notes = notes_table(sc, gen.journeys, gen.leads["lead_id"], bool(null), int(seed), as_of_s)
     return SimulatedData(
         leads=gen.leads,

@@ -60,6 +60,7 @@ class Generated:
     journeys: Journeys
     win_intercepts: tuple[float, ...]  # b[depth] on the logit scale
     industry_log_odds: tuple[float, ...]
+    drift_at: int | None = None  # seconds since the epoch; None without drift
 
 
 def expit(x: np.ndarray | float) -> np.ndarray:
@@ -147,14 +148,16 @@ def stratified(rng, cells: np.ndarray, p_cell: np.ndarray) -> np.ndarray:
 class _Events:
     """Collects blocks of events (one activity at a time) and sorts them once."""
 
-    def __init__(self, sc: Scenario) -> None:
-        self.codes = {a: i for i, a in enumerate(sc.activities)}
+    def __init__(self, sc: Scenario, extra: tuple[tuple[str, str], ...] = ()) -> None:
+        # extra (activity, channel) pairs come last, so the codes of the others never move
+        self.codes = {a: i for i, a in enumerate([*sc.activities, *(a for a, _ in extra)])}
         if len(self.codes) > 32 or sc.span_days > 1500:  # the sort key's bit budget
             raise InternalError("error.internal", detail=f"scenario {sc.name} too large")
         channels = {s.entry_channel for s in sc.sources} | {s.channel for s in sc.once}
         channels |= {c.channel for c in sc.counts} | set(sc.goal.channels)
         channels |= {c for st in sc.stages for c in st.channels}
         channels |= {sc.confounder.channel, sc.proxy_channel, "対面", "メール"}
+        channels |= {c for _, c in extra}
         self.channels = sorted(channels)
         self.blocks: list[tuple[np.ndarray, np.ndarray, int, np.ndarray, bool]] = []
 
@@ -191,11 +194,19 @@ class _Events:
         )
 
 
-def generate(sc: Scenario, n: int, seed: int, null: bool, as_of: int) -> Generated:
-    """Draw ``n`` leads of scenario ``sc``; ``as_of`` in seconds since the epoch (naive)."""
-    r_lead, r_path, r_time, r_event = (
-        np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(4)
-    )
+def generate(
+    sc: Scenario, n: int, seed: int, null: bool, as_of: int, drift_at: int | None = None
+) -> Generated:
+    """Draw ``n`` leads of scenario ``sc``; ``as_of`` in seconds since the epoch (naive).
+
+    With ``drift_at`` (seconds, inside the span) every lead created at or after it has
+    ``sc.drift.win_odds`` times the win odds, and a share ``sc.drift.p`` of those leads
+    do ``sc.drift.activity`` (independent of goal and outcome given the period, by
+    stratified sampling). Its random numbers come from a fifth stream, so the data
+    without drift stay the same bytes.
+    """
+    streams = np.random.SeedSequence(seed).spawn(5)
+    r_lead, r_path, r_time, r_event = (np.random.Generator(np.random.PCG64(s)) for s in streams[:4])
     start = as_of - sc.span_days * DAY
 
     # 1. attributes
@@ -243,7 +254,7 @@ def generate(sc: Scenario, n: int, seed: int, null: bool, as_of: int) -> Generat
         b = [float(np.log(sc.win_null / (1 - sc.win_null)))] * len(targets)
 
     # 4. times (seconds, naive local time), then the outcome and the events
-    ev = _Events(sc)
+    ev = _Events(sc, ((sc.drift.activity, sc.drift.channel),) if drift_at is not None else ())
     lead_all = np.arange(n)
     for k, s in enumerate(sc.sources):
         m = src == k
@@ -266,11 +277,17 @@ def generate(sc: Scenario, n: int, seed: int, null: bool, as_of: int) -> Generat
     closed = close <= as_of
 
     # outcome: exact planted rates per (depth, industry, closed) cell; plain noise under null
+    post = created >= drift_at if drift_at is not None else np.zeros(n, dtype=bool)
+    shift = float(np.log(sc.drift.win_odds)) if drift_at is not None else 0.0
     if null:
-        won = r_path.random(n) < expit(b[0])
-    else:
+        won = r_path.random(n) < expit(b[0] + shift * post)
+    elif drift_at is None:
         p_cell = expit(np.asarray(b)[:, None] + e[None, :]).ravel()
         won = stratified(r_path, (depth * len(names) + ind) * 2 + closed, np.repeat(p_cell, 2))
+    else:  # cells of (depth, industry, created after the drift, closed)
+        logit = np.asarray(b)[:, None, None] + e[None, :, None] + shift * np.arange(2)[None, None]
+        cells = ((depth * len(names) + ind) * 2 + post) * 2 + closed
+        won = stratified(r_path, cells, np.repeat(expit(logit).ravel(), 2))
 
     for once, has, t in once_times:
         ev.add(lead_all[has], t[has], once.activity, once.channel, once.by_rep)
@@ -301,6 +318,13 @@ def generate(sc: Scenario, n: int, seed: int, null: bool, as_of: int) -> Generat
     if personal:
         t = np.clip(business(t), created, close - HOUR)
     ev.add(lead_all[tour], t[tour], sc.confounder.activity, sc.confounder.channel, personal)
+
+    if drift_at is not None:
+        r_drift = np.random.Generator(np.random.PCG64(streams[4]))
+        cells = ((post * 2 + goal) * 2 + won) * 2 + closed
+        briefed = stratified(r_drift, cells, np.repeat([0.0, sc.drift.p], 8))
+        t = created + (r_drift.random(n) * (close - HOUR - created)).astype(np.int64)
+        ev.add(lead_all[briefed], t[briefed], sc.drift.activity, sc.drift.channel, False)
 
     u = r_event.random(n)
     proxy = np.where(won, u < sc.proxy_p_won, u < sc.proxy_p_lost)
@@ -336,4 +360,5 @@ def generate(sc: Scenario, n: int, seed: int, null: bool, as_of: int) -> Generat
         journeys=Journeys(rep=rep, created=created, close=close, won=won, closed=closed),
         win_intercepts=tuple(float(x) for x in b),
         industry_log_odds=tuple(float(x) for x in e),
+        drift_at=drift_at,
     )

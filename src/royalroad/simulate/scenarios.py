@@ -81,6 +81,22 @@ class Confounder:
 
 
 @dataclass(frozen=True)
+class Drift:
+    """A change over time (``simulate(..., drift=True)``): from a date inside the span
+    every lead created on or after it has ``win_odds`` times the win odds, and a new
+    activity with no effect of its own starts, done by a share ``p`` of those leads."""
+
+    activity: str
+    p: float  # share of leads created on or after the date that do the activity
+    win_odds: float  # win odds multiplier of every lead created on or after the date
+    channel: str
+
+
+DRIFT = Drift("新サービス説明会", 0.7, 3.0, "オンライン")
+"""A new-offer briefing introduced when the market turned: it looks like a cause."""
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     prefix: str
@@ -111,6 +127,7 @@ class Scenario:
     amount_sigma: float
     fillers: tuple[str, ...]  # neutral note fragments specific to the scenario
     span_days: int = 300  # leads are created during the span_days before as_of
+    drift: Drift = DRIFT  # planted only with simulate(..., drift=True)
 
     @property
     def royal_road(self) -> list[str]:

@@ -35,6 +35,10 @@ DEFINITIONS = {
     "confounder": "the segment value has win_odds_ratio times the win odds at every depth and does "
     "the activity far more often; given the segment the activity is independent of goal and "
     "outcome",
+    "drift": "with drift, every lead created at or after date has win_odds_ratio times the win "
+    "odds (the planted rates hold for leads created before it), and share_after of those leads "
+    "do the activity, by stratified sampling within (goal, outcome, closed): given the creation "
+    "period it is independent of goal and outcome, and nobody created before the date does it",
 }
 
 
@@ -114,6 +118,20 @@ def realised(leads: pa.Table, events: pa.Table, notes: pa.Table) -> dict[str, in
     }
 
 
+def drift_truth(sc: Scenario, gen: Generated) -> dict[str, Any] | None:
+    if gen.drift_at is None:
+        return None
+    at = np.datetime64(gen.drift_at, "s").astype(object)
+    return {
+        "activity": sc.drift.activity,
+        "date": f"{at:%Y-%m-%d %H:%M:%S}",
+        "quarter": f"{at.year}-Q{(at.month - 1) // 3 + 1}",
+        "month": f"{at:%Y-%m}",
+        "win_odds_ratio": sc.drift.win_odds,
+        "share_after": sc.drift.p,
+    }
+
+
 def truth(
     sc: Scenario, gen: Generated, notes: pa.Table, *, seed: int, null: bool, as_of: str
 ) -> dict[str, Any]:
@@ -127,7 +145,8 @@ def truth(
         "goal": {"activity": sc.goal.activity, "min_count": 1, "within_days": None},
         "stages": sc.royal_road,
         "catalogue_steps": sc.catalogue_steps,
-        "activities": sc.activities,
+        "activities": sc.activities + ([sc.drift.activity] if gen.drift_at is not None else []),
+        "drift": drift_truth(sc, gen),
         "proxies": [sc.proxy],
         "post_close_activities": [sc.post_won, sc.post_lost],
         "confounders": [
