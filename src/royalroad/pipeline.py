@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from royalroad import __version__
-from royalroad.analysis.goals import DEFAULT_WINDOWS, discover_goals
+from royalroad.analysis.goals import (
+    DEFAULT_MIN_LIFT,
+    DEFAULT_MIN_MCC,
+    DEFAULT_MIN_RECALL,
+    DEFAULT_WINDOWS,
+    discover_goals,
+)
 from royalroad.analysis.goals_result import GoalResult
 from royalroad.analysis.nba import NextResult, next_best_actions
 from royalroad.analysis.paths import analyse_paths
@@ -63,7 +69,9 @@ class AnalysisOptions:
     windows: tuple[int, ...] = DEFAULT_WINDOWS
     pairs: int = 12
     alpha: float = 0.05
-    min_lift: float = 1.5
+    min_lift: float = DEFAULT_MIN_LIFT
+    min_recall: float = DEFAULT_MIN_RECALL
+    min_mcc: float = DEFAULT_MIN_MCC
     order: int = 1
     min_evidence: int = 10
     owner: str | None = None
@@ -90,6 +98,8 @@ def analyse(
         not_proxy=opts.not_proxy,
         alpha=opts.alpha,
         min_lift=opts.min_lift,
+        min_recall=opts.min_recall,
+        min_mcc=opts.min_mcc,
     )
     proxies = [p.activity for p in goals.proxies]
     confounded = sorted({c.activity for c in goals.candidates if c.confounded and c.then is None})

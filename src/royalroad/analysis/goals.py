@@ -1,28 +1,36 @@
 """Intermediate-goal discovery (中間ゴール): ranked, honest, leakage-proof.
 
-How it works (the README explains it for users):
+How it works (``docs/statistics.md`` explains it for users):
 
 1. **Candidates.** Every activity × at least k times (1…K) × within d days of
    creation (a grid, plus "any time"), and ordered pairs "A then B" among the most
    frequent activities. Counts come from the engine in a few set-based queries
    (:mod:`royalroad.analysis.milestones`); only events strictly before the close
    (or the as-of date for open leads) count.
-2. **Evidence.** Among *closed* leads (open leads are censored, never lost): win
-   rate with a Wilson interval, lift, recall, PPV/NPV/specificity, MCC, odds ratio
-   with interval, Fisher exact p, and a Benjamini–Hochberg q over every candidate
-   tried. With ``adjust``, a Mantel–Haenszel odds ratio stratified by segments.
+2. **Evidence** (:mod:`~royalroad.analysis.goals_select`). Among *closed* leads
+   (open leads are censored, never lost): win rate with a Wilson interval, lift,
+   recall, PPV/NPV/specificity, MCC, odds ratio with interval, Fisher exact p, and a
+   Benjamini–Hochberg q over every candidate tried. With ``adjust``, a
+   Mantel–Haenszel odds ratio stratified by segments
+   (:mod:`~royalroad.analysis.goals_strata`).
 3. **Proxies.** Activities that are part of the outcome (nearly one class only,
    concentrated at the close, or logged after it) are flagged and never
    recommended.
-4. **Recommendation.** Eligible = not a proxy, q < alpha, lift ≥ min_lift, enough
-   wins, adjusted effect holds. Eligible candidates are ranked by MCC (balance of
-   precision and coverage of wins); within ``near_equal`` of the best, the simplest
-   variant (single activity, fewest repetitions, no window) and then the earliest
-   (median days to reach) wins.
+4. **Recommendation.** Eligible = not a proxy, q < alpha, enough wins, adjusted
+   effect holds, not a stage (base-aware lift floor), passed by at least
+   ``min_recall`` of wins with MCC ≥ ``min_mcc``. Ranked by MCC; within
+   ``near_equal`` of the best, the simplest variant and then the earliest wins. The
+   top of the ranking must also hold within creation quarters (cohorts), else it
+   drifted in with the times and is passed over. Without a goal, the best real but
+   not goal-sized effect is the *lead to watch*.
+5. **After the choice.** Every candidate's odds ratio among the goal's reachers
+   (:mod:`~royalroad.analysis.goals_followers`), and, without ``adjust``, a hint
+   naming a segment within which the top candidates' effects shrink a lot.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 
@@ -30,26 +38,37 @@ import numpy as np
 import pandas as pd
 
 from royalroad import stats
+from royalroad.analysis import goals_select as sel
+from royalroad.analysis import goals_strata as strata_
 from royalroad.analysis import milestones as m
+from royalroad.analysis.goals_followers import given_goal
 from royalroad.analysis.goals_result import (
     Candidate,
     Caveat,
     GoalResult,
     Incidence,
     ProxyFlag,
-    RunnerUp,
 )
 from royalroad.engine import Workspace
 from royalroad.errors import InputError
 
 DEFAULT_WINDOWS: tuple[int, ...] = (7, 14, 30, 60, 90, 180)
-MIN_CLOSED = 30
-MIN_PER_CLASS = 10
+DEFAULT_MIN_LIFT = sel.DEFAULT_MIN_LIFT
+DEFAULT_MIN_RECALL = sel.DEFAULT_MIN_RECALL
+DEFAULT_MIN_MCC = sel.DEFAULT_MIN_MCC
+PERIOD_SEGMENTS = m.PERIOD_SEGMENTS
+MIN_CLOSED = sel.MIN_CLOSED
+MIN_PER_CLASS = sel.MIN_PER_CLASS
 PROXY_PURITY = 0.98
 PROXY_PURITY_MIN_N = 20
 PROXY_AT_CLOSE_DAYS = 1.0
 PROXY_AT_CLOSE_POSITION = 0.8
 PROXY_AFTER_CLOSE_SHARE = 0.5
+COHORT_BATCH = 10
+"""Eligible candidates (best of each family, beyond the near-equals) checked within
+creation cohorts per engine query."""
+HINT_FAMILIES = 8
+"""Top families (significant, positive, not proxies) checked for a confounding hint."""
 
 
 def discover_goals(
@@ -61,7 +80,9 @@ def discover_goals(
     adjust: Sequence[str] = (),
     not_proxy: Sequence[str] = (),
     alpha: float = 0.05,
-    min_lift: float = 1.5,
+    min_lift: float = DEFAULT_MIN_LIFT,
+    min_recall: float = DEFAULT_MIN_RECALL,
+    min_mcc: float = DEFAULT_MIN_MCC,
     min_wins: int = 10,
     near_equal: float = 0.03,
     horizons: Sequence[int] = (30, 90, 180),
@@ -80,9 +101,17 @@ def discover_goals(
         Ordered pairs "A then B" are tried among this many most frequent activities
         (0 turns pairs off).
     adjust : sequence of str
-        Segments (lead columns) to stratify by for a Mantel–Haenszel odds ratio.
+        Segments (lead columns, or ``created_quarter`` / ``created_month`` derived
+        from ``created_at``) to stratify by for a Mantel–Haenszel odds ratio.
     not_proxy : sequence of str
         Activities never to flag as outcome proxies.
+    min_lift : float
+        The lift a goal needs at a low base rate; at base rate b the floor is
+        ``1 + (min_lift − 1)(1 − b)`` (see :func:`goals_select.required_lift`).
+    min_recall : float
+        Share of all wins that must have passed the goal.
+    min_mcc : float
+        Smallest MCC (balance of precision and coverage of wins) of a goal.
 
     Examples
     --------
@@ -90,9 +119,11 @@ def discover_goals(
     >>> result = discover_goals(ws, adjust=["industry"])        # doctest: +SKIP
     >>> print(result.sentence("en"))                            # doctest: +SKIP
     """
-    windows = _check(ws, max_count, windows, adjust, alpha)
+    windows = _check(ws, max_count, windows, adjust, alpha, min_recall, min_mcc)
+    floors = sel.Floors(alpha, min_lift, min_recall, min_mcc, min_wins, near_equal)
     grid: list[int | None] = [*windows, None]
-    events, leads = ws.table("events"), ws.table("leads")
+    events = ws.table("events")
+    leads = m.with_periods(ws.table("leads"), [*PERIOD_SEGMENTS])
 
     base = m.base_counts(leads).execute()
     totals = {o: int(base.loc[base.outcome == o, "n"].sum()) for o in m.OUTCOMES}
@@ -101,30 +132,48 @@ def discover_goals(
     base_rate, base_ci = stats.win_rate(won, lost)
 
     e = m.journey(events, leads)
-    occ = m.with_occurrence(e, max_count)
-    singles = m.single_counts(occ, grid).execute()
-    profile = m.activity_profile(events, leads).execute()
-    proxies = _proxies(singles, profile, len(grid) - 1, set(not_proxy))
-    proxy_acts = {p.activity: p for p in proxies}
+    # Several queries read the numbered occurrences and the pairs: build them once.
+    with contextlib.ExitStack() as stack:
+        numbered = m.with_occurrence(e, max_count)
+        numbered = numbered.select(
+            "lead_key", "activity", "pos", "outcome", "day", "close_day", "k"
+        )
+        occ = stack.enter_context(ws.materialized(numbered, "occ"))
+        singles = m.single_counts(occ, grid).execute()
+        profile = m.activity_profile(events, leads).execute()
+        proxies = _proxies(singles, profile, len(grid) - 1, set(not_proxy))
+        proxy_acts = {p.activity: p for p in proxies}
 
-    top = _frequent(singles, len(grid) - 1, pairs, set(proxy_acts))
-    pair_df = m.pair_counts(m.pair_reach(e, occ, top), grid).execute() if len(top) > 1 else None
+        top = _frequent(singles, len(grid) - 1, pairs, set(proxy_acts))
+        preach = (
+            stack.enter_context(ws.materialized(m.pair_reach(e, occ, top), "pairs"))
+            if len(top) > 1
+            else None
+        )
+        pair_df = m.pair_counts(preach, grid).execute() if preach is not None else None
 
-    strata = _strata(ws, max_count, grid, top, adjust) if adjust else None
+        adj = strata_.adjusted(ws, max_count, grid, top, adjust) if adjust else None
 
-    rows = _rows(singles, pair_df, grid)
-    cands = _evaluate(
-        rows, won, lost, base_rate, strata, proxy_acts, alpha, min_lift, min_wins, bool(adjust)
-    )
-    ranked = sorted(
-        cands,
-        key=lambda c: (not c.eligible, -round(c.mcc, 12), _complexity(c, grid), c.label("en")),
-    )
+        rows = _rows(singles, pair_df, grid)
+        cands = sel.evaluate(rows, won, lost, base_rate, adj, proxy_acts, floors, bool(adjust))
+        by_period = any(a in PERIOD_SEGMENTS for a in adjust)
+        segments = [] if adjust else strata_.hint_segments(ws, leads)
+        ranked, checked = _cohorts(ws, occ, preach, leads, cands, grid, floors, by_period, segments)
 
-    recommended, reason, reason_params = _recommend(ranked, closed, won, lost, grid, near_equal)
-    runner_ups = _runner_ups(ranked, recommended, near_equal, grid)
-    incidence = _incidence(ws, e, occ, recommended, top, horizons) if recommended else None
-    caveats = _caveats(ranked, recommended, closed, won, totals["open"], base_rate)
+        recommended, reason, reason_params, watch = sel.recommend(
+            ranked, closed, won, lost, grid, floors
+        )
+        if recommended is not None:
+            ranked = given_goal(occ, preach, recommended, ranked, grid)
+            recommended = next(c for c in ranked if c.key == recommended.key)
+        caveats = sel.caveats(ranked, recommended, closed, won, totals["open"], base_rate)
+        if not adjust and closed:
+            caveats += _hints(ws, occ, preach, leads, ranked, recommended, watch, checked, segments)
+        drifted = [c for c in ranked if c.why_not == "drift"]
+        if drifted:
+            caveats.append(_drift_caveat(drifted, checked))
+        runner_ups = sel.runner_ups(ranked, recommended, floors, grid, base_rate)
+        incidence = _incidence(ws, e, occ, recommended, top, horizons) if recommended else None
     return GoalResult(
         closed=closed,
         won=won,
@@ -134,6 +183,7 @@ def discover_goals(
         base_rate_ci=base_ci,
         candidates=tuple(ranked),
         recommended=recommended,
+        watch=watch,
         reason=reason,
         reason_params=reason_params,
         runner_ups=tuple(runner_ups),
@@ -148,16 +198,28 @@ def discover_goals(
             "not_proxy": list(not_proxy),
             "alpha": alpha,
             "min_lift": min_lift,
+            "required_lift": sel.required_lift(min_lift, base_rate)
+            if math.isfinite(base_rate)
+            else None,
+            "min_recall": min_recall,
+            "min_mcc": min_mcc,
             "min_wins": min_wins,
             "near_equal": near_equal,
             "horizons": list(horizons),
+            "hint_segments": [*segments, strata_.COHORT] if not adjust else [],
             "as_of": ws.meta().get("as_of"),
         },
     )
 
 
 def _check(
-    ws: Workspace, max_count: int, windows: Sequence[int], adjust: Sequence[str], alpha: float
+    ws: Workspace,
+    max_count: int,
+    windows: Sequence[int],
+    adjust: Sequence[str],
+    alpha: float,
+    min_recall: float,
+    min_mcc: float,
 ) -> list[int]:
     if not 1 <= max_count <= 20:
         raise InputError("goal.bad_max_count", value=max_count)
@@ -166,11 +228,115 @@ def _check(
         raise InputError("goal.bad_windows", value=", ".join(str(w) for w in windows))
     if not 0 < alpha < 1:
         raise InputError("goal.bad_alpha", value=alpha)
+    if not 0 <= min_recall <= 1:
+        raise InputError("goal.bad_min_recall", value=min_recall)
+    if not -1 <= min_mcc <= 1:
+        raise InputError("goal.bad_min_mcc", value=min_mcc)
     known = ws.segments()
     for seg in adjust:
-        if seg not in known:
-            raise InputError("goal.unknown_segment", value=seg, allowed=", ".join(known) or "-")
+        if seg not in known and seg not in PERIOD_SEGMENTS:
+            allowed = ", ".join([*known, *PERIOD_SEGMENTS])
+            raise InputError("goal.unknown_segment", value=seg, allowed=allowed)
     return clean
+
+
+def _cohorts(ws, occ, preach, leads, cands, grid, floors, by_period, segments):
+    """Rank, and check the top of the ranking within creation quarters.
+
+    The near-equals and the lead to watch (and the best of the next few eligible
+    families) are stratified by ``created_quarter``; one whose Mantel–Haenszel
+    interval covers 1 loses eligibility (why-not ``drift``) and the ranking is redone,
+    until the near-equals and the lead to watch all hold. The first batch also
+    stratifies the top families by the hint ``segments``, so the hints usually need no
+    query of their own. With
+    ``--adjust created_quarter`` (or ``created_month``) the adjusted odds ratio already
+    does this job.
+    """
+    ranked = sel.rank(cands, grid)
+    checked: strata_.Strata = {}
+    if by_period:
+        return ranked, checked
+    first = True
+    while True:
+        near = [*sel.near_set(ranked, floors.near_equal), sel.watch_of(ranked)]
+        todo = [c for c in near if c is not None and c.key not in checked]
+        if not todo:
+            return ranked, checked
+        # Batch what later rounds would ask for: every variant of the families being
+        # checked, the next eligible families and the next leads to watch.
+        fams = {c.family for c in todo}
+        extra = [c for c in ranked if c.family in fams]
+        extra += _family_heads([c for c in ranked if c.eligible], COHORT_BATCH)
+        extra += _family_heads([c for c in ranked if c.why_not in sel.FLOOR_REASONS], COHORT_BATCH)
+        if first:
+            extra += _family_heads(_hintable(ranked), HINT_FAMILIES)
+        batch = _unique([*todo, *extra], checked)
+        segs = [strata_.COHORT, *segments] if first else [strata_.COHORT]
+        checked.update(strata_.stratify(ws, occ, preach, leads, batch, segs))
+        first = False
+        est = {
+            k: strata_.pooled(v[strata_.COHORT]) for k, v in checked.items() if strata_.COHORT in v
+        }
+        failed = {k for k, v in est.items() if strata_.covers_one(v)}
+        ranked = sel.rank(sel.mark_drift(ranked, failed, est), grid)
+
+
+def _hintable(ranked: list[Candidate]) -> list[Candidate]:
+    """Significant, positive, non-proxy candidates (goal-sized or not), in rank order."""
+    ok = {None, "drift", *sel.FLOOR_REASONS}
+    return [c for c in ranked if c.why_not in ok]
+
+
+def _family_heads(cands: list[Candidate], n: int) -> list[Candidate]:
+    """The first ``n`` distinct milestones: one per family, and no pair containing an
+    activity already listed on its own (as the runner-ups: variants, not rivals)."""
+    out: list[Candidate] = []
+    fams: set = set()
+    acts: set[str] = set()
+    for c in cands:
+        if c.family in fams or (c.then is not None and acts & {c.activity, c.then}):
+            continue
+        fams.add(c.family)
+        if c.then is None:
+            acts.add(c.activity)
+        out.append(c)
+        if len(out) >= n:
+            break
+    return out
+
+
+def _unique(cands: list[Candidate], skip) -> list[Candidate]:
+    seen = set(skip)
+    out = []
+    for c in cands:
+        if c.key not in seen:
+            seen.add(c.key)
+            out.append(c)
+    return out
+
+
+def _hints(ws, occ, preach, leads, ranked, goal, watch, checked, segments):
+    """Confounding hints for the goal (or the lead to watch) and the top families."""
+    heads = _family_heads(_hintable(ranked), HINT_FAMILIES)
+    first = [c for c in (goal, watch) if c is not None]
+    cands = _unique([*first, *heads], ())
+    segs = [strata_.COHORT, *segments]
+    todo = [c for c in cands if not set(segs) <= set(checked.get(c.key, {}))]
+    if todo:
+        checked = {**checked, **strata_.stratify(ws, occ, preach, leads, todo, segs)}
+    return strata_.hints(cands, checked)
+
+
+def _drift_caveat(drifted: list[Candidate], checked) -> Caveat:
+    """The candidates passed over because their effect disappears within creation quarters."""
+    first = drifted[0]
+    start = (
+        strata_.first_period(checked[first.key][strata_.COHORT]) if first.key in checked else None
+    )
+    fams = sel._one_per_family(drifted)
+    if start:
+        return Caveat("goal.caveat.drift_from", start, milestones=tuple(fams))
+    return Caveat("goal.caveat.drift", {}, milestones=tuple(fams))
 
 
 def _frequent(singles: pd.DataFrame, any_idx: int, n: int, exclude: set[str]) -> list[str]:
@@ -270,279 +436,6 @@ def _rows(
     ).reset_index(drop=True)
 
 
-def _evaluate(
-    rows: pd.DataFrame,
-    won: int,
-    lost: int,
-    base_rate: float,
-    strata,
-    proxy_acts: dict,
-    alpha: float,
-    min_lift: float,
-    min_wins: int,
-    adjusted: bool,
-) -> list[Candidate]:
-    a = rows.a.to_numpy(dtype=float)
-    b = rows.b.to_numpy(dtype=float)
-    lo, hi = stats.wilson(a, a + b)
-    cache: dict[tuple[int, int, int, int], tuple[float, tuple[float, float, float]]] = {}
-    pvals, ors = [], []
-    for ai, bi in zip(a.astype(int), b.astype(int), strict=True):
-        key = (ai, bi, won - ai, lost - bi)
-        if key not in cache:
-            cache[key] = (stats.fisher_p(*key), stats.odds_ratio(*key))
-        p, or_ci = cache[key]
-        pvals.append(p)
-        ors.append(or_ci)
-    q = stats.bh(pvals)
-    out = []
-    for i, r in enumerate(rows.itertuples(index=False)):
-        ai, bi, oi = int(r.a), int(r.b), int(r.o)
-        c_, d_ = won - ai, lost - bi
-        rate = ai / (ai + bi) if ai + bi else math.nan
-        orr, or_lo, or_hi = ors[i]
-        adj = (
-            strata.get((r.activity, r.then, r.min_count, r.within_days))
-            if strata is not None
-            else None
-        )
-        proxy = proxy_acts.get(r.activity) or (proxy_acts.get(r.then) if r.then else None)
-        significant_pos = q[i] < alpha and _num(orr) is not None and orr > 1
-        # Confounded: the adjusted interval is estimable and covers 1. An adjusted odds
-        # ratio that cannot be estimated (a stratum with no lost reacher makes it
-        # infinite) is no evidence of confounding.
-        confounded = bool(
-            adjusted
-            and significant_pos
-            and adj is not None
-            and _num(adj[1]) is not None
-            and _num(adj[2]) is not None
-            and adj[1] <= 1
-        )
-        why = None
-        if proxy is not None:
-            why = "proxy"
-        elif ai < min_wins:
-            why = "too_few"
-        elif not (_num(orr) is not None and orr > 1):
-            why = "negative"
-        elif q[i] >= alpha:
-            why = "not_significant"
-        elif confounded:
-            why = "confounded"
-        elif rate / base_rate < min_lift:
-            why = "low_lift"
-        out.append(
-            Candidate(
-                activity=r.activity,
-                then=r.then,
-                min_count=int(r.min_count),
-                within_days=r.within_days,
-                leads=ai + bi + oi,
-                won=ai,
-                lost=bi,
-                open=oi,
-                win_rate=rate,
-                win_rate_ci=(float(lo[i]), float(hi[i])),
-                lift=rate / base_rate if base_rate else math.nan,
-                recall=ai / won if won else math.nan,
-                precision=rate,
-                npv=d_ / (c_ + d_) if c_ + d_ else math.nan,
-                specificity=d_ / lost if lost else math.nan,
-                mcc=stats.mcc(ai, bi, c_, d_),
-                odds_ratio=orr,
-                odds_ratio_ci=(or_lo, or_hi),
-                p_value=pvals[i],
-                q_value=float(q[i]),
-                adjusted_odds_ratio=adj[0] if adj else None,
-                adjusted_odds_ratio_ci=(adj[1], adj[2]) if adj else None,
-                median_days_to_reach=_num(r.reach),
-                median_days_to_close=_num(r.toclose),
-                outcome_proxy=proxy is not None,
-                proxy_reason=proxy.reason if proxy else None,
-                confounded=confounded,
-                eligible=why is None,
-                why_not=why,
-            )
-        )
-    return out
-
-
-def _complexity(c: Candidate, grid: list[int | None]) -> tuple[int, int, int]:
-    """Simpler milestones first: single activity, fewer repetitions, no (or a wider) window."""
-    narrow = 0 if c.within_days is None else len(grid) - grid.index(c.within_days)
-    return (c.then is not None, c.min_count, narrow)
-
-
-def _recommend(ranked: list[Candidate], closed: int, won: int, lost: int, grid, near_equal: float):
-    if closed < MIN_CLOSED or won < MIN_PER_CLASS or lost < MIN_PER_CLASS:
-        return (
-            None,
-            "too_few_closed",
-            {
-                "closed": closed,
-                "won": won,
-                "lost": lost,
-                "min_closed": MIN_CLOSED,
-                "min_class": MIN_PER_CLASS,
-            },
-        )
-    eligible = [c for c in ranked if c.eligible]
-    if not ranked:
-        return None, "no_events", {}
-    if not eligible:
-        positive = [
-            c for c in ranked if c.why_not not in ("negative", "not_significant", "too_few")
-        ]
-        if not positive:
-            return None, "nothing_significant", {"n": len(ranked)}
-        counts = {
-            w: sum(1 for c in positive if c.why_not == w)
-            for w in ("proxy", "confounded", "low_lift")
-        }
-        why = max(counts, key=lambda w: (counts[w], w))
-        return (
-            None,
-            {"proxy": "only_proxies", "confounded": "confounded", "low_lift": "weak"}[why],
-            {"n": len(ranked)},
-        )
-    best = eligible[0].mcc
-    near = [c for c in eligible if c.mcc >= best - near_equal]
-    choice = min(
-        near,
-        key=lambda c: (
-            _complexity(c, grid),
-            c.median_days_to_reach if c.median_days_to_reach is not None else math.inf,
-            -c.mcc,
-            c.label("en"),
-        ),
-    )
-    return choice, "ok", {"n": len(ranked), "eligible": len(eligible)}
-
-
-def _runner_ups(
-    ranked: list[Candidate], goal: Candidate | None, near_equal: float, grid, n: int = 5
-) -> list[RunnerUp]:
-    seen: set = {goal.family, (goal.won, goal.lost, goal.open)} if goal else set()
-    out: list[RunnerUp] = []
-    if goal is not None:
-        sibling = next(
-            (
-                c
-                for c in ranked
-                if c.family == goal.family
-                and c.key != goal.key
-                and c.eligible
-                and c.mcc > goal.mcc + 1e-12
-            ),
-            None,
-        )
-        if sibling is not None:
-            out.append(
-                RunnerUp(
-                    sibling,
-                    "narrower",
-                    {"mcc": f"{sibling.mcc:.3f}", "goal_mcc": f"{goal.mcc:.3f}"},
-                )
-            )
-    goal_acts = {goal.activity, goal.then} - {None} if goal else set()
-    for c in sorted(ranked, key=lambda c: (-round(c.mcc, 12), _complexity(c, grid), c.label("en"))):
-        if len(out) >= n:
-            break
-        # Pairs that contain the goal's own activity are variants of it, not rivals.
-        sig = (c.won, c.lost, c.open)
-        # Pairs containing an activity already shown are variants of it, not rivals.
-        if (
-            c.family in seen
-            or sig in seen
-            or (c.then is not None and goal_acts & {c.activity, c.then})
-        ):
-            continue
-        seen.update({c.family, sig})
-        if c.then is None:
-            goal_acts.add(c.activity)
-        out.append(_why(c, goal, near_equal))
-    return out
-
-
-def _why(c: Candidate, goal: Candidate | None, near_equal: float) -> RunnerUp:
-    if not c.eligible:
-        params = {"q": f"{c.q_value:.3g}", "lift": f"{c.lift:.2f}", "won": c.won}
-        if c.why_not == "proxy":
-            params["reason"] = c.proxy_reason
-        if c.adjusted_odds_ratio_ci:
-            params["adj_lo"] = f"{c.adjusted_odds_ratio_ci[0]:.2f}"
-            params["adj_hi"] = f"{c.adjusted_odds_ratio_ci[1]:.2f}"
-        return RunnerUp(c, c.why_not or "lower_mcc", params)
-    assert goal is not None
-    if c.mcc >= goal.mcc - near_equal:
-        days = c.median_days_to_reach
-        return RunnerUp(
-            c,
-            "near_equal",
-            {
-                "mcc": f"{c.mcc:.3f}",
-                "goal_mcc": f"{goal.mcc:.3f}",
-                "days": f"{days:.0f}" if days is not None else "–",
-                "goal_days": f"{goal.median_days_to_reach or 0:.0f}",
-            },
-        )
-    return RunnerUp(c, "lower_mcc", {"mcc": f"{c.mcc:.3f}", "goal_mcc": f"{goal.mcc:.3f}"})
-
-
-def _strata(ws: Workspace, max_count: int, grid, top, adjust) -> dict:
-    """Mantel–Haenszel odds ratio per candidate, stratified by the ``adjust`` segments."""
-    seg = list(adjust)
-    leads = ws.table("leads")
-    e_s = m.journey(ws.table("events"), leads, seg)
-    occ_s = m.with_occurrence(e_s, max_count)
-    singles = m.single_counts(occ_s, grid, strata=seg).execute()
-    pairs = (
-        m.pair_counts(m.pair_reach(e_s, occ_s, top, seg), grid, strata=seg).execute()
-        if len(top) > 1
-        else None
-    )
-    base = m.base_counts(leads, seg).execute()
-    key_cols = seg
-
-    def skey(df):
-        return (
-            df[key_cols]
-            .astype(object)
-            .where(df[key_cols].notna(), "∅")
-            .astype(str)
-            .agg("\x1f".join, axis=1)
-        )
-
-    base["s"] = skey(base)
-    totals = base.pivot_table(index="s", columns="outcome", values="n", aggfunc="sum", fill_value=0)
-    out: dict = {}
-    for df, is_pair in ((singles, False), (pairs, True)):
-        if df is None or not len(df):
-            continue
-        group_cols = ["a", "b"] if is_pair else ["activity", "k"]
-        # Engine output order is arbitrary; sort so float sums are the same every run.
-        df = df.assign(s=skey(df)).sort_values([*group_cols, "s"], kind="stable")
-        for keys, g in df.groupby(group_cols, sort=True):
-            for i, d in enumerate(grid):
-                tables = []
-                for s_, row in zip(g.s, g.itertuples(index=False), strict=True):
-                    a, b = int(getattr(row, f"won_{i}")), int(getattr(row, f"lost_{i}"))
-                    w_s = int(totals.at[s_, "won"]) if "won" in totals.columns else 0
-                    l_s = int(totals.at[s_, "lost"]) if "lost" in totals.columns else 0
-                    tables.append(np.array([[a, b], [w_s - a, l_s - b]]))
-                # strata where nobody reached the milestone still inform the estimate
-                reached = set(g.s)
-                for s_ in totals.index:
-                    if s_ not in reached:
-                        w_s = int(totals.at[s_, "won"]) if "won" in totals.columns else 0
-                        l_s = int(totals.at[s_, "lost"]) if "lost" in totals.columns else 0
-                        tables.append(np.array([[0, 0], [w_s, l_s]]))
-                key = (keys[0], keys[1], 1, d) if is_pair else (keys[0], None, int(keys[1]), d)
-                out[key] = stats.mantel_haenszel(tables)
-    return out
-
-
 def _incidence(ws: Workspace, e, occ, goal: Candidate, top, horizons) -> Incidence | None:
     leads = ws.table("leads")
     if goal.then is None:
@@ -575,29 +468,6 @@ def _incidence(ws: Workspace, e, occ, goal: Candidate, top, horizons) -> Inciden
     return Incidence(
         tuple(int(h) for h in horizons), values[True], values[False], sizes[True], sizes[False]
     )
-
-
-def _caveats(ranked, goal, closed, won, open_, base_rate) -> list[Caveat]:
-    out: list[Caveat] = []
-    if closed < 100:
-        out.append(Caveat("goal.caveat.small_sample", {"closed": closed}))
-    if closed and (base_rate < 0.05 or base_rate > 0.95):
-        out.append(Caveat("goal.caveat.skewed", {"base": f"{base_rate:.1%}"}))
-    if closed + open_ and open_ / (closed + open_) > 0.5:
-        out.append(Caveat("goal.caveat.many_open", {"share": f"{open_ / (closed + open_):.0%}"}))
-    separated = [c for c in ranked[:50] if not c.outcome_proxy and c.won >= 10 and c.lost == 0]
-    if separated:
-        out.append(Caveat("goal.caveat.separation", milestones=tuple(separated[:3])))
-    confounded = [c for c in ranked if c.confounded]
-    if confounded:
-        fams: list[Candidate] = []
-        for c in confounded:
-            if c.family not in [f.family for f in fams]:
-                fams.append(c)
-        out.append(Caveat("goal.caveat.confounded", milestones=tuple(fams[:3])))
-    if goal is not None and goal.recall < 0.5:
-        out.append(Caveat("goal.caveat.low_recall", {"recall": f"{goal.recall:.0%}"}))
-    return out
 
 
 __all__ = ["DEFAULT_WINDOWS", "discover_goals"]

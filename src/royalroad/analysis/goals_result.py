@@ -41,6 +41,16 @@ class Caveat:
         return t(self.key, lang=lang, **params)
 
 
+CI_FIELDS = (
+    "win_rate_ci",
+    "odds_ratio_ci",
+    "adjusted_odds_ratio_ci",
+    "cohort_odds_ratio_ci",
+    "given_goal_odds_ratio_ci",
+)
+"""Interval fields of a candidate: lists in JSON, ``…_low`` / ``…_high`` columns in tables."""
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One milestone tried, with its evidence (rates carry 95% Wilson intervals)."""
@@ -63,10 +73,17 @@ class Candidate:
     mcc: float
     odds_ratio: float
     odds_ratio_ci: tuple[float, float]
+    odds_ratio_zero_cell: str | None  # which cell was empty (see stats.zero_cell), or None
     p_value: float
     q_value: float
     adjusted_odds_ratio: float | None
     adjusted_odds_ratio_ci: tuple[float, float] | None
+    cohort_odds_ratio: float | None  # MH by creation quarter, for the candidates checked
+    cohort_odds_ratio_ci: tuple[float, float] | None
+    given_goal_odds_ratio: float | None  # among closed leads that reached the goal
+    given_goal_odds_ratio_ci: tuple[float, float] | None
+    given_goal_odds_ratio_zero_cell: str | None
+    adds_nothing_beyond_goal: bool | None  # None: no goal, or not estimable
     median_days_to_reach: float | None
     median_days_to_close: float | None
     outcome_proxy: bool
@@ -103,11 +120,9 @@ class Candidate:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["win_rate_ci"] = list(self.win_rate_ci)
-        d["odds_ratio_ci"] = list(self.odds_ratio_ci)
-        d["adjusted_odds_ratio_ci"] = (
-            list(self.adjusted_odds_ratio_ci) if self.adjusted_odds_ratio_ci else None
-        )
+        for name in CI_FIELDS:
+            value = getattr(self, name)
+            d[name] = list(value) if value else None
         d["label"] = self.label()
         return _clean(d)
 
@@ -144,6 +159,23 @@ class Incidence:
 
 
 @dataclass(frozen=True)
+class Family:
+    """The variants of one milestone (same activity, or same pair): one table row."""
+
+    best: Candidate  # the recommended goal if it is in the family, else the top-ranked
+    variants: tuple[Candidate, ...]  # the other counts and windows, in rank order
+    recommended: bool
+
+    @property
+    def family(self) -> tuple[str, str | None]:
+        return self.best.family
+
+    @property
+    def members(self) -> tuple[Candidate, ...]:
+        return (self.best, *self.variants)
+
+
+@dataclass(frozen=True)
 class GoalResult:
     """Intermediate-goal discovery: every candidate tried, the recommendation and why."""
 
@@ -155,6 +187,7 @@ class GoalResult:
     base_rate_ci: tuple[float, float]
     candidates: tuple[Candidate, ...]
     recommended: Candidate | None
+    watch: Candidate | None  # no goal yet: the best real effect that is not goal-sized
     reason: str
     reason_params: dict
     runner_ups: tuple[RunnerUp, ...]
@@ -180,11 +213,40 @@ class GoalResult:
                 out.append([c, 0])
         return [(c, n) for c, n in out]
 
+    def families(self) -> list[Family]:
+        """One group per milestone family (same activity or pair), in rank order.
+
+        Each group's ``best`` is the recommended goal when it belongs to the family,
+        else the family's highest-ranked member; ``variants`` are the other members
+        (other counts and windows) in rank order. Tables show one row per family.
+        """
+        goal_key = self.recommended.key if self.recommended else None
+        members: dict[tuple, list[Candidate]] = {}
+        for c in self.candidates:
+            members.setdefault(c.family, []).append(c)
+        out = []
+        for group in members.values():
+            best = next((c for c in group if c.key == goal_key), group[0])
+            out.append(
+                Family(
+                    best=best,
+                    variants=tuple(c for c in group if c is not best),
+                    recommended=best.key == goal_key,
+                )
+            )
+        return out
+
+    def _params(self, lang: str | None) -> dict:
+        params = dict(self.reason_params)
+        if self.watch is not None:
+            params["milestone"] = self.watch.label(lang)
+        return params
+
     def sentence(self, lang: str | None = None) -> str:
         """The recommendation as one sentence a sales manager can act on."""
         c = self.recommended
         if c is None:
-            return t(f"goal.none.{self.reason}", lang=lang, **self.reason_params)
+            return t(f"goal.none.{self.reason}", lang=lang, **self._params(lang))
         lo, hi = c.win_rate_ci
         days = c.median_days_to_reach
         key = "goal.sentence" if days is not None else "goal.sentence_nodays"
@@ -202,14 +264,14 @@ class GoalResult:
         )
 
     def reason_text(self, lang: str | None = None) -> str:
-        return t(f"goal.reason.{self.reason}", lang=lang, **self.reason_params)
+        return t(f"goal.reason.{self.reason}", lang=lang, **self._params(lang))
 
     def to_frame(self) -> pd.DataFrame:
         """One row per candidate, ranked; intervals as ``…_ci_low`` / ``…_ci_high`` columns."""
         rows = []
         for c in self.candidates:
             d = c.to_dict()
-            for name in ("win_rate_ci", "odds_ratio_ci", "adjusted_odds_ratio_ci"):
+            for name in CI_FIELDS:
                 lo, hi = d.pop(name) or (None, None)
                 d[f"{name}_low"], d[f"{name}_high"] = lo, hi
             rows.append(d)
@@ -225,6 +287,7 @@ class GoalResult:
                 "lost": self.lost,
                 "open": self.open,
                 "recommended": self.recommended.to_dict() if self.recommended else None,
+                "watch": self.watch.to_dict() if self.watch else None,
                 "reason": self.reason,
                 "reason_text": self.reason_text(),
                 "sentence": self.sentence(),

@@ -163,3 +163,135 @@ def goal_reach(
     if within is not None:
         j = j.filter(j.day <= within)
     return j.group_by("lead_key").agg(r_pos=j.pos.min())
+
+
+# --- creation-period cohorts ---------------------------------------------------------
+
+PERIOD_SEGMENTS = ("created_quarter", "created_month")
+"""Segments derived from ``created_at`` in the query (never stored): usable wherever a
+lead column is, e.g. ``--adjust created_quarter``."""
+
+
+def period(created: ir.TimestampValue, name: str) -> ir.StringValue:
+    """``2024-Q3`` (created_quarter) or ``2024-07`` (created_month); NULL without a date."""
+    year = created.year().cast("string")
+    if name == "created_quarter":
+        return year + "-Q" + created.quarter().cast("string")
+    return year + "-" + created.month().cast("string").lpad(2, "0")
+
+
+def with_periods(leads: ir.Table, segments: Sequence[str]) -> ir.Table:
+    """``leads`` with the creation-period columns among ``segments`` derived."""
+    derived = {s: period(leads.created_at, s) for s in segments if s in PERIOD_SEGMENTS}
+    return leads.mutate(**derived) if derived else leads
+
+
+def segment_sizes(leads: ir.Table, segments: Sequence[str]) -> ir.Table:
+    """One row: the number of distinct values of each segment (NULL counts as one)."""
+    return leads.aggregate(
+        **{s: leads[s].nunique() + leads[s].isnull().any().cast("int64") for s in segments}
+    )
+
+
+# --- the reach of a handful of candidates ----------------------------------------------
+
+ANY_TIME = -1
+"""``within`` of a candidate without a day window, in :func:`candidate_reach`'s tables."""
+
+
+def candidate_reach(
+    occ: ir.Table,
+    singles: ir.Table | None,
+    pairs: ir.Table | None,
+    reach: ir.Table | None = None,
+) -> ir.Table:
+    """``(cid, lead_key)``: the leads that reached each of a few candidates.
+
+    ``singles`` holds ``cid, activity, k, within`` and ``pairs`` ``cid, a, b, within``
+    (``within`` = :data:`ANY_TIME` for no window): small tables of candidates joined
+    to the occurrences and to ``reach`` (:func:`pair_reach` over the pairs'
+    activities) instead of one query per candidate.
+    """
+    parts = []
+    if singles is not None:
+        j = occ.join(singles, [occ.activity == singles.activity, occ.k == singles.k])
+        j = j.filter((j.within == ANY_TIME) | (j.day <= j.within))
+        parts.append(j.select("cid", "lead_key"))
+    if pairs is not None and reach is not None:
+        j = reach.join(pairs, [reach.a == pairs.a, reach.b == pairs.b])
+        j = j.filter((j.within == ANY_TIME) | (j.day <= j.within))
+        parts.append(j.select("cid", "lead_key"))
+    if not parts:
+        raise ValueError("candidate_reach needs singles, or pairs with their reach")
+    return parts[0] if len(parts) == 1 else parts[0].union(parts[1], distinct=False)
+
+
+def stratified_counts(reach: ir.Table, leads: ir.Table, segments: Sequence[str]) -> ir.Table:
+    """Closed leads per ``(segment, value, cid, outcome)``, in one query.
+
+    ``reach`` is :func:`candidate_reach`'s ``(cid, lead_key)``; rows with ``cid`` =
+    -1 count every closed lead of the stratum (the stratum's totals). ``value`` is the
+    segment's value as text (NULL for a missing value).
+    """
+    closed = leads.filter(leads.outcome.isin(["won", "lost"]))
+    parts = []
+    for s in segments:
+        lv = closed.select("lead_key", "outcome", value=closed[s].cast("string"))
+        j = reach.join(lv, "lead_key")
+        reached = j.group_by(["cid", "value", "outcome"]).agg(n=j.count())
+        totals = lv.group_by(["value", "outcome"]).agg(n=lv.count())
+        for part in (reached, totals.mutate(cid=ibis.literal(-1, "int64"))):
+            parts.append(
+                part.select(
+                    segment=ibis.literal(s),
+                    value=part.value,
+                    cid=part.cid.cast("int64"),
+                    outcome=part.outcome,
+                    n=part.n,
+                )
+            )
+    return ibis.union(*parts, distinct=False)
+
+
+def given_counts(
+    occ: ir.Table,
+    pairs: ir.Table | None,
+    reached: ir.Table,
+    windows: Sequence[int | None],
+) -> ir.Table:
+    """Among the closed leads in ``reached`` (the goal's), every candidate's reachers by
+    outcome: ``activity, then, k, won_i, lost_i`` for each window ``i``, in one query.
+
+    ``pairs`` is :func:`pair_reach` (or None without pairs). Singles have ``then``
+    NULL; pairs have ``k`` = 1.
+    """
+    keys = reached.select("lead_key").distinct()
+
+    def aggs(t: ir.Table) -> dict[str, ir.Value]:
+        out: dict[str, ir.Value] = {}
+        for i, d in enumerate(windows):
+            within = (t.day <= d) if d is not None else ibis.literal(True)
+            for o in ("won", "lost"):
+                out[f"{o}_{i}"] = t.count(where=within & (t.outcome == o))
+        return out
+
+    s = occ.filter(occ.outcome.isin(["won", "lost"])).semi_join(keys, "lead_key")
+    singles = s.group_by(["activity", "k"]).agg(**aggs(s))
+    singles = singles.select(
+        "activity", then=ibis.null("string"), k=singles.k.cast("int64"), **_counts_of(singles)
+    )
+    if pairs is None:
+        return singles
+    p = pairs.filter(pairs.outcome.isin(["won", "lost"])).semi_join(keys, "lead_key")
+    grouped = p.group_by(["a", "b"]).agg(**aggs(p))
+    grouped = grouped.select(
+        activity=grouped.a,
+        then=grouped.b,
+        k=ibis.literal(1, "int64"),
+        **_counts_of(grouped),
+    )
+    return singles.union(grouped, distinct=False)
+
+
+def _counts_of(t: ir.Table) -> dict[str, ir.Value]:
+    return {c: t[c] for c in t.columns if c.startswith(("won_", "lost_"))}

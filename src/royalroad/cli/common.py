@@ -203,6 +203,8 @@ class GoalOptions:
     max_count: Annotated[int, typer.Option("--max-count", help=t("cli.opt.max_count"))] = 5
     windows: Annotated[str | None, typer.Option("--windows", help=t("cli.opt.windows"))] = None
     pairs: Annotated[int, typer.Option("--pairs", help=t("cli.opt.pairs"))] = 12
+    min_recall: Annotated[float, typer.Option("--min-recall", help=t("goal.opt.min_recall"))] = 0.3
+    min_mcc: Annotated[float, typer.Option("--min-mcc", help=t("goal.opt.min_mcc"))] = 0.1
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :func:`royalroad.analysis.goals.discover_goals`."""
@@ -214,6 +216,8 @@ class GoalOptions:
             "max_count": self.max_count,
             "windows": ints(self.windows, DEFAULT_WINDOWS),
             "pairs": self.pairs,
+            "min_recall": self.min_recall,
+            "min_mcc": self.min_mcc,
         }
 
 
