@@ -254,7 +254,7 @@ def test_plan_run_and_rerun_reuse_the_workspace(sim, tmp_path):
     assert "技術打合せ" in html
 
     table = present.candidates_frame(shown.goals, "ja")
-    assert table.columns[0] == "マイルストーン" and table.iloc[0, 0].startswith("技術打合せ")
+    assert table.columns[0] == "マイルストーン" and table.iloc[0, 0].startswith("★ 技術打合せ")
     files = present.files_frame(shown.quality, "en")
     assert files["file"].tolist() == ["leads.csv", "events.csv", "notes.csv"]
     assert files["read"].tolist() == [

@@ -107,11 +107,33 @@ def test_every_sheet_is_present_in_order_with_styled_headers(hostile):
         assert sheet.column_dimensions["A"].width >= 6
 
 
+def _family_order(goals):
+    """The candidates sheet's order: each family's best, then its other variants."""
+    return [c for f in goals.families() for c in f.members]
+
+
+def test_candidate_variants_are_folded_under_their_family(hostile):
+    _, _, results, path = hostile
+    sheet = _sheet(path, "candidates")
+    families = results.goals.families()
+    row = 3
+    for f in families:
+        assert not sheet.row_dimensions[row].hidden
+        assert (sheet.row_dimensions[row].outlineLevel or 0) == 0
+        row += 1
+        for _ in f.variants:
+            assert sheet.row_dimensions[row].outlineLevel == 1 and sheet.row_dimensions[row].hidden
+            row += 1
+    assert row - 3 == len(results.goals.candidates)
+    marked = [r for r in _rows(sheet) if r["recommended"]]
+    assert len(marked) == 1 and marked[0]["label"].startswith("★ ")
+
+
 def test_canonical_names_are_the_second_header_row(hostile):
     _, _, results, path = hostile
     frame = pd.read_excel(path, sheet_name=t("excel.sheet.candidates", lang="en"), header=1)
     assert set(results.goals.to_frame().columns) <= set(frame.columns)
-    assert list(frame["won"]) == [c.won for c in results.goals.candidates]
+    assert list(frame["won"]) == [c.won for c in _family_order(results.goals)]
 
 
 def test_candidate_counts_and_rates_are_numbers(hostile):
@@ -121,7 +143,7 @@ def test_candidate_counts_and_rates_are_numbers(hostile):
     names = [c.value for c in sheet[2]]
     col = {n: i for i, n in enumerate(names)}
     assert len(rows) == len(results.goals.candidates)
-    for cells, c in zip(rows, results.goals.candidates, strict=True):
+    for cells, c in zip(rows, _family_order(results.goals), strict=True):
         won, lost, rate = cells[col["won"]], cells[col["lost"]], cells[col["win_rate"]]
         assert (won.data_type, lost.data_type, rate.data_type) == ("n", "n", "n")
         assert (won.value, lost.value) == (c.won, c.lost)
@@ -141,7 +163,8 @@ def test_candidate_counts_and_rates_are_numbers(hostile):
         if c.within_days is None:
             assert cells[col["within_days"]].value is None
     assert [r[col["recommended"]].value for r in rows].count(True) == 1
-    assert rows[0][col["rank"]].value == 1 and rows[-1][col["rank"]].value == len(rows)
+    ranks = [r[col["rank"]].value for r in rows]
+    assert rows[0][col["rank"]].value == 1 and sorted(ranks) == list(range(1, len(rows) + 1))
 
 
 def test_summary_base_rate_matches_the_workspace(hostile):
@@ -262,7 +285,10 @@ def test_japanese_sheet_names_and_headers(hostile, tmp_path):
     for ja_sheet, en_sheet in zip(wb.worksheets, en.worksheets, strict=True):
         assert [c.value for c in ja_sheet[2]] == [c.value for c in en_sheet[2]]  # canonical names
     labels = [r["label"] for r in _rows(cand)]
-    assert labels == [c.label("ja") for c in results.goals.candidates]
+    goal = results.goals.recommended
+    assert labels == [
+        ("★ " if c is goal else "") + c.label("ja") for c in _family_order(results.goals)
+    ]
     # CJK text counts double in the column width
     label_col = [c.value for c in cand[2]].index("label")
     assert cand.column_dimensions[openpyxl.utils.get_column_letter(label_col + 1)].width >= 2 * 4

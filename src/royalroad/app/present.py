@@ -83,28 +83,35 @@ def reasons_frame(quality, lang: str):
 
 
 def candidates_frame(goals, lang: str, *, top: int = 30):
-    """The ranked milestones (one per set of reached leads), as the terminal shows them."""
+    """The ranked milestones, one row per family (★ the goal), as the terminal shows them."""
     import pandas as pd
 
     from royalroad.i18n import has, t
+    from royalroad.presenters import format as fmt
 
     rows = []
-    for c, _same in goals.distinct()[:top]:
+    goal = goals.recommended
+    for fam in goals.families()[:top]:
+        c = fam.best
         status = "eligible" if c.eligible else (c.why_not or "")
         adjusted = c.adjusted_odds_ratio
         lo, hi = c.win_rate_ci
         status_key = f"goal.status.{status}"
         rows.append(
             {
-                t("goal.col.milestone", lang=lang): c.label(lang),
+                t("goal.col.milestone", lang=lang): ("★ " if c is goal else "")
+                + c.label(lang)
+                + (f" (+{len(fam.variants)})" if fam.variants else ""),
                 t("goal.col.leads", lang=lang): c.leads,
                 t("goal.col.wonlost", lang=lang): f"{c.won}/{c.lost}/{c.open}",
                 t("goal.col.win_rate", lang=lang): f"{c.win_rate:.0%} ({lo:.0%}–{hi:.0%})",
                 t("goal.col.lift", lang=lang): round(c.lift, 2),
                 t("goal.col.recall", lang=lang): f"{c.recall:.0%}",
                 t("goal.col.mcc", lang=lang): round(c.mcc, 3),
-                t("goal.col.odds_ratio", lang=lang): round(c.odds_ratio, 2),
-                t("goal.col.q", lang=lang): f"{c.q_value:.2g}",
+                t("goal.col.odds_ratio", lang=lang): fmt.odds_ratio_text(
+                    c.odds_ratio, None, c.odds_ratio_zero_cell, lang
+                ),
+                t("goal.col.q", lang=lang): fmt.p_value_text(c.q_value, lang),
                 t("goal.col.adjusted", lang=lang): None if adjusted is None else round(adjusted, 2),
                 t("goal.col.status", lang=lang): t(status_key, lang=lang)
                 if has(status_key)

@@ -55,7 +55,7 @@ def forest(result: GoalResult, lang: str, *, top: int = 12) -> Chart | None:
     """Win rate with its 95% interval for the top distinct candidates, base rate as a line."""
     import plotly.graph_objects as go
 
-    rows = [c for c, _ in result.distinct() if not math.isnan(c.win_rate)][:top]
+    rows = [f.best for f in result.families() if not math.isnan(f.best.win_rate)][:top]
     if not rows:
         return None
     rows = rows[::-1]

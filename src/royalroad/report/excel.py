@@ -192,6 +192,11 @@ def _write_table(wb, table: Table, lang: str, formats: _Formats) -> None:
         ws.set_column(j, j, min(MAX_WIDTH, max(MIN_WIDTH, w + 2)))
     ws.freeze_panes(2, table.freeze_cols)
     ws.autofilter(1, 0, 1 + len(table.rows), len(table.columns) - 1)
+    if any(table.row_levels):
+        ws.outline_settings(True, False, True, False)  # the +/- on the group's top row
+        for i, level in enumerate(table.row_levels):
+            if level:
+                ws.set_row(i + 2, None, None, {"level": level, "hidden": True})
 
 
 def _write_block(ws, table: Table, c0: int, lang: str, formats: _Formats) -> list[int]:

@@ -52,15 +52,21 @@ class SummarySection(Section):
 
 @dataclass(frozen=True)
 class CandidateRow:
+    """One milestone family: its best (or recommended) member, the others expandable."""
+
     candidate: Candidate
     label: str
-    equivalents: int
     is_goal: bool
     status: str
+    odds_ratio: str
+    q_value: str
+    adjusted: str
+    given_goal: str
     # interval bar geometry in percent of the 0–100% axis
     lo: float
     hi: float
     point: float
+    variants: tuple[CandidateRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class GoalEvidenceSection(Section):
     rows: tuple[CandidateRow, ...]
     tried: int
     adjusted: bool
+    has_goal: bool
     runner_ups: tuple[RunnerUp, ...]
     proxies: tuple[ProxyFlag, ...]
     forest_chart: Chart | None
@@ -191,30 +198,45 @@ def _summary(goals: GoalResult, lang: str) -> SummarySection:
     )
 
 
-def _evidence(goals: GoalResult, lang: str, top: int = 20) -> GoalEvidenceSection:
+def _candidate_row(
+    c: Candidate, goal_key, lang: str, variants: tuple[CandidateRow, ...] = ()
+) -> CandidateRow:
+    from royalroad.i18n import has, t
+    from royalroad.presenters import format as fmt
+
+    lo, hi = c.win_rate_ci
+    key = "goal.status.eligible" if c.eligible else f"goal.status.{c.why_not}"
+    given = fmt.odds_ratio_text(
+        c.given_goal_odds_ratio, c.given_goal_odds_ratio_ci, c.given_goal_odds_ratio_zero_cell, lang
+    )
+    if c.adds_nothing_beyond_goal:
+        given = f"{given} · {t('format.adds_nothing', lang=lang)}"
+    return CandidateRow(
+        candidate=c,
+        label=c.label(lang),
+        is_goal=c.key == goal_key,
+        status=t(key, lang=lang) if has(key) else (c.why_not or ""),
+        odds_ratio=fmt.odds_ratio_text(c.odds_ratio, c.odds_ratio_ci, c.odds_ratio_zero_cell, lang),
+        q_value=fmt.p_value_text(c.q_value, lang),
+        adjusted=fmt.odds_ratio_text(c.adjusted_odds_ratio, c.adjusted_odds_ratio_ci, None, lang),
+        given_goal=given if c.given_goal_odds_ratio is not None else "–",
+        lo=0.0 if math.isnan(lo) else 100 * lo,
+        hi=0.0 if math.isnan(hi) else 100 * hi,
+        point=0.0 if math.isnan(c.win_rate) else 100 * c.win_rate,
+        variants=variants,
+    )
+
+
+def _evidence(goals: GoalResult, lang: str, top: int = 15) -> GoalEvidenceSection:
     from royalroad.i18n import t
 
-    rows = []
     goal_key = goals.recommended.key if goals.recommended else None
-    for c, same in goals.distinct()[:top]:
-        lo, hi = c.win_rate_ci
-        status = (
-            t("goal.status.eligible", lang=lang)
-            if c.eligible
-            else t(f"goal.status.{c.why_not}", lang=lang)
+    rows = [
+        _candidate_row(
+            f.best, goal_key, lang, tuple(_candidate_row(v, goal_key, lang) for v in f.variants)
         )
-        rows.append(
-            CandidateRow(
-                candidate=c,
-                label=c.label(lang),
-                equivalents=same,
-                is_goal=c.key == goal_key,
-                status=status,
-                lo=0.0 if math.isnan(lo) else 100 * lo,
-                hi=0.0 if math.isnan(hi) else 100 * hi,
-                point=0.0 if math.isnan(c.win_rate) else 100 * c.win_rate,
-            )
-        )
+        for f in goals.families()[:top]
+    ]
     inc = goals.incidence
     inc_text = ""
     if inc is not None:
@@ -230,6 +252,7 @@ def _evidence(goals: GoalResult, lang: str, top: int = 20) -> GoalEvidenceSectio
         rows=tuple(rows),
         tried=len(goals.candidates),
         adjusted=bool(goals.settings.get("adjust")),
+        has_goal=goals.recommended is not None,
         runner_ups=goals.runner_ups,
         proxies=goals.proxies,
         forest_chart=forest(goals, lang),

@@ -117,6 +117,8 @@ class Table:
     freeze_cols: int = 0
     side: Table | None = None
     """A small second table written to the right of this one, after an empty column."""
+    row_levels: tuple[int, ...] = ()
+    """Outline level per row: level-1 rows are folded under the level-0 row above them."""
 
 
 def infer_kind(series) -> str:

@@ -74,14 +74,24 @@ def _status(c: Candidate, lang: str) -> str:
 
 
 def candidates(goals: GoalResult, lang: str) -> Table:
+    """Every candidate, one outline group per milestone family: the family's best (or
+    the recommended goal, marked ★) on top, its other counts and windows folded below
+    it (Excel's + button opens them). ``rank`` is the candidate's overall rank."""
     frame = goals.to_frame()
     names = [n for n in (list(frame.columns) or _candidate_columns()) if n != "label"]
     goal_key = goals.recommended.key if goals.recommended else None
     records = frame[names].to_dict("records") if len(frame) else []
-    rows = tuple(
-        (i, c.key == goal_key, c.label(lang), _status(c, lang), *(r[n] for n in names))
+    by_key = {
+        c.key: (i, r)
         for i, (c, r) in enumerate(zip(goals.candidates, records, strict=True), start=1)
-    )
+    }
+    rows, levels = [], []
+    for fam in goals.families():
+        for c in fam.members:
+            rank, r = by_key[c.key]
+            label = ("★ " if c.key == goal_key else "") + c.label(lang)
+            rows.append((rank, c.key == goal_key, label, _status(c, lang), *(r[n] for n in names)))
+            levels.append(0 if c is fam.best else 1)
     kinds = {n: COLUMN_KINDS.get(n) or infer_kind(frame.get(n)) for n in names}
     cols = (
         Column("rank", "int"),
@@ -90,7 +100,7 @@ def candidates(goals: GoalResult, lang: str) -> Table:
         Column("status"),
         *(Column(n, kinds[n]) for n in names),
     )
-    return Table("candidates", cols, rows, freeze_cols=3)
+    return Table("candidates", cols, tuple(rows), freeze_cols=3, row_levels=tuple(levels))
 
 
 def runner_ups(goals: GoalResult, lang: str) -> Table:
