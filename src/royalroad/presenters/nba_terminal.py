@@ -27,6 +27,15 @@ def action_label(action: str | None, lang: str | None = None) -> str:
     return action
 
 
+STEP_KINDS = ("milestone", "step", "toward_goal")
+"""Kinds of advice that name a step (the others, close and keep nurturing, say it all)."""
+
+
+def kind_text(kind: str | None, lang: str | None = None) -> str:
+    """The kind of a step advice in words; empty for close / keep nurturing."""
+    return t(f"nba.kind.{kind}", lang=lang) if kind in STEP_KINDS else ""
+
+
 def gain_text(gain: float | None, low: float | None, high: float | None) -> str:
     """``+13 pts [+8, +19]``; a dash when there is no measured gain."""
     if gain is None or not math.isfinite(gain):
@@ -86,7 +95,7 @@ def render_next(
         cells = [escape(str(r["lead_id"]))]
         if result.owner_column:
             cells.append(escape(r["owner"] or "–"))
-        kind = t(f"nba.kind.{r['action_kind']}") if r["action_kind"] else ""
+        kind = kind_text(r["action_kind"])
         action = action_label(r["recommended_action"])
         cells += [
             t(f"nba.status.{r['status']}"),

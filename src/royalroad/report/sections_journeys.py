@@ -116,7 +116,7 @@ def _pct(x: float | None) -> str:
 
 
 def actions(nxt: NextResult, lang: str, top: int = 25) -> ActionsSection:
-    from royalroad.presenters.nba_terminal import action_label, gain_text, priority
+    from royalroad.presenters.nba_terminal import action_label, gain_text, kind_text, priority
 
     rows = sorted(nxt.rows(lang), key=priority)
 
@@ -127,7 +127,7 @@ def actions(nxt: NextResult, lang: str, top: int = 25) -> ActionsSection:
             status=t(f"nba.status.{r['status']}", lang=lang),
             state=r["state"] or "–",
             action=action_label(r["recommended_action"], lang),
-            kind=t(f"nba.kind.{r['action_kind']}", lang=lang) if r["action_kind"] else "",
+            kind=kind_text(r["action_kind"], lang),
             gain=gain_text(r["gain"], *r["gain_ci"]),
             reason=r["reason"] or "",
             p_now=r["current_win_rate"],
@@ -161,7 +161,7 @@ def actions(nxt: NextResult, lang: str, top: int = 25) -> ActionsSection:
                 leads=a.leads,
                 p_win=a.p_win,
                 action=action_label(b.activity, lang),
-                kind=t(f"nba.kind.{b.kind}", lang=lang),
+                kind=kind_text(b.kind, lang),
                 gain=gain_text(b.gain, *b.gain_ci),
                 reason=b.reason(lang),
                 stall_days=a.stall_days,
