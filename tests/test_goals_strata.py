@@ -221,7 +221,9 @@ def _check_drift(tmp: Path, scenario: str, seed: int) -> None:
     assert goal is not None, result.sentence()
     assert goal.key == (truth["goal"]["activity"], None, 1, None), goal.label()
     assert act not in (goal.activity, goal.then)
-    assert not [c for c in result.candidates if c.eligible and act == c.activity and c.then is None]
+    # neither alone nor in a pair, nor as the lead to watch
+    assert not [c for c in result.candidates if c.eligible and act in (c.activity, c.then)]
+    assert result.watch is None
     hints = [
         c
         for c in result.caveats
@@ -266,6 +268,9 @@ def test_drift_on_noise_is_passed_over_for_the_period(tmp_path):
     assert lo <= 1 <= hi
     assert single.cohort_odds_ratio == pytest.approx(mh.oddsratio_pooled, rel=1e-9)
     assert single.cohort_odds_ratio_ci == pytest.approx((lo, hi), rel=1e-9)
+    assert result.watch is None or act not in (result.watch.activity, result.watch.then)
+    floors = ("low_lift", "low_recall", "low_mcc", None)
+    assert not [c for c in result.candidates if act in (c.activity, c.then) and c.why_not in floors]
     why = next(r for r in result.runner_ups if r.candidate.key == single.key)
     assert why.why == "drift" and "quarter" in why.text("en") and "四半期" in why.text("ja")
     drift = next(c for c in result.caveats if c.key == "goal.caveat.drift_from")

@@ -158,7 +158,9 @@ def discover_goals(
         cands = sel.evaluate(rows, won, lost, base_rate, adj, proxy_acts, floors, bool(adjust))
         by_period = any(a in PERIOD_SEGMENTS for a in adjust)
         segments = [] if adjust else strata_.hint_segments(ws, leads)
-        ranked, checked = _cohorts(ws, occ, preach, leads, cands, grid, floors, by_period, segments)
+        ranked, checked, drifting = _cohorts(
+            ws, occ, preach, leads, cands, grid, floors, by_period, segments
+        )
 
         recommended, reason, reason_params, watch = sel.recommend(
             ranked, closed, won, lost, grid, floors
@@ -172,7 +174,7 @@ def discover_goals(
         drifted = [c for c in ranked if c.why_not == "drift"]
         if drifted:
             caveats.append(_drift_caveat(drifted, checked))
-        runner_ups = sel.runner_ups(ranked, recommended, floors, grid, base_rate)
+        runner_ups = sel.runner_ups(ranked, recommended, floors, grid, base_rate, drifting)
         incidence = _incidence(ws, e, occ, recommended, top, horizons) if recommended else None
     return GoalResult(
         closed=closed,
@@ -244,28 +246,41 @@ def _cohorts(ws, occ, preach, leads, cands, grid, floors, by_period, segments):
     """Rank, and check the top of the ranking within creation quarters.
 
     The near-equals and the lead to watch (and the best of the next few eligible
-    families) are stratified by ``created_quarter``; one whose Mantel–Haenszel
-    interval covers 1 loses eligibility (why-not ``drift``) and the ranking is redone,
-    until the near-equals and the lead to watch all hold. The first batch also
-    stratifies the top families by the hint ``segments``, so the hints usually need no
-    query of their own. With
-    ``--adjust created_quarter`` (or ``created_month``) the adjusted odds ratio already
-    does this job.
+    families) are stratified by ``created_quarter``, together with the single
+    activities they are built of. One whose Mantel–Haenszel interval covers 1 loses
+    eligibility (why-not ``drift``), and so does every milestone containing an
+    activity whose own significant effect disappears within quarters (its windows
+    and pairs would otherwise be tried one by one until one passed by chance or by
+    timing). The ranking is redone until the near-equals and the lead to watch all
+    hold. The first batch also stratifies the top families by the hint ``segments``,
+    so the hints usually need no query of their own. With ``--adjust
+    created_quarter`` (or ``created_month``) the adjusted odds ratio does this job.
+
+    Returns the ranking, the strata counted and the drifting activities.
     """
     ranked = sel.rank(cands, grid)
     checked: strata_.Strata = {}
     if by_period:
-        return ranked, checked
+        return ranked, checked, set()
+    by_key = {c.key: c for c in cands}
     first = True
     while True:
         near = [*sel.near_set(ranked, floors.near_equal), sel.watch_of(ranked)]
         todo = [c for c in near if c is not None and c.key not in checked]
         if not todo:
-            return ranked, checked
-        # Batch what later rounds would ask for: every variant of the families being
-        # checked, the next eligible families and the next leads to watch.
+            est = {
+                k: strata_.pooled(v[strata_.COHORT])
+                for k, v in checked.items()
+                if strata_.COHORT in v
+            }
+            return ranked, checked, _drifting(by_key, est, floors)
+        # Batch what later rounds would ask for: the activities they are built of,
+        # every variant of the families being checked, the next eligible families and
+        # the next leads to watch.
         fams = {c.family for c in todo}
-        extra = [c for c in ranked if c.family in fams]
+        acts = {a for c in todo for a in (c.activity, c.then) if a is not None}
+        extra = [by_key[(a, None, 1, None)] for a in sorted(acts) if (a, None, 1, None) in by_key]
+        extra += [c for c in ranked if c.family in fams]
         extra += _family_heads([c for c in ranked if c.eligible], COHORT_BATCH)
         extra += _family_heads([c for c in ranked if c.why_not in sel.FLOOR_REASONS], COHORT_BATCH)
         if first:
@@ -278,7 +293,23 @@ def _cohorts(ws, occ, preach, leads, cands, grid, floors, by_period, segments):
             k: strata_.pooled(v[strata_.COHORT]) for k, v in checked.items() if strata_.COHORT in v
         }
         failed = {k for k, v in est.items() if strata_.covers_one(v)}
-        ranked = sel.rank(sel.mark_drift(ranked, failed, est), grid)
+        drifting = _drifting(by_key, est, floors)
+        ranked = sel.rank(sel.mark_drift(ranked, failed, est, drifting), grid)
+
+
+def _drifting(by_key: dict, est: dict, floors: sel.Floors) -> set[str]:
+    """Activities with a significant positive effect of their own ("≥1× A", any time)
+    that disappears within creation quarters."""
+    out = set()
+    for key, value in est.items():
+        activity, then, k, within = key
+        if then is not None or k != 1 or within is not None:
+            continue
+        c = by_key[key]
+        real = c.q_value < floors.alpha and (stats.finite(c.odds_ratio) or 0) > 1
+        if real and not c.outcome_proxy and strata_.covers_one(value):
+            out.add(activity)
+    return out
 
 
 def _hintable(ranked: list[Candidate]) -> list[Candidate]:
@@ -329,10 +360,8 @@ def _hints(ws, occ, preach, leads, ranked, goal, watch, checked, segments):
 
 def _drift_caveat(drifted: list[Candidate], checked) -> Caveat:
     """The candidates passed over because their effect disappears within creation quarters."""
-    first = drifted[0]
-    start = (
-        strata_.first_period(checked[first.key][strata_.COHORT]) if first.key in checked else None
-    )
+    first = next((c for c in drifted if strata_.COHORT in checked.get(c.key, {})), None)
+    start = strata_.first_period(checked[first.key][strata_.COHORT]) if first else None
     fams = sel._one_per_family(drifted)
     if start:
         return Caveat("goal.caveat.drift_from", start, milestones=tuple(fams))

@@ -276,6 +276,7 @@ def runner_ups(
     floors: Floors,
     grid,
     base_rate: float,
+    drifting: frozenset[str] | set[str] = frozenset(),
     n: int = 5,
 ) -> list[RunnerUp]:
     seen: set = {goal.family, (goal.won, goal.lost, goal.open)} if goal else set()
@@ -315,19 +316,29 @@ def runner_ups(
         seen.update({c.family, sig})
         if c.then is None:
             goal_acts.add(c.activity)
-        out.append(why(c, goal, floors, base_rate))
+        out.append(why(c, goal, floors, base_rate, drifting))
     return out
 
 
-def why(c: Candidate, goal: Candidate | None, floors: Floors, base_rate: float) -> RunnerUp:
+def why(
+    c: Candidate,
+    goal: Candidate | None,
+    floors: Floors,
+    base_rate: float,
+    drifting: frozenset[str] | set[str] = frozenset(),
+) -> RunnerUp:
     """Why ``c`` is not the goal, in words (catalogue key ``goal.why.<code>``)."""
+    if c.why_not == "drift" and not (c.cohort_odds_ratio_ci and c.cohort_odds_ratio_ci[0] <= 1):
+        # passed over for the activity it contains, not for its own estimate
+        act = c.activity if c.activity in drifting else c.then
+        return RunnerUp(c, "drift_activity", {"activity": act})
     if not c.eligible:
         params = {
             "q": f"{c.q_value:.3g}",
             "lift": f"{c.lift:.2f}",
             "won": c.won,
             "min_lift": f"{required_lift(floors.min_lift, base_rate):.2f}",
-            "recall": f"{c.recall:.0%}",
+            "recall": _share_below(c.recall, floors.min_recall),
             "min_recall": f"{floors.min_recall:.0%}",
             "mcc": f"{c.mcc:.3f}",
             "min_mcc": f"{floors.min_mcc:.2f}",
@@ -357,17 +368,22 @@ def why(c: Candidate, goal: Candidate | None, floors: Floors, base_rate: float) 
     return RunnerUp(c, "lower_mcc", {"mcc": f"{c.mcc:.3f}", "goal_mcc": f"{goal.mcc:.3f}"})
 
 
-def mark_drift(cands: list[Candidate], failed: set, checked: dict) -> list[Candidate]:
+def mark_drift(
+    cands: list[Candidate],
+    failed: set,
+    checked: dict,
+    drifting: frozenset[str] | set[str] = frozenset(),
+) -> list[Candidate]:
     """Candidates with their cohort odds ratio; those whose effect disappears within
-    creation cohorts lose eligibility (why-not ``drift``)."""
+    creation cohorts, or that contain a ``drifting`` activity, lose eligibility
+    (why-not ``drift``)."""
     out = []
     for c in cands:
         est = checked.get(c.key)
-        if est is None:
-            out.append(c)
-            continue
-        c = replace(c, cohort_odds_ratio=est[0], cohort_odds_ratio_ci=(est[1], est[2]))
-        if c.key in failed and (c.eligible or c.why_not in FLOOR_REASONS):
+        if est is not None:
+            c = replace(c, cohort_odds_ratio=est[0], cohort_odds_ratio_ci=(est[1], est[2]))
+        gone = c.key in failed or bool({c.activity, c.then} & drifting)
+        if gone and (c.eligible or c.why_not in FLOOR_REASONS):
             c = replace(c, eligible=False, why_not="drift")
         out.append(c)
     return out
@@ -398,3 +414,9 @@ def _one_per_family(cands: list[Candidate], n: int = 3) -> list[Candidate]:
         if c.family not in [f.family for f in fams]:
             fams.append(c)
     return fams[:n]
+
+
+def _share_below(x: float, floor: float) -> str:
+    """A share shown against its floor: one decimal when whole percents would tie."""
+    text = f"{x:.0%}"
+    return f"{x:.1%}" if x < floor and text == f"{floor:.0%}" else text
