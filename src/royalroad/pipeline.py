@@ -102,7 +102,7 @@ def analyse(
         min_mcc=opts.min_mcc,
     )
     proxies = [p.activity for p in goals.proxies]
-    confounded = sorted({c.activity for c in goals.candidates if c.confounded and c.then is None})
+    confounded = goals.avoided()
     step("paths.step")
     paths = analyse_paths(
         ws, goal=goals.recommended, exclude=proxies, avoid=confounded, order=opts.order

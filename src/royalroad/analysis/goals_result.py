@@ -213,6 +213,18 @@ class GoalResult:
                 out.append([c, 0])
         return [(c, n) for c, n in out]
 
+    def avoided(self) -> list[str]:
+        """Activities the journey analyses must never advise: those whose effect is
+        confounded by a segment (with ``adjust``) or disappears within creation
+        cohorts (drift). They stay in the journeys; only the advice steers clear."""
+        return sorted(
+            {
+                c.activity
+                for c in self.candidates
+                if c.then is None and (c.confounded or c.why_not == "drift")
+            }
+        )
+
     def families(self) -> list[Family]:
         """One group per milestone family (same activity or pair), in rank order.
 

@@ -325,7 +325,10 @@ def outcome_step(mapped) -> dict:
 def settings_step(mapped) -> tuple[dict, bool]:
     """Analysis settings in a form: nothing reruns until the run button is pressed."""
     st.subheader(t("app.step.settings"))
-    segments = list(ss.rr_segments or logic.predicted_segments(mapped))
+    from royalroad.analysis.goals import PERIOD_SEGMENTS
+
+    # the creation period is a built-in adjustment: drift over time looks like a cause
+    segments = [*(ss.rr_segments or logic.predicted_segments(mapped)), *PERIOD_SEGMENTS]
     with st.form("rr_settings", border=False):
         c1, c2, c3, c4 = st.columns([3, 1, 2, 1])
         adjust = c1.multiselect(

@@ -72,8 +72,7 @@ def goal_for(
     from royalroad.analysis.goals import discover_goals
 
     result = discover_goals(ws, pairs=6, adjust=adjust)
-    confounded = sorted({c.activity for c in result.candidates if c.confounded and c.then is None})
-    return result, [p.activity for p in result.proxies], confounded
+    return result, [p.activity for p in result.proxies], result.avoided()
 
 
 @app.command(help=t("cli.cmd.paths"))
