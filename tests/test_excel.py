@@ -35,6 +35,7 @@ SHEETS = (
     "runner_ups",
     "proxies",
     "royal_road",
+    "conformance",
     "markov_states",
     "removal_effects",
     "variants",
@@ -88,8 +89,8 @@ def _sheet(path: Path, key: str, lang: str = "en"):
 
 
 def _rows(sheet) -> list[dict]:
-    """Data rows as dicts keyed by the canonical names of header row 2."""
-    names = [c.value for c in sheet[2]]
+    """Data rows as dicts keyed by the canonical names of (hidden) row 1."""
+    names = [c.value for c in sheet[1]]
     return [
         dict(zip(names, row, strict=True)) for row in sheet.iter_rows(min_row=3, values_only=True)
     ]
@@ -100,8 +101,9 @@ def test_every_sheet_is_present_in_order_with_styled_headers(hostile):
     wb = _book(path)
     assert wb.sheetnames == [t(f"excel.sheet.{k}", lang="en") for k in SHEETS]
     for sheet in wb.worksheets:
-        assert all(c.font.b for c in sheet[1]), sheet.title
-        assert all(c.fill.fgColor.rgb.endswith("1F4E79") for c in sheet[1]), sheet.title
+        assert all(c.font.b for c in sheet[2]), sheet.title
+        assert all(c.fill.fgColor.rgb.endswith("1F4E79") for c in sheet[2]), sheet.title
+        assert sheet.row_dimensions[1].hidden, sheet.title  # one visible header row
         assert sheet.freeze_panes in ("A3", "B3", "C3", "D3"), sheet.title
         assert sheet.auto_filter.ref.startswith("A2:"), sheet.title
         assert sheet.column_dimensions["A"].width >= 6
@@ -131,7 +133,9 @@ def test_candidate_variants_are_folded_under_their_family(hostile):
 
 def test_canonical_names_are_the_second_header_row(hostile):
     _, _, results, path = hostile
-    frame = pd.read_excel(path, sheet_name=t("excel.sheet.candidates", lang="en"), header=1)
+    frame = pd.read_excel(
+        path, sheet_name=t("excel.sheet.candidates", lang="en"), header=0, skiprows=[1]
+    )
     assert set(results.goals.to_frame().columns) <= set(frame.columns)
     assert list(frame["won"]) == [c.won for c in _family_order(results.goals)]
 
@@ -140,7 +144,7 @@ def test_candidate_counts_and_rates_are_numbers(hostile):
     _, _, results, path = hostile
     sheet = _sheet(path, "candidates")
     rows = list(sheet.iter_rows(min_row=3))
-    names = [c.value for c in sheet[2]]
+    names = [c.value for c in sheet[1]]
     col = {n: i for i, n in enumerate(names)}
     assert len(rows) == len(results.goals.candidates)
     for cells, c in zip(rows, _family_order(results.goals), strict=True):
@@ -268,8 +272,9 @@ def test_japanese_sheet_names_and_headers(hostile, tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:3] == ["サマリー", "候補マイルストーン", "次点"]
     assert wb.sheetnames == [t(f"excel.sheet.{k}", lang="ja") for k in SHEETS]
-    assert wb.sheetnames[4:11] == [
+    assert wb.sheetnames[4:12] == [
         "王道",
+        "王道の遵守",
         "マルコフ状態",
         "除去効果",
         "経路",
@@ -279,18 +284,18 @@ def test_japanese_sheet_names_and_headers(hostile, tmp_path):
     ]
     assert [r["activity"] for r in _rows(wb["王道"])][-1] == "受注"  # ■won in the user's language
     cand = wb[t("excel.sheet.candidates", lang="ja")]
-    headers = [c.value for c in cand[1]]
+    headers = [c.value for c in cand[2]]
     assert "受注率" in headers and "マイルストーン" in headers
     en = _book(path_en)
     for ja_sheet, en_sheet in zip(wb.worksheets, en.worksheets, strict=True):
-        assert [c.value for c in ja_sheet[2]] == [c.value for c in en_sheet[2]]  # canonical names
+        assert [c.value for c in ja_sheet[1]] == [c.value for c in en_sheet[1]]  # canonical names
     labels = [r["label"] for r in _rows(cand)]
     goal = results.goals.recommended
     assert labels == [
         ("★ " if c is goal else "") + c.label("ja") for c in _family_order(results.goals)
     ]
     # CJK text counts double in the column width
-    label_col = [c.value for c in cand[2]].index("label")
+    label_col = [c.value for c in cand[1]].index("label")
     assert cand.column_dimensions[openpyxl.utils.get_column_letter(label_col + 1)].width >= 2 * 4
 
 
@@ -385,12 +390,8 @@ def test_excel_messages_exist_in_both_languages_with_the_same_placeholders(hosti
         assert set(fields.findall(entry["en"])) == set(fields.findall(entry["ja"])), key
     *_, path = hostile
     for sheet in _book(path).worksheets:  # no header falls back to its canonical name
-        names = [c.value for c in sheet[2]]
-        if sheet.title == t(
-            "excel.sheet.royal_road", lang="en"
-        ):  # the empty column before the side block
-            assert names.count(None) == 1 and names[names.index(None) + 1] == "outcome"
-            names.remove(None)
+        names = [c.value for c in sheet[1]]
+        assert None not in names and None not in [c.value for c in sheet[2]], sheet.title
         missing = [n for n in names if not has(f"excel.col.{n}")]
         assert not missing, (sheet.title, missing)
     assert all(has(f"excel.item.{r['key']}") for r in _rows(_sheet(path, "summary")))
@@ -446,14 +447,14 @@ def test_royal_road_sheet_is_the_road_with_its_conformance(hostile, journeys):
         it = iter(p)
         return all(any(a == s for a in it) for s in steps)
 
-    fit = {r["outcome_code"]: r for r in _rows(sheet) if r["outcome_code"] is not None}
+    fit = {r["outcome_code"]: r for r in _rows(_sheet(path, "conformance"))}
     assert list(fit) == ["won", "lost", "open"]
     for outcome, r in fit.items():
         paths = journeys[journeys.outcome == outcome].path
         assert r["outcome"] == t(f"word.{outcome}", lang="en")
         assert (r["followed"], r["total"]) == (int(paths.map(follows).sum()), len(paths))
         assert r["share"] == pytest.approx(r["followed"] / r["total"], rel=1e-12)
-    assert sheet.auto_filter.ref == f"A2:C{2 + len(road)}"  # the filter covers the road only
+    assert sheet.auto_filter.ref == f"A2:C{2 + len(road)}"
 
 
 def test_markov_states_and_removal_effects(hostile):
@@ -559,7 +560,7 @@ def test_next_actions_list_every_open_lead(hostile):
         r[0] for r in ws.con.execute("SELECT lead_id FROM leads WHERE outcome = 'open'").fetchall()
     }
     assert {r["lead_id"] for r in rows} == open_ids
-    names = [c.value for c in sheet[2]]
+    names = [c.value for c in sheet[1]]
     assert names == [
         "lead_id",
         "owner",

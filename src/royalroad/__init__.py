@@ -1,33 +1,76 @@
 """royalroad: find the royal road (王道) of a B2B sales process from CRM data.
 
-The public API is small and stable:
+The API a notebook needs is at the top level::
 
->>> import royalroad as rr
->>> ws = rr.ingest(leads="leads.csv", events="events.csv")   # doctest: +SKIP
->>> ws.summary().rows_read                                    # doctest: +SKIP
+    import royalroad as rr
+
+    ws = rr.ingest(leads="leads.csv", events="events.csv")   # or rr.open_workspace("crm.duckdb")
+    goals = rr.discover_goals(ws, adjust=["industry"])       # the intermediate goal
+    paths = rr.analyse_paths(ws, goals=goals)                # the royal road, journeys
+    nxt = rr.next_best_actions(ws, goals=goals)              # hand-off and next actions
+    goals.to_frame(); nxt.to_frame()                         # pandas, one row per item
+    results = rr.analyse(ws, adjust=["industry"])            # everything at once
+    rr.write_outputs(results, "out")                         # report.html, results.json, xlsx
+
+Every result shows a short ``repr`` and, in Jupyter, a compact table. Names are
+imported lazily, so ``import royalroad`` stays cheap for the command line.
 """
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 from royalroad.errors import InputError, InternalError, RoyalroadError
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "ingest": "royalroad.io.load",
+    "open_workspace": "royalroad.engine",
+    "Workspace": "royalroad.engine",
+    "discover_goals": "royalroad.analysis.goals",
+    "analyse_paths": "royalroad.analysis.paths",
+    "next_best_actions": "royalroad.analysis.nba",
+    "AnalysisOptions": "royalroad.pipeline",
+    "Results": "royalroad.pipeline",
+    "write_outputs": "royalroad.pipeline",
+    "summarise": "royalroad.quality",
+}
 
 __all__ = [
     "InputError",
     "InternalError",
     "RoyalroadError",
     "__version__",
-    "ingest",
-    "open_workspace",
+    "analyse",
+    *_LAZY,
 ]
 
 
-def __getattr__(name: str):  # lazy: keep `import royalroad` cheap for the CLI
-    if name == "ingest":
-        from royalroad.io.load import ingest
+def analyse(ws, options=None, /, **knobs: Any):
+    """Run every analysis on ``ws``; ``knobs`` are :class:`AnalysisOptions` fields.
 
-        return ingest
-    if name == "open_workspace":
-        from royalroad.engine import open_workspace
+    >>> import royalroad as rr
+    >>> rr.analyse(ws, adjust=["industry"], min_evidence=20)   # doctest: +SKIP
+    """
+    from dataclasses import replace
 
-        return open_workspace
-    raise AttributeError(name)
+    from royalroad.pipeline import AnalysisOptions
+    from royalroad.pipeline import analyse as run
+
+    opts = options or AnalysisOptions()
+    for name in ("adjust", "not_proxy", "windows"):
+        if name in knobs and knobs[name] is not None:
+            knobs[name] = tuple(knobs[name])
+    return run(ws, replace(opts, **knobs))
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'royalroad' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from royalroad.i18n import t
+from royalroad.i18n import join, t
+from royalroad.tabular import html_table, pct
 
 
 def _clean(value):
@@ -37,7 +39,7 @@ class Caveat:
     def text(self, lang: str | None = None) -> str:
         params = dict(self.params)
         if self.milestones:
-            params["milestones"] = ", ".join(c.label(lang) for c in self.milestones)
+            params["milestones"] = join((c.label(lang) for c in self.milestones), lang)
         return t(self.key, lang=lang, **params)
 
 
@@ -95,6 +97,14 @@ class Candidate:
     @property
     def sensitivity(self) -> float:
         return self.recall
+
+    def __repr__(self) -> str:
+        lo, hi = self.win_rate_ci
+        return (
+            f"Candidate({self.label('en')!r}, win_rate={pct(self.win_rate)} "
+            f"[{pct(lo)}–{pct(hi)}], lift={self.lift:.2f}, recall={pct(self.recall)}, "
+            f"mcc={self.mcc:.3f}, q={self.q_value:.2g}, eligible={self.eligible})"
+        )
 
     @property
     def key(self) -> tuple:
@@ -212,6 +222,38 @@ class GoalResult:
                 seen[sig] = len(out)
                 out.append([c, 0])
         return [(c, n) for c, n in out]
+
+    def __repr__(self) -> str:
+        goal = self.recommended.label("en") if self.recommended else None
+        lo, hi = self.base_rate_ci
+        return (
+            f"GoalResult(goal={goal!r}, reason={self.reason!r}, base_rate={pct(self.base_rate)} "
+            f"[{pct(lo)}–{pct(hi)}], closed={self.closed:,}, open={self.open:,}, "
+            f"candidates={len(self.candidates):,})"
+        )
+
+    def _repr_html_(self, lang: str | None = None, top: int = 10) -> str:
+        """The sentence and the top milestone families, for Jupyter."""
+        rows = []
+        for f in self.families()[:top]:
+            c = f.best
+            lo, hi = c.win_rate_ci
+            rows.append(
+                (
+                    ("★ " if f.recommended else "") + c.label(lang),
+                    f"{c.won:,}/{c.lost:,}/{c.open:,}",
+                    f"{pct(c.win_rate)} [{pct(lo)}–{pct(hi)}]",
+                    f"{c.lift:.2f}",
+                    pct(c.recall),
+                    f"{c.mcc:.3f}",
+                    f"{c.q_value:.2g}",
+                    "✓" if c.eligible else (c.why_not or ""),
+                )
+            )
+        headers = ("milestone", "won/lost/open", "win rate", "lift", "of wins", "MCC", "q", "")
+        return f"<p><b>{html.escape(self.sentence(lang))}</b></p>" + html_table(
+            headers, rows, note=f"{len(self.candidates):,} milestones tried; to_frame() has all"
+        )
 
     def avoided(self) -> list[str]:
         """Activities the journey analyses must never advise: those whose effect is

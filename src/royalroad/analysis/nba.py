@@ -47,7 +47,7 @@ from royalroad.analysis.nba_result import (
     StateAdvice,
 )
 from royalroad.analysis.owner import owner_column
-from royalroad.analysis.paths import chain_tables, goal_activities, road_from_edges
+from royalroad.analysis.paths import chain_tables, from_goals, goal_activities, road_from_edges
 from royalroad.engine import Workspace
 from royalroad.errors import InputError
 
@@ -63,6 +63,7 @@ MAX_STATE_STEPS = 12
 def next_best_actions(
     ws: Workspace,
     *,
+    goals=None,
     goal=None,
     exclude: Sequence[str] = (),
     avoid: Sequence[str] = (),
@@ -75,6 +76,9 @@ def next_best_actions(
 
     Parameters
     ----------
+    goals : GoalResult, optional
+        The goal search's result: supplies ``goal``, the outcome proxies to exclude
+        and the activities to avoid (the simple way to call this).
     goal : Candidate, optional
         The intermediate goal (from :func:`~royalroad.analysis.goals.discover_goals`).
     exclude : outcome proxies: left out of the journeys.
@@ -86,6 +90,7 @@ def next_best_actions(
     horizon : days within which a nurture lead should reach the goal.
     owner : the lead column naming the owner; found by name when omitted.
     """
+    goal, exclude, avoid = from_goals(goals, goal, exclude, avoid)
     if min_evidence < 1:
         raise InputError("nba.bad_min_evidence", value=min_evidence)
     if horizon < 1:

@@ -128,6 +128,40 @@ class NextResult:
     horizon_days: int
     owner_column: str | None
 
+    def __repr__(self) -> str:
+        return (
+            f"NextResult(goal={self.goal!r}, open={self.leads.num_rows:,}, "
+            f"sales_ready={self.sales_ready:,}, nurture={self.nurture:,}, "
+            f"stalled={self.stalled:,}, owner_column={self.owner_column!r})"
+        )
+
+    def _repr_html_(self, lang: str | None = None, top: int = 10) -> str:
+        """The hand-off counts and this week's first leads, for Jupyter."""
+        from royalroad.tabular import html_table, pct
+
+        def order(r: dict) -> tuple:
+            return (not r["stalled"], r["status"] != "sales_ready", -(r["days_idle"] or 0))
+
+        rows = [
+            (
+                r["lead_id"],
+                r["owner"],
+                r["status"],
+                r["recommended_action"],
+                r["action_kind"],
+                pct(r["current_win_rate"]),
+                r["reason"],
+            )
+            for r in sorted(self.rows(lang), key=order)[:top]
+        ]
+        return html_table(
+            ("lead", "owner", "status", "next action", "kind", "P(win) now", "why"),
+            rows,
+            caption=f"{self.sales_ready:,} sales-ready, {self.nurture:,} nurture, "
+            f"{self.stalled:,} stalled",
+            note="to_frame() has every open lead",
+        )
+
     def state(self, s: int) -> StateAdvice | None:
         return next((a for a in self.advice if a.s == s), None)
 

@@ -61,9 +61,23 @@ def chain_tables(
     return j.ordered(ev, ws.table("leads"), reach=reach, first_only=True)
 
 
+def from_goals(goals, goal, exclude: Sequence[str], avoid: Sequence[str]):
+    """``goal``, ``exclude`` and ``avoid`` completed from a goal result: its recommended
+    goal, its outcome proxies and the activities it says never to advise."""
+    if goals is None:
+        return goal, tuple(exclude), tuple(avoid)
+    proxies = [p.activity for p in goals.proxies]
+    return (
+        goal if goal is not None else goals.recommended,
+        tuple(dict.fromkeys([*exclude, *proxies])),
+        tuple(dict.fromkeys([*avoid, *goals.avoided()])),
+    )
+
+
 def analyse_paths(
     ws: Workspace,
     *,
+    goals=None,
     goal=None,
     exclude: Sequence[str] = (),
     avoid: Sequence[str] = (),
@@ -77,6 +91,9 @@ def analyse_paths(
 
     Parameters
     ----------
+    goals : GoalResult, optional
+        The goal search's result: supplies ``goal``, the outcome proxies to exclude
+        and the activities to avoid (the simple way to call this).
     goal : Candidate, optional
         The intermediate goal (from :func:`~royalroad.analysis.goals.discover_goals`)
         the royal road must pass through.
@@ -88,6 +105,7 @@ def analyse_paths(
     top, coverage : variants shown: the ``top`` most frequent, fewer if they already
         cover ``coverage`` of leads.
     """
+    goal, exclude, avoid = from_goals(goals, goal, exclude, avoid)
     if scope not in j.SCOPES:
         raise InputError("paths.bad_scope", value=scope, allowed=", ".join(j.SCOPES))
     if order not in (1, 2):

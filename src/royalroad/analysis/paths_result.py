@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -11,6 +12,7 @@ import pandas as pd
 from royalroad.analysis.goals_result import _clean
 from royalroad.analysis.journeys import LOST, OPEN, SEP, START, WON
 from royalroad.i18n import t
+from royalroad.tabular import html_table, pct
 
 
 def state_label(state: str, lang: str | None = None) -> str:
@@ -122,6 +124,32 @@ class PathsResult:
     conformance: Conformance | None
     excluded: tuple[str, ...]
     flows: tuple[Flow, ...] = ()
+
+    def __repr__(self) -> str:
+        road = " → ".join(s.activity for s in self.royal_road) or None
+        return (
+            f"PathsResult(road={road!r}, leads={self.leads:,}, events={self.events:,}, "
+            f"variants={self.variants_total:,}, p_win_start={pct(self.p_win_start)})"
+        )
+
+    def _repr_html_(self, top: int = 10) -> str:
+        """The royal road and the most frequent journeys, for Jupyter."""
+        road = " → ".join(f"{s.activity} ({pct(s.p_win_after)})" for s in self.royal_road)
+        rows = [
+            (
+                " → ".join(v.path),
+                f"{v.leads:,}",
+                f"{v.won:,}/{v.lost:,}/{v.open:,}",
+                pct(v.win_rate),
+            )
+            for v in self.variants[:top]
+        ]
+        head = f"<p><b>{html.escape(road or '(no royal road)')}</b></p>"
+        return head + html_table(
+            ("journey", "leads", "won/lost/open", "win rate"),
+            rows,
+            note=f"{self.variants_total:,} distinct journeys of {self.leads:,} leads",
+        )
 
     def to_dict(self) -> dict:
         return _clean(

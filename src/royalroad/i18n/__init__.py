@@ -73,5 +73,14 @@ def t(key: str, /, lang: str | None = None, **params: Any) -> str:
     return template.format(**params) if params else template
 
 
+def join(items, lang: str | None = None) -> str:
+    """A list in running text: ``a, b`` in English, ``a、b`` in Japanese.
+
+    >>> join(["資料送付", "技術打合せ"], "ja"), join(["a", "b"], "en")
+    ('資料送付、技術打合せ', 'a, b')
+    """
+    return ("、" if (lang or get_lang()) == "ja" else ", ").join(str(i) for i in items)
+
+
 def has(key: str) -> bool:
     return key in catalogue()

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from royalroad.analysis.goals_result import Candidate, GoalResult
-from royalroad.i18n import t
+from royalroad.i18n import join, t
 from royalroad.presenters.format import interval, odds_ratio_text, p_value_text, pct, ratio
 
 
@@ -154,7 +154,7 @@ def render_goals(
             console.print(f"  • {escape(p.text())}")
     if result.incidence:
         inc = result.incidence
-        parts = ", ".join(
+        parts = join(
             t("goal.incidence_item", days=h, reached=pct(a), not_reached=pct(b))
             for h, a, b in zip(inc.horizons, inc.reached, inc.not_reached, strict=True)
         )

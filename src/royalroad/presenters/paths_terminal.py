@@ -11,7 +11,7 @@ from rich.table import Table
 from royalroad.analysis.journeys import WON
 from royalroad.analysis.pathfile import PathFileResult
 from royalroad.analysis.paths_result import PathsResult, state_label
-from royalroad.i18n import t
+from royalroad.i18n import join, t
 
 
 def _pct(x: float | None) -> str:
@@ -138,7 +138,7 @@ def render_paths(result: PathsResult, goals, console: Console, *, top_edges: int
                 )
             )
     if result.excluded:
-        console.print(escape(t("paths.excluded", activities=", ".join(result.excluded))))
+        console.print(escape(t("paths.excluded", activities=join(result.excluded))))
 
 
 def render_path_file(result: PathFileResult, console: Console) -> None:

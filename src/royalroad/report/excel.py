@@ -1,12 +1,13 @@
 """Write the Excel workbook ``royalroad.xlsx``: one sheet per table of the results.
 
-Layout of every sheet: row 1 holds the column headers in the user's language (bold,
-filled), row 2 the canonical column names (the names of ``results.json`` and
-``GoalResult.to_frame()``; small grey italics) and carries the autofilter; data
-starts on row 3 and the panes are frozen above it. Machines read a sheet with
-``pandas.read_excel(path, sheet_name=..., header=1)`` and get the canonical names in
-either language. The Summary sheet is an item/value table whose ``key`` column
-holds the canonical name of each item.
+Layout of every sheet: one visible header row, in the user's language (row 2: bold,
+filled, with the autofilter), data from row 3, the panes frozen above it. Row 1 holds
+the canonical column names (the names of ``results.json`` and
+``GoalResult.to_frame()``) and is hidden: a person sees one header, a machine reads
+``pandas.read_excel(path, sheet_name=..., header=0)`` and gets the same names in
+either language (and skips row 2, the translated header: ``skiprows=[1]``). The
+Summary sheet is an item/value table whose ``key`` column holds the canonical name
+of each item.
 
 Cells keep their type: counts, rates (with a percent number format), ratios,
 p-values and days are numbers; booleans are TRUE/FALSE; NaN, ±inf and missing
@@ -15,10 +16,10 @@ user text such as an activity named ``=cmd|' /C calc'!A0`` can never become a
 formula, and formula-like text also gets the ``quote_prefix`` format (see
 :mod:`royalroad.report.safe`).
 
-Journey sheets follow the goal sheets: the royal road (with how many won, lost
-and open leads followed it, in a small block to its right), the Markov chain's
-states and removal effects, the variants, the directly-follows graph and every open
-lead's next best action (all of them, the columns of the CRM CSV).
+Journey sheets follow the goal sheets: the royal road and how many won, lost and
+open leads followed it, the Markov chain's states and removal effects, the variants
+and the winners' variants, the directly-follows graph and every open lead's next
+best action (all of them, the columns of the CRM CSV).
 
 The file is deterministic: the workbook's creation time is the data's as-of time,
 and xlsxwriter stamps zip members with a fixed date, so the same results give the
@@ -183,11 +184,7 @@ class _Formats:
 def _write_table(wb, table: Table, lang: str, formats: _Formats) -> None:
     ws = wb.add_worksheet(sheet_name(t(f"excel.sheet.{table.key}", lang=lang)))
     widths = _write_block(ws, table, 0, lang, formats)
-    if table.side is not None:  # an empty column (headers still styled), then the side table
-        gap = len(widths)
-        ws.write_blank(0, gap, None, formats.get(style="header"))
-        ws.write_blank(1, gap, None, formats.get(style="canonical"))
-        widths += [MIN_WIDTH - 2, *_write_block(ws, table.side, gap + 1, lang, formats)]
+    ws.set_row(0, None, None, {"hidden": True})  # the canonical names, for machines
     for j, w in enumerate(widths):
         ws.set_column(j, j, min(MAX_WIDTH, max(MIN_WIDTH, w + 2)))
     ws.freeze_panes(2, table.freeze_cols)
@@ -200,14 +197,15 @@ def _write_table(wb, table: Table, lang: str, formats: _Formats) -> None:
 
 
 def _write_block(ws, table: Table, c0: int, lang: str, formats: _Formats) -> list[int]:
-    """Both header rows and the data of ``table`` from column ``c0``; return the column widths."""
+    """The canonical names (row 1), the header (row 2) and the data of ``table`` from
+    column ``c0``; return the column widths."""
     widths = []
     for j, col in enumerate(table.columns):
         key = col.header or f"excel.col.{col.name}"
         header = t(key, lang=lang) if has(key) else col.name
-        _text(ws, 0, c0 + j, header, formats, style="header")
-        _text(ws, 1, c0 + j, col.name, formats, style="canonical")
-        widths.append(max(display_width(header), display_width(col.name)))
+        _text(ws, 0, c0 + j, col.name, formats, style="canonical")
+        _text(ws, 1, c0 + j, header, formats, style="header")
+        widths.append(display_width(header))
     for i, row in enumerate(table.rows):
         for j, (col, value) in enumerate(zip(table.columns, row, strict=True)):
             kind = table.row_kinds[i] if col.kind == "row" else col.kind

@@ -228,7 +228,7 @@ def _candidate_row(
 
 
 def _evidence(goals: GoalResult, lang: str, top: int = 15) -> GoalEvidenceSection:
-    from royalroad.i18n import t
+    from royalroad.i18n import join, t
 
     goal_key = goals.recommended.key if goals.recommended else None
     rows = [
@@ -240,9 +240,12 @@ def _evidence(goals: GoalResult, lang: str, top: int = 15) -> GoalEvidenceSectio
     inc = goals.incidence
     inc_text = ""
     if inc is not None:
-        inc_text = ", ".join(
-            t("goal.incidence_item", lang=lang, days=h, reached=_pct(a), not_reached=_pct(b))
-            for h, a, b in zip(inc.horizons, inc.reached, inc.not_reached, strict=True)
+        inc_text = join(
+            (
+                t("goal.incidence_item", lang=lang, days=h, reached=_pct(a), not_reached=_pct(b))
+                for h, a, b in zip(inc.horizons, inc.reached, inc.not_reached, strict=True)
+            ),
+            lang,
         )
     lo, hi = goals.base_rate_ci
     return GoalEvidenceSection(

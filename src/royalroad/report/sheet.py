@@ -115,8 +115,6 @@ class Table:
     rows: tuple[tuple[Any, ...], ...]
     row_kinds: tuple[str, ...] = ()
     freeze_cols: int = 0
-    side: Table | None = None
-    """A small second table written to the right of this one, after an empty column."""
     row_levels: tuple[int, ...] = ()
     """Outline level per row: level-1 rows are folded under the level-0 row above them."""
 

@@ -36,7 +36,8 @@ def journeys(paths: PathsResult, lang: str) -> list[Table]:
         paths.states, key=lambda s: (-(s.p_win if math.isfinite(s.p_win) else -1), s.state)
     )
     return [
-        Table("royal_road", cols("step", "activity", "p_win_after"), road, side=conformance),
+        Table("royal_road", cols("step", "activity", "p_win_after"), road),
+        conformance,
         Table(
             "markov_states",
             cols("state", "p_win", "expected_steps", "exits"),
