@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from royalroad.errors import InputError
 from royalroad.i18n import t
+from royalroad.io.guards import DEFAULT_LIMITS, Limits, check_size
 from royalroad.io.raw import LINE, RawTable
 
 _FILE_BACKENDS = ("duckdb", "sqlite")  # URL backends whose URL names a local file
@@ -53,7 +54,7 @@ def require_file(path: str | Path, *, allow_dir: bool = False) -> Path:
     return p
 
 
-def read_parquet(path: str | Path) -> RawTable:
+def read_parquet(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> RawTable:
     """Read a Parquet file (or a folder of Parquet files) with its own Arrow types.
 
     Parameters
@@ -80,6 +81,7 @@ def read_parquet(path: str | Path) -> RawTable:
     source = str(path)
     p = require_file(path, allow_dir=True)
     try:
+        _check_parquet(p, source, limits)
         table = pq.read_table(p)
     except (pa.ArrowException, OSError) as exc:
         raise InputError("io.parquet_unreadable", file=source, reason=_first_line(exc)) from None
@@ -89,7 +91,26 @@ def read_parquet(path: str | Path) -> RawTable:
     )
 
 
-def read_duckdb(path: str | Path, table: str | None = None) -> RawTable:
+def _check_parquet(p: Path, source: str, limits: Limits) -> None:
+    """Size, rows and columns from the file system and the footers, before reading:
+    a column of one repeated value compresses to almost nothing on disk."""
+    import pyarrow.dataset as ds
+
+    files = [f for f in p.rglob("*") if f.is_file()] if p.is_dir() else [p]
+    check_size(sum(f.stat().st_size for f in files), source, limits)
+    dataset = ds.dataset(p, format="parquet")
+    limits.check_columns(len(dataset.schema.names), source)
+    limits.check_rows(dataset.count_rows(), source)
+
+
+def _check_table(arrow_schema_len: int, rows: int, source: str, limits: Limits) -> None:
+    limits.check_columns(arrow_schema_len, source)
+    limits.check_rows(rows, source)
+
+
+def read_duckdb(
+    path: str | Path, table: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> RawTable:
     """Read one table (or view) of a DuckDB database file, opened read-only.
 
     Parameters
@@ -135,8 +156,12 @@ def read_duckdb(path: str | Path, table: str | None = None) -> RawTable:
         names = {(n if s == "main" else f"{s}.{n}"): (c, s, n) for c, s, n in listed}
         name = _choose(source, table, list(names))
         # fully qualified: a schema may share its name with the database (crm.duckdb → crm)
-        sql = "SELECT * FROM " + ".".join(_quote(part) for part in names[name])
+        qualified = ".".join(_quote(part) for part in names[name])
+        sql = "SELECT * FROM " + qualified
         try:
+            width = len(con.sql(f"SELECT * FROM {qualified} LIMIT 0").columns)
+            rows = con.execute(f"SELECT count(*) FROM {qualified}").fetchall()[0][0]
+            _check_table(width, rows, source, limits)
             arrow = con.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
             raise InputError(
@@ -152,7 +177,7 @@ def read_duckdb(path: str | Path, table: str | None = None) -> RawTable:
     )
 
 
-def read_url(url: str, table: str | None = None) -> RawTable:
+def read_url(url: str, table: str | None = None, limits: Limits = DEFAULT_LIMITS) -> RawTable:
     """Read one table behind an Ibis connection URL.
 
     Parameters
@@ -203,14 +228,14 @@ def read_url(url: str, table: str | None = None) -> RawTable:
         # future.infer_string): nothing the user can act on
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
-        name, arrow = _fetch(url, shown, backend, table, kwargs)
+        name, arrow = _fetch(url, shown, backend, table, kwargs, limits)
     notes: list[str] = []
     return RawTable(
         source=shown, table=_with_line(arrow, notes), kind="sql", sheet=name, notes=tuple(notes)
     )
 
 
-def _fetch(url: str, shown: str, backend: str, table: str | None, kwargs: dict):
+def _fetch(url: str, shown: str, backend: str, table: str | None, kwargs: dict, limits: Limits):
     """Connect, choose the table, pull it as Arrow; every driver error becomes InputError."""
     import ibis
 
@@ -227,7 +252,11 @@ def _fetch(url: str, shown: str, backend: str, table: str | None, kwargs: dict):
             raise InputError("io.url_connect_failed", url=shown, reason=_scrub(exc, url)) from None
         name = _choose(shown, table, names)
         try:
-            return name, con.table(name).to_pyarrow()
+            expr = con.table(name)
+            _check_table(len(expr.columns), int(expr.count().execute()), shown, limits)
+            return name, expr.to_pyarrow()
+        except InputError:
+            raise
         except Exception as exc:  # noqa: BLE001 - the driver's own error types vary
             reason = _scrub(exc, url)
             raise InputError("io.db_read_failed", file=shown, table=name, reason=reason) from None

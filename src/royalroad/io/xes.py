@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from royalroad.errors import InputError
 from royalroad.i18n import t
+from royalroad.io.guards import DEFAULT_LIMITS, Limits, check_size
 from royalroad.io.raw import LINE, RawTable
 from royalroad.io.tables import require_file
 
@@ -59,13 +60,15 @@ class XesLog:
     traces: RawTable
 
 
-def read_xes(path: str | Path) -> XesLog:
+def read_xes(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> XesLog:
     """Read an ``.xes`` or ``.xes.gz`` file.
 
     Parameters
     ----------
     path : str or Path
         The log. Compressed files are recognised by their gzip magic bytes.
+    limits : Limits, optional
+        File size, unpacked size (of ``.xes.gz``), events and attributes allowed.
 
     Returns
     -------
@@ -95,18 +98,19 @@ def read_xes(path: str | Path) -> XesLog:
     """
     source = str(path)
     p = require_file(path)
+    check_size(p.stat().st_size, source, limits)
     result = _Parsed()
     try:
         with open(p, "rb") as raw:
             gzipped = raw.read(2) == _GZIP_MAGIC
             raw.seek(0)
             stream = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
-            _parse(stream, source, result)
+            _parse(stream, source, result, limits)
     except OSError as exc:  # gzip.BadGzipFile, or the file vanished / is unreadable
         if result.gzipped:
             raise InputError("io.xes_gzip_broken", file=source, line=result.line) from None
         raise InputError("io.file_unreadable", file=source, reason=exc.strerror or exc) from None
-    return result.to_log(source)
+    return result.to_log(source, limits)
 
 
 @dataclass
@@ -125,7 +129,7 @@ class _Parsed:
     ignored: dict[str, None] = field(default_factory=dict)  # ordered set of keys
     repeated: dict[str, None] = field(default_factory=dict)
 
-    def to_log(self, source: str) -> XesLog:
+    def to_log(self, source: str, limits: Limits = DEFAULT_LIMITS) -> XesLog:
         notes: list[str] = []
         if self.ignored:
             keys = _short(self.ignored)
@@ -137,6 +141,8 @@ class _Parsed:
             notes.append(t("io.note_xes_orphans", count=self.orphans))
         events = _table(self.events, self.event_lines, CASE, self.event_cases, notes)
         traces = _table(self.traces, self.trace_lines, NAME, None, notes)
+        limits.check_columns(events.num_columns - 1, source)
+        limits.check_columns(traces.num_columns - 1, source)
 
         def raw(table: pa.Table) -> RawTable:
             return RawTable(
@@ -146,7 +152,7 @@ class _Parsed:
         return XesLog(events=raw(events), traces=raw(traces))
 
 
-def _parse(stream, source: str, out: _Parsed) -> None:
+def _parse(stream, source: str, out: _Parsed, limits: Limits = DEFAULT_LIMITS) -> None:
     """Stream ``stream`` through expat into ``out``.
 
     The handlers are closures over local state rather than methods: they run once
@@ -226,12 +232,18 @@ def _parse(stream, source: str, out: _Parsed) -> None:
     parser.XmlDeclHandler = decl
     parse = parser.Parse
     out.gzipped = isinstance(stream, gzip.GzipFile)
+    unpacked = 0
     try:
         chunk = stream.read(_CHUNK)
         decode = _decoder_for(chunk)
         while chunk:
             out.line = parser.CurrentLineNumber
+            unpacked += len(chunk)
+            if out.gzipped:
+                limits.check_unzipped(unpacked, source, "gzip")
             parse(decode(chunk, False) if decode else chunk, False)
+            limits.check_rows(len(events), source)
+            limits.check_rows(len(traces), source)
             chunk = stream.read(_CHUNK)
         parse(decode(b"", True) if decode else b"", True)
     except UnicodeDecodeError as exc:  # position from the chunk: expat never saw the bytes

@@ -205,8 +205,10 @@ def generate(
     stratified sampling). Its random numbers come from a fifth stream, so the data
     without drift stay the same bytes.
     """
-    streams = np.random.SeedSequence(seed).spawn(5)
+    streams = np.random.SeedSequence(seed).spawn(6)
     r_lead, r_path, r_time, r_event = (np.random.Generator(np.random.PCG64(s)) for s in streams[:4])
+    # the pace trait (slow leads: fewer repeated steps, lower win odds) has its own stream
+    slow = np.random.Generator(np.random.PCG64(streams[5])).random(n) < sc.slow_share
     start = as_of - sc.span_days * DAY
 
     # 1. attributes
@@ -247,9 +249,15 @@ def generate(
     tour_p[conf] = sc.confounder.p_in
     e = np.zeros(len(names))
     e[conf] = 0.0 if null else np.log(sc.confounder.win_odds)
+    # the pace effect: slow leads (a share slow_share) have slow_win_odds times the odds
+    pace = np.array([0.0, 0.0 if null else np.log(sc.slow_win_odds)])
+    pace_mix = np.array([1 - sc.slow_share, sc.slow_share])
     targets = [sc.win_catalogue, sc.goal.win] + [st.win for st in sc.stages]
     mix = [ind_share * (1 - tour_p)] + [ind_share] * (len(targets) - 1)  # depth 0: catalogue-only
-    b = [calibrate(w, m, e) for w, m in zip(targets, mix, strict=True)]
+    b = [
+        calibrate(w, np.outer(m, pace_mix).ravel(), (e[:, None] + pace[None, :]).ravel())
+        for w, m in zip(targets, mix, strict=True)
+    ]
     if null:
         b = [float(np.log(sc.win_null / (1 - sc.win_null)))] * len(targets)
 
@@ -281,12 +289,14 @@ def generate(
     shift = float(np.log(sc.drift.win_odds)) if drift_at is not None else 0.0
     if null:
         won = r_path.random(n) < expit(b[0] + shift * post)
-    elif drift_at is None:
-        p_cell = expit(np.asarray(b)[:, None] + e[None, :]).ravel()
-        won = stratified(r_path, (depth * len(names) + ind) * 2 + closed, np.repeat(p_cell, 2))
-    else:  # cells of (depth, industry, created after the drift, closed)
-        logit = np.asarray(b)[:, None, None] + e[None, :, None] + shift * np.arange(2)[None, None]
-        cells = ((depth * len(names) + ind) * 2 + post) * 2 + closed
+    else:  # cells of (depth, industry, created after the drift, pace, closed)
+        logit = (
+            np.asarray(b)[:, None, None, None]
+            + e[None, :, None, None]
+            + shift * np.arange(2)[None, None, :, None]
+            + pace[None, None, None, :]
+        )
+        cells = (((depth * len(names) + ind) * 2 + post) * 2 + slow) * 2 + closed
         won = stratified(r_path, cells, np.repeat(expit(logit).ravel(), 2))
 
     for once, has, t in once_times:
@@ -303,8 +313,11 @@ def generate(
         m = reach[k + 1]
         ev.add(lead_all[m], t[m], st.activity, st.channels, st.by_rep, r_time)
 
+    # slow leads repeat at slow_repeat_rate times the others' rate; the mean stays mean_count
+    pace_rate = np.where(slow, sc.slow_repeat_rate, 1.0)
+    pace_rate /= 1 - sc.slow_share + sc.slow_share * sc.slow_repeat_rate
     for c in sc.counts:
-        per_lead = r_event.poisson(c.mean_count, n)
+        per_lead = r_event.poisson(c.mean_count * pace_rate)
         lead = np.repeat(lead_all, per_lead)
         t = created[lead] + (r_event.random(lead.size) * (close - created)[lead]).astype(np.int64)
         if c.by_rep:  # people call in office hours; mail is opened at any time

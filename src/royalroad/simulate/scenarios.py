@@ -128,6 +128,13 @@ class Scenario:
     fillers: tuple[str, ...]  # neutral note fragments specific to the scenario
     span_days: int = 300  # leads are created during the span_days before as_of
     drift: Drift = DRIFT  # planted only with simulate(..., drift=True)
+    slow_share: float = 0.35
+    """Share of slow leads: they do the repeated steps (mail opens, calls) at
+    ``slow_repeat_rate`` times the usual rate, so they sit idle longer, and win with
+    ``slow_win_odds`` times the odds at every depth (not under null): the planted idle
+    effect a P(win) must pick up."""
+    slow_repeat_rate: float = 0.25
+    slow_win_odds: float = 0.4
 
     @property
     def royal_road(self) -> list[str]:

@@ -26,10 +26,14 @@ DEFINITIONS = {
     "win_rate_catalogue_only": "win rate of closed leads whose activities before close, proxies "
     "aside, all lie in catalogue_steps",
     "reps": "odds multiplier of reaching the goal (skill); reps have no other effect",
+    "idle_effect": "a share slow_share of leads is slow: they do the repeated steps at "
+    "slow_repeat_rate times the usual rate (so they sit idle longer) and win with "
+    "slow_win_odds_ratio times the odds at every depth; planted rates hold over the mix",
+    "segment_effect": "win odds multiplier of each industry at every depth (the confounder's)",
     "route_to_goal": "cheap steps done before the goal that multiply the odds of reaching it "
     "(goal_odds); a lead that does one reaches the goal, if at all, at least a day after it",
     "sampling": "outside null, outcomes are drawn by stratified sampling: in every cell of "
-    "(deepest step, industry, closed) exactly round(rate * n) leads win, and the confounder "
+    "(deepest step, industry, pace, closed) exactly round(rate * n) leads win, and the confounder "
     "activity is done by exactly round(rate * n) leads of every (industry, goal, outcome, closed) "
     "cell; under null outcomes are independent draws with null_win_rate",
     "confounder": "the segment value has win_odds_ratio times the win odds at every depth and does "
@@ -76,6 +80,20 @@ def planted_rates(sc: Scenario, gen: Generated, null: bool) -> dict[str, Any]:
             for o in sc.once
             if o.goal_odds != 1.0
         ],
+        "idle_effect": {
+            "direction": "none" if null else "negative",
+            "slow_share": sc.slow_share,
+            "slow_repeat_rate": sc.slow_repeat_rate,
+            "slow_win_odds_ratio": 1.0 if null else sc.slow_win_odds,
+            "repeated_steps": [c.activity for c in sc.counts],
+        },
+        "segment_effect": {
+            "segment": "industry",
+            "win_odds_ratio": {
+                name: (1.0 if null or name != sc.confounder.industry else sc.confounder.win_odds)
+                for name, _ in sc.industries
+            },
+        },
         "repeat_goal_rate": sc.repeat_goal,
         "stage_conversion": {st.activity: st.p for st in sc.stages},
         "win_rate_catalogue_only": catalogue,
