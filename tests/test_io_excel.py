@@ -77,7 +77,7 @@ def test_values_are_strings_and_lines_are_worksheet_rows(deals: Path) -> None:
             "商談ID": "D-001",
             "作成日": "2024-04-01 09:30:00",
             "結果": "受注",
-            "受注日": "2024-05-10 00:00:00",
+            "受注日": "2024-05-10",  # a column of midnights holds dates
             "金額": "1200000",
             "column_6": "要フォロー",
             "結果.1": "true",
@@ -173,7 +173,7 @@ def test_numbers_dates_and_durations(tmp_path: Path) -> None:
         "1e-07",
         "0.333333333333333",
         "26:03:00",
-        "2024-03-31 00:00:00",  # a date cell is stored as a date-time number
+        "2024-03-31",  # a date cell (a date-time number at midnight) is a date
     ]
 
 

@@ -5,6 +5,11 @@ the first lines, CRLF/CR/LF endings and quoted newlines are handled by the stand
 ``csv`` module, which also gives each record its exact physical line. Values stay
 strings (empty → null); nothing is interpreted here, so a value such as ``=1+1``
 remains text.
+
+Damage is confined to its rows: a record holding bytes its encoding cannot read, or
+a NUL byte, is kept with ``_damage`` set (and quarantined by validation), while a
+file that is mostly control bytes is refused as binary. The size of the file and
+its rows and columns are bounded by :class:`~royalroad.io.guards.Limits`.
 """
 
 from __future__ import annotations
@@ -13,22 +18,37 @@ import codecs
 import csv
 import io
 import itertools
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
 
 from royalroad.errors import InputError
-from royalroad.io.encoding import decode_as, detect_encoding
-from royalroad.io.raw import HEADER_SEARCH_ROWS, LINE, HeaderFinder, RawTable, preamble_note
-
-EXTRA = "_extra"
-"""Column holding surplus non-empty fields of a row longer than the header."""
+from royalroad.io.encoding import Decoded, decode
+from royalroad.io.guards import DEFAULT_LIMITS, Limits, read_limited
+from royalroad.io.raw import (
+    DAMAGE,
+    EXTRA,
+    HEADER_SEARCH_ROWS,
+    LINE,
+    HeaderFinder,
+    RawTable,
+    preamble_note,
+)
 
 _CANDIDATES = (",", ";", "\t", "|")
 _CHUNK = 200_000
 _SAMPLE_CHARS = 200_000
 _SAMPLE_LINES = 50
+# Control bytes that text never holds (tab, line breaks, vertical tab, form feed, SUB,
+# ESC and the separators 0x1C–0x1F do occur in exports): a file with many is binary.
+_CONTROL = bytes([*range(0x00, 0x09), *range(0x0E, 0x1A)])
+_NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL)
+_BREAK = re.compile(r"\r\n|\r|\n")
+MANY_DAMAGED = 10
+"""More damaged rows than this, and over 1 % of the rows, mean the file is not in the
+encoding it was read as (two files pasted together): one fatal line, not a quarantine."""
 
 csv.field_size_limit(1 << 27)
 
@@ -76,14 +96,18 @@ def _strip_trailing(row: list[str]) -> list[str]:
     return row[:end]
 
 
-def _header_names(raw: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Column names from a header row, and (column, note) for each one fixed up."""
+def _header_names(
+    raw: list[str],
+) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Column names from a header row, (column, note) for each one fixed up, and
+    (new name, header as written) for each one renamed because it was repeated."""
     from royalroad.i18n import t
 
     names: list[str] = []
     notes: list[tuple[str, str]] = []
+    renamed: list[tuple[str, str]] = []
     # The bookkeeping columns count as taken: a header called _line is renamed _line.1.
-    seen: dict[str, int] = {LINE: 0, EXTRA: 0}
+    seen: dict[str, int] = {LINE: 0, EXTRA: 0, DAMAGE: 0}
     for i, name in enumerate(raw, start=1):
         name = name.strip()
         if not name:
@@ -93,11 +117,12 @@ def _header_names(raw: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
             seen[name] += 1
             new = f"{name}.{seen[name]}"
             notes.append((new, t("io.note_renamed_duplicate", name=name, new=new)))
+            renamed.append((new, name))
             name = new
         else:
             seen[name] = 0
         names.append(name)
-    return names, notes
+    return names, notes, renamed
 
 
 def read_csv(
@@ -106,6 +131,7 @@ def read_csv(
     source: str | None = None,
     find_header: HeaderFinder | None = None,
     encoding: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> RawTable:
     """Read a delimited text file into a :class:`RawTable` of strings.
 
@@ -122,6 +148,8 @@ def read_csv(
     encoding : str, optional
         A Python codec name (``cp932``, ``cp1252``, ``euc_jp``…) that overrides the
         detection, for a file it gets wrong. ``shift_jis`` means CP932, as in Excel.
+    limits : Limits, optional
+        File size, rows and columns allowed (:mod:`royalroad.io.guards`).
 
     Examples
     --------
@@ -134,40 +162,77 @@ def read_csv(
     """
     path = Path(path)
     source = source or str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("io.file_missing", file=source) from None
-    except (IsADirectoryError, PermissionError, OSError) as exc:
-        raise InputError(
-            "io.file_unreadable", file=source, reason=exc.strerror or str(exc)
-        ) from None
+    data = read_limited(path, source, limits)
+    return read_csv_bytes(
+        data, source=source, find_header=find_header, encoding=encoding, limits=limits
+    )
+
+
+def read_csv_bytes(
+    data: bytes,
+    *,
+    source: str,
+    find_header: HeaderFinder | None = None,
+    encoding: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> RawTable:
+    """:func:`read_csv` of bytes already read (a file, or a pipe read to its end)."""
     if not data.strip():
         raise InputError("io.file_empty", file=source)
-    # NUL bytes mean a binary file (an image, a zip, an old .xls renamed .csv), unless
-    # the text is UTF-16, where NUL is half of every ASCII character.
-    if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if _looks_binary(data):
         raise InputError("io.binary_file", file=source)
-    if encoding is None:
-        encoding = detect_encoding(data, source)
-        text = data.decode(encoding)
-    else:
-        encoding, text = decode_as(data, encoding, source)
+    decoded = decode(data, source, encoding)
+    text = decoded.text
     if text.startswith("\ufeff"):
         text = text[1:]
-    if "\x00" in text:
-        raise InputError("io.binary_file", file=source)
+    damaged = _damaged_lines(decoded, text)
 
     sample = list(itertools.islice(io.StringIO(text[:_SAMPLE_CHARS], newline=""), _SAMPLE_LINES))
     delimiter = sniff_delimiter(sample)
     stream = io.StringIO(text, newline="")
     reader = csv.reader(stream, delimiter=delimiter, strict=False)
     raw = _collect(
-        reader, source=source, encoding=encoding, delimiter=delimiter, find_header=find_header
+        reader,
+        source=source,
+        encoding=decoded.encoding,
+        delimiter=delimiter,
+        find_header=find_header,
+        damaged=damaged,
+        limits=limits,
     )
     if raw.last_record_multiline:
         _check_closed_quotes(text, raw, delimiter)
+    if decoded.note:
+        return replace(raw.table, encoding_note=decoded.note)
     return raw.table
+
+
+def _looks_binary(data: bytes) -> bool:
+    """Many control bytes (NUL above all): an image, a zip, an old .xls renamed .csv.
+
+    UTF-16 text, where NUL is half of every ASCII character, starts with its mark.
+    A few stray control bytes in a text file (a NUL in one row) are damage in those
+    rows, quarantined, not a reason to refuse the file.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    controls = len(data.translate(None, _NOT_CONTROL))
+    return controls > max(8, len(data) // 100)
+
+
+def _damaged_lines(decoded: Decoded, text: str) -> dict[int, str]:
+    """Physical line → ``reason<TAB>value`` for each line with bad bytes or a NUL."""
+    out = {
+        line: f"bad_encoding\t0x{byte:02X} ({decoded.encoding})"
+        for line, byte in decoded.bad_lines.items()
+    }
+    if "\x00" in text:
+        line, pos = 1, 0
+        for m in re.finditer("\x00", text):
+            line += len(_BREAK.findall(text, pos, m.start()))
+            pos = m.start()
+            out.setdefault(line, "nul_byte\t0x00")
+    return out
 
 
 def _check_closed_quotes(text: str, raw: _Collected, delimiter: str) -> None:
@@ -202,68 +267,116 @@ def _filled(row: list[str]) -> bool:
 
 
 def _collect(
-    reader, *, source: str, encoding: str, delimiter: str, find_header: HeaderFinder | None = None
+    reader,
+    *,
+    source: str,
+    encoding: str,
+    delimiter: str,
+    find_header: HeaderFinder | None = None,
+    damaged: dict[int, str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> _Collected:
     prev_line = 0
+    damaged = damaged or {}
 
     def records():
-        """``(physical line where the record starts, fields)`` of every record."""
+        """``(first physical line, last physical line, fields)`` of every record."""
         nonlocal prev_line
         for row in reader:
             start = prev_line + 1
             prev_line = reader.line_num
-            yield start, row
+            yield start, prev_line, row
+
+    def damage(start: int, end: int) -> str | None:
+        for line in range(start, end + 1):
+            if line in damaged:
+                reason, value = damaged[line].split("\t")
+                where = f", line {line}" if line != start else ""
+                return f"{reason}\t{value}{where}"
+        return None
 
     blank = 0
     cols: list[list[str | None]] = []
     extras: list[str | None] = []
+    damages: list[str | None] = []
     lines: list[int] = []
     batches: list[pa.RecordBatch] = []
+    n_rows = n_damaged = 0
+    first_damage: tuple[int, str] | None = None
     try:
         it = records()
         # The records up to the last row that may be the header, blank ones included.
-        head: list[tuple[int, list[str]]] = []
+        head: list[tuple[int, int, list[str]]] = []
         filled = 0
         wanted = HEADER_SEARCH_ROWS if find_header is not None else 1
-        for start, row in it:
-            head.append((start, row))
-            filled += _filled(row)
+        for start, end, row in it:
+            head.append((start, end, row))
+            if _filled(row):
+                filled += 1
+                limits.check_columns(len(_strip_trailing(row)), source, start)
             if filled >= wanted:
                 break
-        candidates = [(start, row) for start, row in head if _filled(row)]
+        candidates = [(start, end, row) for start, end, row in head if _filled(row)]
         if not candidates:
             raise InputError("io.file_empty", file=source)
         at = (
-            find_header([row for _, row in candidates])
+            find_header([row for _, _, row in candidates])
             if find_header and len(candidates) > 1
             else 0
         )
-        header_line, header = candidates[at]
-        preamble = tuple(start for start, _ in candidates[:at])
-        names, fixes = _header_names(header)
+        header_line, header_end, header = candidates[at]
+        bad = damage(header_line, header_end)
+        if bad is not None:
+            reason, value = bad.split("\t")
+            raise InputError(
+                "io_damage.header", file=source, line=header_line, byte=value.split(" ")[0]
+            )
+        preamble = tuple(start for start, _, _ in candidates[:at])
+        names, fixes, renamed = _header_names(header)
         cols = [[] for _ in names]
+        width = len(names)
         last_start, last_row = header_line, header
         # Blank rows above the header are not counted, as before a header on line 1.
-        for start, row in itertools.chain(((s, r) for s, r in head if s > header_line), it):
+        rest = ((s, e, r) for s, e, r in head if s > header_line)
+        for start, end, row in itertools.chain(rest, it):
             if not _filled(row):
                 blank += 1
                 continue
+            n_rows += 1
+            if n_rows > limits.max_rows:
+                limits.check_rows(n_rows, source)
             last_start, last_row = start, row
-            width = len(names)
             for j in range(width):
                 value = row[j] if j < len(row) else ""
                 cols[j].append(value if value != "" else None)
             surplus = [f for f in row[width:] if f.strip()]
             extras.append(delimiter.join(surplus) if surplus else None)
+            bad = damage(start, end) if damaged else None
+            if bad is not None:
+                n_damaged += 1
+                first_damage = first_damage or (start, bad)
+            damages.append(bad)
             lines.append(start)
             if len(lines) >= _CHUNK:
-                batches.append(_batch(names, cols, extras, lines))
-                cols, extras, lines = [[] for _ in names], [], []
+                batches.append(_batch(names, cols, extras, damages, lines))
+                cols, extras, damages, lines = [[] for _ in names], [], [], []
     except csv.Error as exc:
         raise InputError(
             "io.csv_malformed", file=source, line=prev_line + 1, reason=str(exc)
         ) from None
-    batches.append(_batch(names, cols, extras, lines))
+    if first_damage is not None and n_damaged > max(MANY_DAMAGED, n_rows // 100):
+        line, bad = first_damage
+        value = bad.split("\t")[1]
+        raise InputError(
+            "io_damage.many",
+            file=source,
+            n=f"{n_damaged:,}",
+            rows=f"{n_rows:,}",
+            line=line,
+            byte=value.split(" ")[0],
+            encoding=encoding,
+        )
+    batches.append(_batch(names, cols, extras, damages, lines))
     table = pa.Table.from_batches(batches)
     # Trailing columns that are unnamed and wholly empty are Excel debris: drop them.
     for name in reversed(names):
@@ -272,8 +385,9 @@ def _collect(
             fixes = [(col, note) for col, note in fixes if col != name]
         else:
             break
-    if table[EXTRA].null_count == table.num_rows:
-        table = table.drop_columns([EXTRA])
+    for bookkeeping in (EXTRA, DAMAGE):
+        if table[bookkeeping].null_count == table.num_rows:
+            table = table.drop_columns([bookkeeping])
     notes = [note for _, note in fixes]
     if preamble:
         notes.append(preamble_note(preamble, header_line))
@@ -287,13 +401,15 @@ def _collect(
         notes=tuple(notes),
         header_line=header_line,
         preamble_lines=preamble,
+        renamed=tuple(renamed),
     )
     multiline = any("\n" in f or "\r" in f for f in last_row)
     return _Collected(raw, last_start, multiline)
 
 
-def _batch(names, cols, extras, lines) -> pa.RecordBatch:
+def _batch(names, cols, extras, damages, lines) -> pa.RecordBatch:
     arrays = [pa.array(c, type=pa.string()) for c in cols]
     arrays.append(pa.array(extras, type=pa.string()))
+    arrays.append(pa.array(damages, type=pa.string()))
     arrays.append(pa.array(lines, type=pa.int64()))
-    return pa.RecordBatch.from_arrays(arrays, names=[*names, EXTRA, LINE])
+    return pa.RecordBatch.from_arrays(arrays, names=[*names, EXTRA, DAMAGE, LINE])

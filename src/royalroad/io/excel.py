@@ -25,11 +25,21 @@ are counted in ``blank_rows``), a column with neither a
 header nor any data is dropped, a column with data but no header is named
 ``column_<n>`` (its 1-based Excel column number), and repeated header names get
 ``.1``, ``.2`` suffixes as pandas does; renames are recorded in ``notes``.
+
+A column whose date-times are all at midnight holds dates (Excel stores a date as a
+date-time number): its values are written ``YYYY-MM-DD``, so that a date-only close
+is read as the end of its day like the same column in a CSV.
+
+Guards (:mod:`royalroad.io.guards`): before openpyxl opens the workbook, its parts'
+unpacked sizes and compression ratios are checked and the sheet's ``<row>`` tags are
+counted in one streaming pass, so a zip bomb or a row bomb is refused in about a
+second; while reading, a row wider than ``max_columns`` stops the reader.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 from pathlib import Path
 
@@ -37,16 +47,32 @@ import pyarrow as pa
 
 from royalroad.errors import InputError
 from royalroad.i18n import t
-from royalroad.io.raw import HEADER_SEARCH_ROWS, LINE, HeaderFinder, RawTable, preamble_note
+from royalroad.io.guards import DEFAULT_LIMITS, Limits, check_size, check_zip
+from royalroad.io.raw import (
+    BOOKKEEPING,
+    HEADER_SEARCH_ROWS,
+    LINE,
+    HeaderFinder,
+    RawTable,
+    preamble_note,
+)
 from royalroad.io.tables import require_file
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and encrypted .xlsx
 _UNSUPPORTED = {".xls": ".xls", ".xlsb": ".xlsb"}
+EXCEL_MAX_ROWS = 1_048_576
+"""Excel's own row limit: a sheet with more rows was not written by Excel."""
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_ROW_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br=\"(\d+)\"")
 
 
 def read_xlsx(
-    path: str | Path, sheet: str | None = None, *, find_header: HeaderFinder | None = None
+    path: str | Path,
+    sheet: str | None = None,
+    *,
+    find_header: HeaderFinder | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> RawTable:
     """Read a sheet of an ``.xlsx`` (or ``.xlsm``) workbook, every value as a string.
 
@@ -61,6 +87,8 @@ def read_xlsx(
         Picks the header among the first non-empty rows (see
         :func:`royalroad.io.mapping.find_header`); the rows above it are skipped as
         title rows (``preamble_lines``). Default: the first non-empty row.
+    limits : Limits, optional
+        File size, unpacked size, compression ratio, rows and columns allowed.
 
     Returns
     -------
@@ -91,6 +119,8 @@ def read_xlsx(
     source = str(path)
     p = require_file(path)
     _check_signature(p, source)
+    check_size(p.stat().st_size, source, limits)
+    check_zip(p, source, limits)
     with open(p, "rb") as fh, warnings.catch_warnings():
         # e.g. "Workbook contains no default style" or "Data Validation extension is
         # not supported": about formatting we do not read, so not worth showing
@@ -101,17 +131,77 @@ def read_xlsx(
             raise InputError("io.xlsx_corrupt", file=source, reason=_reason(exc)) from None
         try:
             ws = _pick_sheet(wb, sheet, source)
+            _count_rows(wb, ws, source, limits)
             ws.reset_dimensions()  # the stored dimension may be wrong; read every row
             try:
-                rows = [
-                    (n, [_text(v) for v in values])
-                    for n, values in enumerate(ws.iter_rows(values_only=True), start=1)
-                ]
+                rows, blank_rows = _read_rows(ws, source, limits)
+            except InputError:
+                raise
             except Exception as exc:  # noqa: BLE001 - any reader error means a damaged sheet
                 raise InputError("io.xlsx_corrupt", file=source, reason=_reason(exc)) from None
         finally:
             wb.close()
-    return _to_raw(rows, source, ws.title, find_header)
+    return _to_raw(rows, blank_rows, source, ws.title, find_header)
+
+
+def _count_rows(wb, ws, source: str, limits: Limits) -> None:
+    """Count the sheet's ``<row>`` tags in one streaming pass, before openpyxl parses it.
+
+    openpyxl yields every row up to the last one, the missing ones as empty rows, so a
+    sheet of a million empty ``<row/>`` tags (or one cell on row 3,000,000) would be
+    read for minutes. More rows (or a higher row number) than Excel allows, or more
+    rows than ``max_rows``, stop here.
+    """
+    archive = getattr(wb, "_archive", None)
+    part = getattr(ws, "_worksheet_path", None)
+    if archive is None or part is None:
+        return
+    limit = min(EXCEL_MAX_ROWS, limits.max_rows + HEADER_SEARCH_ROWS)
+    count, highest, tail = 0, 0, b""
+    try:
+        with archive.open(part) as fh:
+            while chunk := fh.read(1 << 20):
+                block = tail + chunk
+                cut = max(len(block) - 256, 0)  # a tag cut in two is counted next time
+                count += sum(1 for m in _ROW_TAG.finditer(block) if m.start() < cut)
+                numbers = [int(m.group(1)) for m in _ROW_NUMBER.finditer(block)]
+                highest = max([highest, *numbers])
+                tail = block[cut:]
+                if max(count, highest) > limit:
+                    break
+            count += len(_ROW_TAG.findall(tail))
+    except Exception as exc:  # noqa: BLE001 - zlib, CRC: a damaged part
+        raise InputError("io.xlsx_corrupt", file=source, reason=_reason(exc)) from None
+    if max(count, highest) > EXCEL_MAX_ROWS:  # a row numbered 3,000,000: 3M rows to yield
+        raise InputError("io_guards.xlsx_rows", file=source, limit=f"{EXCEL_MAX_ROWS:,}")
+    limits.check_rows(count - HEADER_SEARCH_ROWS, source)
+
+
+def _read_rows(ws, source: str, limits: Limits) -> tuple[list[tuple[int, list]], int]:
+    """The non-empty rows as ``(worksheet row, cell values)``, and the empty rows
+    above the last non-empty one (not read, but counted as ``blank_rows``)."""
+    rows: list[tuple[int, list]] = []
+    blank = pending = 0
+    for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        if n > EXCEL_MAX_ROWS:
+            raise InputError("io_guards.xlsx_rows", file=source, limit=f"{EXCEL_MAX_ROWS:,}")
+        last = _last_filled(values)
+        if last < 0:
+            pending += 1
+            continue
+        limits.check_columns(last + 1, source, n)
+        blank += pending
+        pending = 0
+        rows.append((n, list(values[: last + 1])))
+    return rows, blank
+
+
+def _last_filled(values) -> int:
+    for i in range(len(values) - 1, -1, -1):
+        v = values[i]
+        if v is not None and v != "":
+            return i
+    return -1
 
 
 def _check_signature(p: Path, source: str) -> None:
@@ -152,35 +242,30 @@ def _pick_sheet(wb, sheet: str | None, source: str):
 
 
 def _to_raw(
-    rows: list[tuple[int, list[str | None]]],
+    rows: list[tuple[int, list]],
+    blank_rows: int,
     source: str,
     title: str,
     find_header: HeaderFinder | None = None,
 ) -> RawTable:
-    filled = [(n, cells) for n, cells in rows if any(v is not None and v != "" for v in cells)]
-    if not filled:
+    if not rows:
         raise InputError("io.xlsx_empty_sheet", file=source, sheet=title)
-    # Empty rows are counted when a non-empty row follows, wherever they are.
-    last = filled[-1][0]
-    blank_rows = sum(
-        1 for n, cells in rows if n < last and all(v is None or v == "" for v in cells)
-    )
     at = 0
-    if find_header is not None and len(filled) > 1:
-        at = find_header([cells for _, cells in filled[:HEADER_SEARCH_ROWS]])
-    header_line, header = filled[at]
-    preamble = tuple(n for n, _ in filled[:at])
-    data = filled[at + 1 :]
-    width = max(
-        max(i for i, v in enumerate(cells) if v is not None and v != "") + 1
-        for _, cells in filled[at:]
-    )
+    if find_header is not None and len(rows) > 1:
+        at = find_header([[_text(v) for v in cells] for _, cells in rows[:HEADER_SEARCH_ROWS]])
+    header_line, header_values = rows[at]
+    header = [_text(v) for v in header_values]
+    preamble = tuple(n for n, _ in rows[:at])
+    data = rows[at + 1 :]
+    width = max(len(cells) for _, cells in rows[at:])
 
     notes: list[str] = []
-    taken = {LINE}
+    renamed: list[tuple[str, str]] = []
+    taken = set(BOOKKEEPING)
     columns: dict[str, pa.Array] = {}
     for i in range(width):
-        values = [cells[i] if i < len(cells) else None for _, cells in data]
+        cells = [cells[i] if i < len(cells) else None for _, cells in data]
+        values = _column_text(cells)
         name = header[i] if i < len(header) else None
         if name is None or not name.strip():
             if all(v is None or v == "" for v in values):
@@ -193,6 +278,7 @@ def _to_raw(
             new = f"{name}.{k}"
         if new != name:
             notes.append(t("io.note_renamed_duplicate", name=name, new=new))
+            renamed.append((new, name))
         taken.add(new)
         columns[new] = pa.array(values, pa.string())
     columns[LINE] = pa.array([n for n, _ in data], pa.int64())
@@ -207,7 +293,16 @@ def _to_raw(
         notes=tuple(notes),
         header_line=header_line,
         preamble_lines=preamble,
+        renamed=tuple(renamed),
     )
+
+
+def _column_text(cells: list) -> list[str | None]:
+    """A column's values as strings; date-times written as dates when all are midnight."""
+    stamps = [v for v in cells if isinstance(v, dt.datetime)]
+    if stamps and all(v.time() == dt.time(0) for v in stamps):
+        return [v.date().isoformat() if isinstance(v, dt.datetime) else _text(v) for v in cells]
+    return [_text(v) for v in cells]
 
 
 def _text(v: object) -> str | None:

@@ -17,6 +17,12 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 LINE = "_line"
+EXTRA = "_extra"
+"""Column holding surplus non-empty fields of a row longer than the header."""
+DAMAGE = "_damage"
+"""Column naming what is wrong with a row's bytes (``bad_encoding``/``nul_byte``, a tab,
+the detail), or null: such a row is quarantined, never read as data."""
+BOOKKEEPING = (LINE, EXTRA, DAMAGE)
 
 HEADER_SEARCH_ROWS = 20
 """How many non-empty rows at the top of a CSV or a sheet may hold the header."""
@@ -52,6 +58,16 @@ class RawTable:
     preamble_lines : tuple of int
         Lines of the non-empty rows above the header (a report title, an export
         date): neither header nor data, so neither read nor quarantined, but reported.
+    footer_lines : tuple of int
+        Lines of the rows below the data that are not data (a report's
+        "Confidential" and "Copyright" lines, a 合計 / Total row): skipped like
+        title rows, and reported (see :mod:`royalroad.io.footer`).
+    renamed : tuple of (str, str)
+        ``(new name, header as written)`` of every column renamed because its header
+        was repeated: mapping such a column would be a guess, so it is an error.
+    encoding_note : str or None
+        ``"bom_mismatch"`` when a UTF-8 byte-order mark heads a CP932 (or EUC-JP)
+        body, read as the body's encoding.
     """
 
     source: str
@@ -64,11 +80,14 @@ class RawTable:
     notes: tuple[str, ...] = field(default_factory=tuple)
     header_line: int | None = None
     preamble_lines: tuple[int, ...] = ()
+    footer_lines: tuple[int, ...] = ()
+    renamed: tuple[tuple[str, str], ...] = ()
+    encoding_note: str | None = None
 
     @property
     def columns(self) -> list[str]:
         """The source's own columns (without ``_line`` and other ``_`` bookkeeping)."""
-        return [c for c in self.table.column_names if c not in (LINE, "_extra")]
+        return [c for c in self.table.column_names if c not in BOOKKEEPING]
 
     @property
     def num_rows(self) -> int:
