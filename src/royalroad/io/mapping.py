@@ -12,6 +12,7 @@ differences (NFKC): ``Created Date``, ``created_date``, ``CreatedDate`` match.
 
 from __future__ import annotations
 
+import re
 import tomllib
 import unicodedata
 from collections.abc import Sequence
@@ -187,10 +188,17 @@ def get_preset(name: str) -> Preset:
         ) from None
 
 
-def _match(columns: list[str], candidates: tuple[str, ...], *, all_of: bool) -> tuple[str, ...]:
+def _keys(columns: Sequence[str]) -> dict[str, str]:
+    """Normalised header → the first column with it: built once per header row, so
+    that matching stays linear in the number of columns (10,000 columns × 6 presets ×
+    20 candidate rows were minutes when every look-up rebuilt it)."""
     by_key: dict[str, str] = {}
     for col in columns:
         by_key.setdefault(normalise_header(col), col)
+    return by_key
+
+
+def _match(by_key: dict[str, str], candidates: tuple[str, ...], *, all_of: bool) -> tuple[str, ...]:
     found: list[str] = []
     for cand in candidates:
         hit = by_key.get(normalise_header(cand))
@@ -202,20 +210,20 @@ def _match(columns: list[str], candidates: tuple[str, ...], *, all_of: bool) -> 
 
 
 def _try(
-    preset: Preset, role: str, columns: list[str], config: Preset | None
+    preset: Preset, role: str, by_key: dict[str, str], config: Preset | None
 ) -> tuple[dict[str, tuple[str, ...]], list[str]]:
     fields: dict[str, tuple[str, ...]] = {}
     missing: list[str] = []
     for name in (*REQUIRED[role], *OPTIONAL[role]):
         if config is not None and name in config.columns.get(role, {}):
             wanted = config.columns[role][name]
-            found = _match(columns, wanted, all_of=True)
+            found = _match(by_key, wanted, all_of=True)
             if not found:
                 missing.append(name)
                 continue
         else:
             cands = preset.columns.get(role, {}).get(name, ())
-            found = _match(columns, cands, all_of=name in COALESCED)
+            found = _match(by_key, cands, all_of=name in COALESCED)
         if found:
             fields[name] = found
         elif name in REQUIRED[role]:
@@ -248,10 +256,10 @@ def header_fit(
     >>> header_fit(["商談ID", "活動", "日時"], "events")
     (True, (3, 3))
     """
-    names = [c.strip() for c in cells if c is not None and c.strip()]
+    by_key = _keys([c.strip() for c in cells if c is not None and c.strip()])
     best = (0, 0)
     for name in _preset_names(role, preset):
-        fields, missing = _try(get_preset(name), role, names, config)
+        fields, missing = _try(get_preset(name), role, by_key, config)
         if not missing:
             return True, (len(REQUIRED[role]), sum(len(v) for v in fields.values()))
         required = sum(1 for f in REQUIRED[role] if f in fields)
@@ -317,12 +325,13 @@ def resolve(
     ('japanese', ('受注日', '失注日'), ('業種',))
     """
     best: tuple[int, str, list[str]] | None = None
+    by_key = _keys(columns)
     for name in _preset_names(role, preset):
         p = get_preset(name)
-        fields, missing = _try(p, role, columns, config)
+        fields, missing = _try(p, role, by_key, config)
         if not missing:
             used = {c for cols in fields.values() for c in cols}
-            ignored = set(config.ignore.get(role, ())) if config else set()
+            ignored: set[str] = set(config.ignore.get(role, ())) if config else set()
             ignored |= set(p.ignore.get(role, ()))
             extras = tuple(c for c in columns if c not in used and c not in ignored)
             outcome = dict(p.outcome_values)
@@ -367,3 +376,45 @@ def with_outcome_values(
     if lost:
         values["lost"] = lost
     return replace(cmap, outcome_values=values)
+
+
+def check_repeated(
+    cmap: ColumnMap, columns: list[str], renamed: Sequence[tuple[str, str]], *, source: str
+) -> None:
+    """Fail when a column the mapping uses is one of several with the same header.
+
+    Readers rename a repeated header (``outcome``, ``outcome.1``) so that no value is
+    lost; but which of the two holds the outcome is a guess, and the other would
+    silently become a segment. Headers that differ only in case, width or spacing
+    (``Outcome`` and ``outcome``) are as ambiguous.
+    """
+    written = dict(renamed)
+    groups: dict[str, list[int]] = {}
+    for i, col in enumerate(columns, start=1):
+        groups.setdefault(normalise_header(written.get(col, col)), []).append(i)
+    for field_name, cols in cmap.fields.items():
+        for col in cols:
+            same = groups.get(normalise_header(written.get(col, col)), [])
+            if len(same) > 1:
+                raise InputError(
+                    "mapping.repeated_column",
+                    file=source,
+                    column=written.get(col, col),
+                    n=len(same),
+                    positions=", ".join(str(i) for i in same),
+                    field=field_name,
+                )
+
+
+_JAPANESE_HEADER = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+def japanese_headers(cmap: ColumnMap) -> bool:
+    """The columns were found by Japanese names (商談ID, レコードID, 商談 ID…): an export
+    made in Japan, whose naive times are Japan time.
+
+    >>> japanese_headers(resolve(["レコードID", "作成日", "取引ステージ", "クローズ日"],
+    ...                          "leads", source="x.csv"))
+    True
+    """
+    return any(_JAPANESE_HEADER.search(c) for cols in cmap.fields.values() for c in cols)
