@@ -16,6 +16,7 @@ import duckdb
 from royalroad.engine import one_row
 from royalroad.errors import InputError
 from royalroad.io import sqlparts as sp
+from royalroad.io.asof import Outliers, default_as_of
 from royalroad.io.mapping import ColumnMap
 from royalroad.io.validate import Settings
 
@@ -55,6 +56,7 @@ class Builder:
         self.won = won
         self.lost = lost
         self.lifecycle = lifecycle
+        self.outliers = Outliers()
 
     def _union(self, role: str) -> str | None:
         tables = [s.table for s in self.staged if s.role == role]
@@ -70,6 +72,18 @@ class Builder:
     def _columns(self, table: str) -> list[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
 
+    def _in_file_order(self, table: str) -> bool:
+        """The rows of ``table`` are stored in (file, line) order (checked on two columns)."""
+        (late,) = one_row(
+            self.con,
+            f"""SELECT count(*) FROM (
+                SELECT _file_idx, _line,
+                  lag(_file_idx) OVER (ORDER BY rowid) AS pf, lag(_line) OVER (ORDER BY rowid) AS pl
+                FROM {table})
+            WHERE _file_idx < pf OR (_file_idx = pf AND _line < pl)""",
+        )
+        return late == 0
+
     def _dedupe(self, table: str, key: str = "lead_id") -> str:
         """Mark later rows of an already-seen lead as duplicate or conflicting."""
         cols = [c for c in self._columns(table) if not c.startswith("_") and c != key]
@@ -81,24 +95,31 @@ class Builder:
             else "''"
         )
         out = f"{table}_d"
+        # The window runs over a narrow projection (key, reason, payload, position) and
+        # the new reasons are joined back by position: sorting the wide rows of a file
+        # with thousands of columns took time quadratic in the number of columns.
         self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {out} AS
-            SELECT * EXCLUDE (_rn, _payload, _first_payload, _first_at, _reason),
-              CASE WHEN _reason IS NULL AND _rn > 1 THEN struct_pack(
+            CREATE OR REPLACE TEMP TABLE {table}_r AS
+            SELECT CASE WHEN _reason IS NULL AND _rn > 1 THEN struct_pack(
                   reason := CASE WHEN _payload = _first_payload THEN 'duplicate_lead'
                                  ELSE 'conflicting_lead' END,
                   col := 'lead_id',
                   val := {key} || ' @ ' || _first_at)
                 ELSE _reason END AS _reason
             FROM (
-              SELECT * EXCLUDE (_reason), _reason,
+              SELECT _pos, {key}, _reason, _payload,
                 row_number() OVER w AS _rn,
-                {payload} AS _payload,
-                first_value({payload}) OVER w AS _first_payload,
+                first_value(_payload) OVER w AS _first_payload,
                 first_value(_file || ':' || _line) OVER w AS _first_at
-              FROM {table}
+              FROM (SELECT rowid AS _pos, {key}, _reason, _file_idx, _file, _line,
+                      {payload} AS _payload FROM {table})
               WINDOW w AS (PARTITION BY {key}, _reason IS NULL ORDER BY _file_idx, _line)
-            )""")
+            )
+            ORDER BY _pos""")
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {out} AS
+            SELECT t.* EXCLUDE (_reason), r._reason
+            FROM {table} t POSITIONAL JOIN {table}_r r""")
         return out
 
     def build(self, *, as_of: str | datetime | None, settings: Settings) -> None:
@@ -125,10 +146,14 @@ class Builder:
             assert events_stg is not None, "log mode is chosen only when events are given"
             self._derive_leads(events_stg, traces_stg)
         else:
+            assert leads_stg is not None, "tables mode is chosen only when leads are given"
+            # In file order; the staging rows almost always are already, and sorting
+            # wide rows again costs time quadratic in their number of columns.
+            order = "" if self._in_file_order(leads_stg) else "ORDER BY _file_idx, _line"
             con.execute(f"""CREATE OR REPLACE TEMP TABLE leads_ok AS
                 SELECT * EXCLUDE (_reason, _raw, _file_idx, _file, _line), _file, _line
                 FROM {leads_stg} WHERE _reason IS NULL
-                ORDER BY _file_idx, _line""")
+                {order}""")
 
         cutoff = self._as_of(as_of, settings, events_stg)
         # As of the cutoff, a lead closed later is still open.
@@ -137,14 +162,19 @@ class Builder:
         # is what makes the per-lead windows cheap (see events.pos).
         # A lead created after the cutoff did not exist as of then: kept, marked, and
         # left out of every analysis (Workspace.table), as its events are.
+        # The key is numbered over a narrow projection and joined back by position (the
+        # rows keep leads_ok's order): sorting wide rows is quadratic in their columns.
+        con.execute("""CREATE OR REPLACE TEMP TABLE lead_keys AS
+            SELECT CAST(row_number() OVER (ORDER BY lead_id) AS INTEGER) AS lead_key,
+              rowid AS _pos
+            FROM leads_ok ORDER BY _pos""")
         con.execute(f"""CREATE OR REPLACE TABLE leads AS
-            SELECT * REPLACE (
+            SELECT l.* REPLACE (
                 CASE WHEN closed_at > {cutoff} THEN 'open' ELSE outcome END AS outcome,
                 CASE WHEN closed_at > {cutoff} THEN NULL ELSE closed_at END AS closed_at),
               CASE WHEN created_at > {cutoff} THEN 'after_as_of' END AS mark,
-              CAST(row_number() OVER (ORDER BY lead_id) AS INTEGER) AS lead_key
-            FROM leads_ok
-            ORDER BY rowid""")
+              k.lead_key
+            FROM leads_ok l POSITIONAL JOIN (SELECT lead_key FROM lead_keys) k""")
         self._events(events_stg, cutoff)
         self._notes(notes_stg, cutoff)
         self._quarantine(
@@ -273,13 +303,19 @@ class Builder:
     ) -> str:
         con = self.con
         if as_of is None:
+            # The latest timestamp, future outliers aside (royalroad.io.asof).
             parts = [
-                "SELECT max(created_at) AS t FROM leads_ok",
-                "SELECT max(closed_at) FROM leads_ok",
+                "SELECT created_at AS ts, _file, _line, FALSE AS is_close FROM leads_ok",
+                "SELECT closed_at, _file, _line, outcome IN ('won', 'lost') FROM leads_ok",
             ]
             if events_stg:
-                parts.append(f"SELECT max(ts) FROM {events_stg} WHERE _reason IS NULL")
-            value = one_row(con, f"SELECT max(t) FROM ({' UNION ALL '.join(parts)})")[0]
+                parts.append(
+                    f"SELECT ts, _file, _line, FALSE FROM {events_stg} WHERE _reason IS NULL"
+                )
+            from zoneinfo import ZoneInfo
+
+            now = datetime.now(ZoneInfo(settings.tz)).replace(tzinfo=None)
+            value, self.outliers = default_as_of(con, parts, now)
             if value is None:
                 # No date anywhere means no closed lead either (a won or lost lead
                 # without dates is quarantined): the workspace's learnability check
@@ -435,5 +471,13 @@ class Builder:
             "lifecycle": self.lifecycle,
             "royalroad_version": __version__,
         }
+        if self.outliers.n:
+            assert self.outliers.latest is not None
+            items.update(
+                future_n=str(self.outliers.n),
+                future_latest=self.outliers.latest.isoformat(sep=" "),
+                future_at=self.outliers.where or "",
+                future_closes=str(self.outliers.closes),
+            )
         self.con.execute("CREATE OR REPLACE TABLE meta (key VARCHAR, value VARCHAR)")
         self.con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(items.items()))

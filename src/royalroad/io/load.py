@@ -14,8 +14,10 @@ The result is a :class:`~royalroad.engine.Workspace` holding ``leads``, ``events
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -23,10 +25,22 @@ from pathlib import Path
 from royalroad.engine import Workspace, connect
 from royalroad.errors import InputError
 from royalroad.io.build import Builder, Staged
-from royalroad.io.mapping import Preset, find_header, load_config, resolve, with_outcome_values
-from royalroad.io.raw import line_ranges
+from royalroad.io.footer import split_footer
+from royalroad.io.guards import Limits, limits_from
+from royalroad.io.mapping import (
+    ColumnMap,
+    Preset,
+    check_repeated,
+    find_header,
+    japanese_headers,
+    load_config,
+    resolve,
+    with_outcome_values,
+)
+from royalroad.io.raw import RawTable, line_ranges
 from royalroad.io.readers import read_source
-from royalroad.io.validate import Settings, stage
+from royalroad.io.validate import Settings, open_values, stage
+from royalroad.io.zone import check_zone, choose_zone
 
 LIFECYCLES = ("complete", "all")
 
@@ -51,12 +65,17 @@ def ingest(
     sheet: str | None = None,
     table: str | None = None,
     encoding: str | None = None,
-    tz: str = "UTC",
+    tz: str | None = None,
     dayfirst: bool = False,
     as_of: str | datetime | None = None,
     lifecycle: str = "complete",
     workspace: str | Path | None = None,
     on_step: Callable[[str], None] | None = None,
+    max_file_mb: float | None = None,
+    max_rows: int | None = None,
+    max_columns: int | None = None,
+    max_unzipped_mb: float | None = None,
+    max_zip_ratio: float | None = None,
 ) -> Workspace:
     """Read, validate and store CRM data; return the workspace.
 
@@ -76,15 +95,25 @@ def ingest(
     encoding : str, optional
         Text files: a codec name (``cp932``, ``cp1252``, ``euc_jp``…) that overrides
         the detection for every CSV given. Other formats ignore it.
-    tz : str
+    tz : str, optional
         Zone in which naive times are read and into which all times are normalised.
+        Default (None): ``Asia/Tokyo`` when the columns have Japanese names (a
+        Japanese export writes Japan time), else this machine's zone
+        (:mod:`royalroad.io.zone`); the workspace's ``meta`` records which.
     as_of : str or datetime, optional
         What counts as open: leads closed after it are open, events after it are
-        marked. Default: the latest timestamp in the data.
+        marked. Default: the latest timestamp in the data, leaving out future
+        outliers (:mod:`royalroad.io.asof`).
     lifecycle : {"complete", "all"}
         Which XES lifecycle transitions feed milestones.
     workspace : path, optional
         DuckDB file to store the tables in (in memory when omitted).
+    max_file_mb, max_rows, max_columns, max_unzipped_mb, max_zip_ratio : number, optional
+        Resource guards on every input (:class:`~royalroad.io.guards.Limits`; None:
+        the default): file size in MB (1024), rows per file (20,000,000), columns
+        (2,000), what an xlsx or xes.gz unpacks to in MB (1024), and the compression
+        ratio of any workbook part above 1 MB (100). Going over one is a one-line
+        error naming the limit.
 
     Examples
     --------
@@ -97,7 +126,9 @@ def ingest(
     lead_paths, event_paths, note_paths = _paths(leads), _paths(events), _paths(notes)
     if not lead_paths and not event_paths:
         raise InputError("load.no_input")
-    _check_zone(tz)
+    if tz is not None:
+        check_zone(tz)
+    limits = limits_from(max_file_mb, max_rows, max_columns, max_unzipped_mb, max_zip_ratio)
     for option, paths in (
         ("--leads", lead_paths),
         ("--events", event_paths),
@@ -105,7 +136,6 @@ def ingest(
     ):
         _check_given_once(option, paths)
     config: Preset | None = load_config(mapping) if mapping else None
-    settings = Settings(tz=tz, dayfirst=dayfirst)
     won_t, lost_t = tuple(won), tuple(lost)
     log_mode = not lead_paths
 
@@ -131,10 +161,12 @@ def ingest(
             config=config,
             won=won_t,
             lost=lost_t,
-            settings=settings,
+            tz=tz,
+            dayfirst=dayfirst,
             log_mode=log_mode,
             lifecycle=lifecycle,
             as_of=as_of,
+            limits=limits,
         )
         Workspace(con).check_learnable()
     except BaseException:
@@ -159,6 +191,15 @@ def _remove_db(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A source read and mapped, waiting for the zone to be chosen before staging."""
+
+    role: str
+    raw: RawTable
+    cmap: ColumnMap
+
+
 def _load(
     con,
     step,
@@ -173,21 +214,28 @@ def _load(
     config,
     won,
     lost,
-    settings,
+    tz,
+    dayfirst,
     log_mode,
     lifecycle,
     as_of,
+    limits: Limits,
 ) -> None:
-    """Read and stage every source, then build the canonical tables in ``con``."""
-    staged: list[Staged] = []
-    headers: list[tuple[int, int | None, tuple[int, ...]]] = []  # file_idx, header line, title rows
-    idx = 0
+    """Read and map every source, choose the zone, stage them, build the tables in ``con``."""
+    pending: list[_Pending | None] = []
     step("load.step.read")
     for role, paths in (("leads", lead_paths), ("events", event_paths), ("notes", note_paths)):
         for path in paths:
             # The header is the row that names this role's columns, below any title rows.
             finder = partial(find_header, role=role, preset=preset, config=config)
-            src = read_source(path, sheet=sheet, table=table, find_header=finder, encoding=encoding)
+            src = read_source(
+                path,
+                sheet=sheet,
+                table=table,
+                find_header=finder,
+                encoding=encoding,
+                limits=limits,
+            )
             parts = [(role, src.table)]
             if src.traces is not None and role == "events":
                 parts.append(("traces", src.traces))
@@ -199,52 +247,126 @@ def _load(
                     preset=_preset_for(part_role, preset, raw.kind),
                     config=config,
                 )
+                check_repeated(cmap, raw.columns, raw.renamed, source=raw.source)
                 if part_role == "leads":
                     cmap = with_outcome_values(cmap, won, lost)
-                step("load.step.validate")
-                name = stage(con, raw, cmap, file_idx=idx, settings=settings)
-                staged.append(
-                    Staged(
-                        part_role,
-                        idx,
-                        raw.source,
-                        raw.kind,
-                        raw.encoding,
-                        raw.delimiter,
-                        raw.sheet,
-                        cmap.preset,
-                        raw.num_rows,
-                        raw.blank_rows,
-                        name,
-                        cmap,
-                    )
-                )
-                headers.append((idx, raw.header_line, raw.preamble_lines))
-                idx += 1
+                # Report footers and total rows below the data are not data.
+                pending.append(_Pending(part_role, split_footer(raw, cmap), cmap))
+
+    # Naive times are in the zone the user names, else Japan time for a Japanese
+    # export, else this machine's zone (royalroad.io.zone).
+    zone, zone_source = choose_zone(
+        tz, any(p is not None and japanese_headers(p.cmap) for p in pending)
+    )
+    settings = Settings(tz=zone, dayfirst=dayfirst)
+    staged: list[Staged] = []
+    details: list[_Details] = []
+    for idx in range(len(pending)):
+        item = pending[idx]
+        assert item is not None
+        pending[idx] = None  # the raw table is no longer needed once staged
+        raw, cmap = item.raw, item.cmap
+        step("load.step.validate")
+        name = stage(con, raw, cmap, file_idx=idx, settings=settings)
+        staged.append(
+            Staged(
+                item.role,
+                idx,
+                raw.source,
+                raw.kind,
+                raw.encoding,
+                raw.delimiter,
+                raw.sheet,
+                cmap.preset,
+                raw.num_rows,
+                raw.blank_rows,
+                name,
+                cmap,
+            )
+        )
+        details.append(_Details.of(idx, raw, cmap))
 
     step("load.step.build")
     builder = Builder(con, staged, log_mode=log_mode, won=won, lost=lost, lifecycle=lifecycle)
     builder.build(as_of=as_of, settings=settings)
-    _record_headers(con, headers)
+    _record_details(con, details)
+    con.execute("INSERT INTO meta VALUES ('tz_source', ?)", [zone_source])
 
 
-def _record_headers(con, headers: list[tuple[int, int | None, tuple[int, ...]]]) -> None:
-    """Add where each file's header is and which title rows above it were skipped to ``files``.
+@dataclass(frozen=True)
+class _Details:
+    """What the ``files`` table says about a file beyond its row counts."""
 
-    Title rows are like blank rows: not data, so neither read nor quarantined, and
-    ``rows_read == accepted + quarantined`` still holds; ``preamble_rows`` and
-    ``preamble_lines`` (e.g. ``1–2``) say what was skipped.
+    file_idx: int
+    header_line: int | None
+    preamble: tuple[int, ...]
+    footer: tuple[int, ...]
+    encoding_note: str | None
+    open_values: list[tuple[str, int]]
+
+    @classmethod
+    def of(cls, idx: int, raw: RawTable, cmap: ColumnMap) -> _Details:
+        return cls(
+            idx,
+            raw.header_line,
+            raw.preamble_lines,
+            raw.footer_lines,
+            raw.encoding_note,
+            open_values(raw, cmap),
+        )
+
+
+def _record_details(con, details: list[_Details]) -> None:
+    """Add to ``files`` where each header is, the title rows above it and the footer
+    rows below the data that were skipped, how the text was decoded, the outcome
+    values read as open, and how many closes had no time of day.
+
+    Title and footer rows are like blank rows: not data, so neither read nor
+    quarantined, and ``rows_read == accepted + quarantined`` still holds;
+    ``preamble_rows`` / ``preamble_lines`` and ``footer_rows`` / ``footer_lines``
+    (e.g. ``1–2``) say what was skipped. ``open_values`` is a JSON list of
+    ``[value, rows]``; ``closes_date_only`` counts the accepted won/lost leads whose
+    close had no time and so stands for the end of its day.
     """
-    con.execute("ALTER TABLE files ADD COLUMN header_line BIGINT")
-    con.execute("ALTER TABLE files ADD COLUMN preamble_rows BIGINT DEFAULT 0")
-    con.execute("ALTER TABLE files ADD COLUMN preamble_lines VARCHAR")
-    rows = [(line, len(pre), line_ranges(pre) if pre else None, idx) for idx, line, pre in headers]
+    for ddl in (
+        "header_line BIGINT",
+        "preamble_rows BIGINT DEFAULT 0",
+        "preamble_lines VARCHAR",
+        "footer_rows BIGINT DEFAULT 0",
+        "footer_lines VARCHAR",
+        "encoding_note VARCHAR",
+        "open_values VARCHAR",
+        "closes_date_only BIGINT DEFAULT 0",
+    ):
+        con.execute(f"ALTER TABLE files ADD COLUMN {ddl}")
+    rows = [
+        (
+            d.header_line,
+            len(d.preamble),
+            line_ranges(d.preamble) if d.preamble else None,
+            len(d.footer),
+            line_ranges(d.footer) if d.footer else None,
+            d.encoding_note,
+            json.dumps(d.open_values, ensure_ascii=False) if d.open_values else None,
+            d.file_idx,
+        )
+        for d in details
+    ]
     if rows:
         con.executemany(
-            "UPDATE files SET header_line = ?, preamble_rows = ?, preamble_lines = ? "
+            "UPDATE files SET header_line = ?, preamble_rows = ?, preamble_lines = ?, "
+            "footer_rows = ?, footer_lines = ?, encoding_note = ?, open_values = ? "
             "WHERE file_idx = ?",
             rows,
         )
+    # A date-only close is stored as the last instant of its day (sqlparts.END_OF_DAY).
+    con.execute("""
+        UPDATE files SET closes_date_only = c.n FROM (
+            SELECT _file, count(*) AS n FROM leads
+            WHERE outcome IN ('won', 'lost')
+              AND CAST(closed_at AS TIME) = TIME '23:59:59.999999'
+            GROUP BY _file) c
+        WHERE files.file = c._file AND files.table_name = 'leads'""")
 
 
 def _preset_for(role: str, preset: str | None, kind: str) -> str | None:
@@ -263,12 +385,3 @@ def _check_given_once(option: str, paths: list[str]) -> None:
         if key in seen:
             raise InputError("load.same_file_twice", file=path, option=option)
         seen.add(key)
-
-
-def _check_zone(tz: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError("load.bad_tz", value=tz) from None
