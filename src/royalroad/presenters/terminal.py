@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from royalroad.i18n import t
-from royalroad.presenters.notes import data_notes, file_notes
+from royalroad.presenters.notes import data_notes, file_notes, reading_notes
 from royalroad.quality import IngestSummary
 
 MAX_VALUE = 60
@@ -58,7 +58,7 @@ def render_summary(summary: IngestSummary, console: Console) -> None:
         end_section=True,
     )
     console.print(files)
-    for note in file_notes(summary):
+    for note in [*file_notes(summary), *reading_notes(summary)]:
         console.print(escape(note))
 
     if summary.reasons:
