@@ -33,7 +33,8 @@ L3,=cmd|' /C calc'!A0,45296.5
 """
 # By hand: leads 5 read, 3 accepted (L4 unknown outcome, second L1 duplicate);
 # events 7 read, 5 accepted (L9 unknown lead, L4 quarantined lead);
-# L1's demo (at the close) and after are after_close: 3 counted events, activities call and =cmd….
+# L1 closes on 2024-02-01 with no time: the end of that day, so its demo that day counts and
+# only "after" is after_close: 4 counted events, activities call, demo and =cmd….
 FILES = {"leads.csv": (5, 3, 2), "events.csv": (7, 5, 2)}
 
 
@@ -62,10 +63,10 @@ def test_validate_json(inputs):
     assert (data["leads"], data["won"], data["lost"], data["open"]) == (3, 1, 1, 1)
     assert (data["events"], data["events_counted"], data["events_marked"]) == (
         5,
-        3,
-        {"after_close": 2},
+        4,
+        {"after_close": 1},
     )
-    assert data["activities"] == 2
+    assert data["activities"] == 3
     assert data["rows_read"] == 12 and data["quarantined"] == 4
     assert {(r["file"], r["reason"], r["count"]) for r in data["reasons"]} == {
         ("leads.csv", "unknown_outcome", 1),
@@ -74,7 +75,7 @@ def test_validate_json(inputs):
         ("events.csv", "quarantined_lead", 1),
     }
     assert data["segments"] == ["industry"]
-    assert data["as_of"] == "2024-02-03 00:00:00" and data["tz"] == "UTC"
+    assert data["as_of"] == "2024-02-03 23:59:59.999999" and data["tz"] == "UTC"
 
 
 def test_validate_table(inputs):
@@ -93,10 +94,10 @@ def test_validate_table(inputs):
     assert "line 5 outcome=maybe" in out
     assert "line 6 lead_id=L9" in out
     assert (
-        "3 leads (1 won, 1 lost, 1 open) · 5 events (3 before close, 2 activities) · 0 notes" in out
+        "3 leads (1 won, 1 lost, 1 open) · 5 events (4 before close, 3 activities) · 0 notes" in out
     )
-    assert "Kept but not used for milestones: after close 2" in out
-    assert "As of 2024-02-03 00:00:00 (UTC): later closes count as open." in out
+    assert "Kept but not used for milestones: after close 1" in out
+    assert "As of 2024-02-03 23:59:59.999999 (UTC): later closes count as open." in out
     assert "Segments: industry" in out
     assert result.stderr == ""
 
@@ -167,7 +168,7 @@ def test_missing_workspace(write):
 
 # ------------------------------------------------------------------------- languages
 JA_CONTENT = (
-    "リード 3 件(受注 1・失注 1・商談中 1)・イベント 5 件(クローズ前 3 件、活動 2 種類)・メモ 0 件"
+    "リード 3 件(受注 1・失注 1・商談中 1)・イベント 5 件(クローズ前 4 件、活動 3 種類)・メモ 0 件"
 )
 
 

@@ -10,7 +10,7 @@ import codecs
 import csv
 import io
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from conftest import DATA, Counts, accounting, csv_records
@@ -20,6 +20,8 @@ from royalroad.io.delimited import read_csv
 from royalroad.io.readers import read_source
 from royalroad.quality import summarise
 
+END_OF_DAY = timedelta(days=1, microseconds=-1)
+"""A close date without a time stands for the last instant of its day."""
 LEADS_JA = DATA / "japanese_leads_cp932.csv"
 EVENTS_JA = DATA / "japanese_events_cp932.csv"
 
@@ -73,19 +75,28 @@ def test_cp932_japanese_leads_read_with_detected_preset():
             "J001",
             datetime(2024, 1, 5),
             "won",
-            datetime(2024, 2, 10),
+            datetime(2024, 2, 10) + END_OF_DAY,
             1200.0,
             "㈱山田製作所",
             "佐藤①",
             2,
         ),
-        ("J002", datetime(2024, 1, 6), "lost", datetime(2024, 2, 11), 800.0, "①商事", "鈴木", 3),
+        (
+            "J002",
+            datetime(2024, 1, 6),
+            "lost",
+            datetime(2024, 2, 11) + END_OF_DAY,
+            800.0,
+            "①商事",
+            "鈴木",
+            3,
+        ),
         ("J003", datetime(2024, 1, 7), "open", None, None, "㈲高橋\n工業", "髙橋", 4),
         (
             "J004",
             datetime(2024, 1, 8),
             "won",
-            datetime(2024, 3, 1),
+            datetime(2024, 3, 1) + END_OF_DAY,
             1_500_000.0,
             "ｶﾌﾞｼｷｶﾞｲｼｬ",
             "佐藤①",
@@ -102,7 +113,8 @@ def test_cp932_japanese_leads_read_with_detected_preset():
         ("J002", "展示会名刺交換", datetime(2024, 1, 6, 11), None, 5),
         ("J003", "資料送付", datetime(2024, 1, 10), None, 6),
         ("J004", "技術打合せ", datetime(2024, 2, 1, 9), None, 7),
-        ("J001", "契約締結", datetime(2024, 2, 10), "after_close", 8),  # at the close instant
+        # on the close day: a date-only close is the end of that day, so it counts before
+        ("J001", "契約締結", datetime(2024, 2, 10), None, 8),
     ]
     assert accounting(ws) == {str(LEADS_JA): Counts(5, 5, 0), str(EVENTS_JA): Counts(7, 7, 0)}
     assert csv_records(LEADS_JA, encoding="cp932") == 5
@@ -164,8 +176,8 @@ def test_utf8_bom_with_japanese_headers(write):
     ws = rr.ingest(leads="leads.csv")
     assert summarise(ws).files[0].preset == "japanese"
     assert _rows(ws, "SELECT lead_id, outcome, closed_at FROM leads ORDER BY lead_id") == [
-        ("A1", "won", datetime(2024, 2, 1)),
-        ("A2", "lost", datetime(2024, 2, 2)),
+        ("A1", "won", datetime(2024, 2, 1) + END_OF_DAY),
+        ("A2", "lost", datetime(2024, 2, 2) + END_OF_DAY),
     ]
 
 

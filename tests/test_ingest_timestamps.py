@@ -80,7 +80,9 @@ SPELLINGS: dict[str, object] = {
     ),  # Salesforce API
     # not dates
     "2024-01-05 13:00 foo": None,  # DuckDB's cast would ignore the trailing text
-    "0001-01-01": None,  # a sentinel, not a date in a CRM
+    "0001-01-01": None,  # a sentinel, not a date in a CRM: out of range
+    "2204-05-01": None,  # a typo for 2024: out of range
+    "9999-12-31": None,  # "never": out of range
     "24-01-05": None,
     "2024-02-30": None,
     "2024-01-05 25:00": None,
@@ -88,6 +90,10 @@ SPELLINGS: dict[str, object] = {
     "99999": None,  # outside the Excel serial range
     "12345": None,
 }
+
+
+OUT_OF_RANGE = {"0001-01-01", "2204-05-01", "9999-12-31"}
+"""Dates that read, but outside 1900–2199: quarantined with their own reason."""
 
 
 def _expected(value: str, tz: str, dayfirst: bool) -> datetime | None:
@@ -121,16 +127,17 @@ def test_timestamp_spellings(write, tz, dayfirst):
     )
     got = dict(ws.con.execute("SELECT activity, ts FROM events").fetchall())
     bad = {
-        line: value
-        for line, value in ws.con.execute(
-            "SELECT line, value FROM quarantine WHERE reason = 'bad_timestamp'"
+        line: (value, reason)
+        for line, value, reason in ws.con.execute(
+            "SELECT line, value, reason FROM quarantine"
         ).fetchall()
     }
     for i, value in enumerate(values):
         want = _expected(value, tz, dayfirst)
         if want is None:
             assert f"v{i}" not in got, value
-            assert bad.get(i + 2) == value, value
+            reason = "out_of_range_timestamp" if value in OUT_OF_RANGE else "bad_timestamp"
+            assert bad.get(i + 2) == (value, reason), value
         else:
             assert got.get(f"v{i}") == want, (value, tz, dayfirst)
     n_bad = sum(1 for v in values if _expected(v, tz, dayfirst) is None)

@@ -33,7 +33,7 @@ LEADS_CSV = (
     "D-001,2024/01/05,受注,2024/02/01,100000\n"  # 5
     "D-002,2024/01/06,失注,2024/02/03,\n"  # 6
     "D-003,2024/01/07,保留,,\n"  # 7  open
-    "D-004,2024/01/08,不明,,\n"  # 8  unknown outcome -> quarantined
+    "D-004,2024/01/08,受注,,\n"  # 8  won without a close date -> quarantined
     "D-005,2024/01/09,商談中,,\n"  # 9  open
 )
 EVENTS_CSV = (
@@ -84,7 +84,7 @@ def test_cp932_title_rows_are_skipped_and_lines_kept(cp932):
     assert [(t, f, line, reason) for t, f, line, reason, _, _ in quarantine_rows(ws)] == [
         ("events", "events.csv", 8, "unknown_lead"),
         ("events", "events.csv", 9, "bad_timestamp"),
-        ("leads", "leads.csv", 8, "unknown_outcome"),
+        ("leads", "leads.csv", 8, "closed_without_date"),
     ]
     # read = accepted + quarantined; title rows are not read rows
     assert accounting(ws) == {"leads.csv": Counts(5, 4, 1), "events.csv": Counts(6, 4, 2)}
