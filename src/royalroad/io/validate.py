@@ -389,8 +389,11 @@ def open_values(raw: RawTable, cmap: ColumnMap) -> list[tuple[str, int]]:
         return []
     known = {sp.norm_value(v) for vals in cmap.outcome_values.values() for v in vals}
     counts: dict[str, int] = {}
+    table = raw.table
+    if DAMAGE in table.column_names:  # a damaged row is quarantined, not read as open
+        table = table.filter(pc.is_null(table[DAMAGE]))
     for c in cmap.fields.get("outcome", ()):
-        col = raw.table[c]
+        col = table[c]
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             continue
         for item in pc.value_counts(col).to_pylist():
