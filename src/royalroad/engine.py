@@ -9,8 +9,10 @@ or a warehouse later.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +26,14 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 TABLES = ("leads", "events", "notes", "quarantine", "files", "meta")
+DEFAULT_MAX_ACTIVITIES = 200
+"""Activities the analyses look at one by one; rarer ones are grouped (``--max-activities``)."""
+ENUM_AS_TEXT = 20_000
+"""Characters of the ``activity`` ENUM type above which events are read with activity as
+text (about a thousand activities): see :meth:`Workspace._events_stored`."""
+EVENTS_TEXT = "_rr_events_text"
+OTHER_ACTIVITIES_KEY = "engine.other_activities"
+"""Catalogue key of the label the grouped activities take: "(other activities)"."""
 
 
 def one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
@@ -44,27 +54,115 @@ def connect(
     machine; the progress bar is off because it writes to the terminal.
     """
     target = str(path) if path else ":memory:"
-    if path:
+    if path and not read_only:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(target, read_only=read_only)
     except duckdb.Error as exc:
-        raise InputError(
-            "engine.cannot_open", file=target, reason=str(exc).splitlines()[0]
-        ) from None
+        if not (read_only and "different configuration" in str(exc)):
+            raise _open_error(target, exc, read_only=read_only) from None
+        # This process already has the file open for writing (a notebook's ingest, a
+        # test's fixture): DuckDB shares that one instance within a process, and an
+        # analysis writes nothing either way.
+        return connect(path, read_only=False)
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
     return con
 
 
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def _open_error(target: str, exc: Exception, *, read_only: bool) -> InputError:
+    """DuckDB's failure to open a file, in royalroad's words.
+
+    A lock conflict (another process writing the file, or reading it while we want to
+    write) gets its own one-line message that names the other process and what to do.
+    """
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "Could not set lock" not in first and "Conflicting lock" not in first:
+        return InputError("engine.cannot_open", file=target, reason=first)
+    from royalroad.i18n import t
+
+    found = _LOCK_HOLDER.search(str(exc))
+    holder = (
+        f"{Path(found['program']).name}, PID {found['pid']}"
+        if found
+        else t("engine.lock_holder_unknown")
+    )
+    key = "engine.locked_read" if read_only else "engine.locked_write"
+    return InputError(key, file=target, holder=holder)
+
+
+def check_not_in_use(path: str | Path) -> None:
+    """Fail with one line when another process has ``path`` open (reading or writing).
+
+    ``ingest`` builds a new workspace beside the old one and then replaces it; on
+    POSIX a reader would silently go on with the replaced file, on Windows the
+    replacement fails. Asking first gives the user the reason before a long ingest.
+    A file DuckDB cannot open for other reasons (not a database) is no conflict: the
+    ingest replaces it.
+    """
+    p = Path(path)
+    if not p.is_file():
+        return
+    try:
+        con = duckdb.connect(str(p))
+    except duckdb.Error as exc:
+        err = _open_error(str(p), exc, read_only=False)
+        if err.key == "engine.locked_write":
+            raise err from None
+        return
+    con.close()
+
+
+@dataclass(frozen=True)
+class ActivityGrouping:
+    """Rare activities folded into one, so that the analyses stay bounded.
+
+    ``kept`` are the ``limit`` most frequent activities (by leads that have them,
+    then by events, then by name); every other activity is analysed as ``label``.
+    """
+
+    limit: int
+    activities: int
+    """Distinct activities in the events table."""
+    events: int
+    """Events in the events table."""
+    kept: tuple[str, ...]
+    grouped_activities: int
+    grouped_events: int
+    label: str
+
+    def to_dict(self) -> dict:
+        return {
+            "max_activities": self.limit,
+            "activities": self.activities,
+            "events": self.events,
+            "grouped_activities": self.grouped_activities,
+            "grouped_events": self.grouped_events,
+            "label": self.label,
+        }
+
+
 class Workspace:
     """Canonical tables in one DuckDB database, with an Ibis view of them."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, *, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        path: Path | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.con = con
         self.path = path
+        self.read_only = read_only
         self._ibis = None
         self._temp = 0
+        self._grouping: ActivityGrouping | None = None
+        self._events_as_text: bool | None = None
+        self._groupings: dict[tuple[int, str], ActivityGrouping | None] = {}
 
     @property
     def ibis(self) -> ibis.BaseBackend:
@@ -84,12 +182,147 @@ class Workspace:
         (a workspace from another tool, a warehouse table) gets them computed in the
         query by :func:`journey_keys`.
         """
-        t = self.ibis.table(name)
+        t = self._events_stored() if name == "events" else self.ibis.table(name)
         if name == "leads" and "mark" in t.columns:
             t = t.filter(t.mark.isnull())  # leads created after the as-of date did not exist yet
         if name in ("leads", "events"):
             t = journey_keys(t, name)
+        if name == "events" and self._grouping is not None:
+            g = self._grouping
+            act = t.activity.cast("string")
+            t = t.mutate(activity=act.isin(list(g.kept)).ifelse(act, g.label))
         return t
+
+    def _events_stored(self) -> ir.Table:
+        """``events`` as stored, its ``activity`` read as text when its ENUM is large.
+
+        Ibis learns a table's schema by parsing each column's type, and an ENUM's type
+        spells out every value: with 50,000 activities that parse took 0.8 s (and 1M
+        activities minutes and gigabytes) on every ``table("events")``. Above
+        ``ENUM_AS_TEXT`` characters of type, the table is read through a query that
+        casts ``activity`` to VARCHAR; below it, the ENUM keeps its fast sorts.
+        """
+        if self._events_as_text is None:
+            length = one_row(
+                self.con,
+                "SELECT coalesce(max(length(data_type)), 0) FROM duckdb_columns() "
+                "WHERE database_name = current_database() AND schema_name = 'main' "
+                "AND table_name = 'events' AND column_name = 'activity'",
+            )[0]
+            self._events_as_text = length > ENUM_AS_TEXT
+        if self._events_as_text:
+            # A temporary view lives in memory: fine on a read-only connection too.
+            self.con.execute(
+                f'CREATE TEMP VIEW IF NOT EXISTS "{EVENTS_TEXT}" AS '
+                'SELECT * REPLACE (CAST(activity AS VARCHAR) AS activity) FROM main."events"'
+            ).fetchall()
+            return self.ibis.table(EVENTS_TEXT)
+        return self.ibis.table("events")
+
+    @property
+    def grouping(self) -> ActivityGrouping | None:
+        """The activity grouping in force (see :meth:`activity_cap`), or None."""
+        return self._grouping
+
+    def group_activities(
+        self, limit: int | None, label: str | None = None
+    ) -> ActivityGrouping | None:
+        """How ``limit`` activities would be kept and the rest grouped; None if nothing is.
+
+        Two small queries: the number of distinct activities and, only when there are
+        more than ``limit``, the ``limit`` most frequent ones (by leads that have
+        them, then events, then name: ties are broken the same way every time).
+        """
+        if limit is None or limit <= 0:
+            return None
+        if label is None:
+            from royalroad.i18n import t
+
+            label = t(OTHER_ACTIVITIES_KEY)
+        key = (limit, label)
+        if key in self._groupings:
+            return self._groupings[key]
+        events = self._events_stored()
+        activities, n_events = one_row(
+            self.con, "SELECT count(DISTINCT activity), count(*) FROM events"
+        )
+        grouping = None
+        if activities > limit:
+            grouping = self._rank_activities(events, limit, label, activities, n_events)
+        self._groupings[key] = grouping
+        return grouping
+
+    def _rank_activities(
+        self, events: ir.Table, limit: int, label: str, activities: int, n_events: int
+    ) -> ActivityGrouping:
+        import ibis
+
+        lead = events.lead_key if "lead_key" in events.columns else events.lead_id
+        act = events.activity.cast("string")
+        per = (
+            events.mutate(_act=act, _lead=lead)
+            .group_by("_act")
+            .agg(leads=ibis._._lead.nunique(), n=ibis._.count())
+        )
+        top = per.order_by([ibis.desc("leads"), ibis.desc("n"), "_act"]).limit(limit)
+        rows = top.execute()
+        kept = tuple(str(a) for a in rows["_act"])
+        kept_events = int(rows["n"].sum())
+        return ActivityGrouping(
+            limit=limit,
+            activities=int(activities),
+            events=int(n_events),
+            kept=kept,
+            grouped_activities=int(activities) - len(kept),
+            grouped_events=int(n_events) - kept_events,
+            label=label,
+        )
+
+    @contextmanager
+    def activity_cap(
+        self, limit: int | None, label: str | None = None
+    ) -> Iterator[ActivityGrouping | None]:
+        """While the block runs, every analysis sees at most ``limit`` activities.
+
+        The ``limit`` most frequent activities keep their names and the rest become
+        one activity, ``label`` ("(other activities)" in the current language), in
+        :meth:`table` ``("events")``: an Ibis expression, so the engine does the
+        mapping and every analysis sees the same events. ``limit`` None or 0 keeps
+        every activity. Yields the grouping (None when nothing was grouped).
+        """
+        previous = self._grouping
+        self._grouping = None  # rank on the stored activities, not on a grouping
+        grouping = self.group_activities(limit, label)
+        self._grouping = grouping
+        try:
+            yield grouping
+        finally:
+            self._grouping = previous
+
+    def outcome_counts(self) -> tuple[int, int, int]:
+        """``(won, lost, open)`` among the leads the analyses see (one small query).
+
+        Plain SQL, not Ibis: ``execute`` also settles a result someone left pending
+        with ``fetchone()``, which DuckDB 2.0's relation API (Ibis) would refuse."""
+        cols = {r[0] for r in self.con.execute("DESCRIBE leads").fetchall()}
+        where = "WHERE mark IS NULL" if "mark" in cols else ""
+        won, lost, open_ = one_row(
+            self.con,
+            "SELECT count(*) FILTER (outcome = 'won'), count(*) FILTER (outcome = 'lost'), "
+            f"count(*) FILTER (outcome = 'open') FROM leads {where}",
+        )
+        return int(won), int(lost), int(open_)
+
+    def sources(self) -> list[str]:
+        """The workspace file, else the leads and events files it was read from."""
+        if self.path is not None:
+            return [str(self.path)]
+        return [
+            r[0]
+            for r in self.con.execute(
+                "SELECT file FROM files WHERE table_name IN ('leads', 'events') ORDER BY file_idx"
+            ).fetchall()
+        ]
 
     @contextmanager
     def materialized(self, expr: ir.Table, hint: str = "t") -> Iterator[ir.Table]:
@@ -167,6 +400,15 @@ class Workspace:
     def close(self) -> None:
         self.con.close()
 
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Closed on errors too: a connection left to the garbage collector keeps
+        # DuckDB's instance of the file alive in this process, and a later open of the
+        # same file with the other read-only setting would then be refused.
+        self.close()
+
 
 def journey_keys(t: ir.Table, name: str) -> ir.Table:
     """Add ``lead_key`` (and for events ``pos``) when a table does not store them.
@@ -186,15 +428,20 @@ def journey_keys(t: ir.Table, name: str) -> ir.Table:
     return t
 
 
-def open_workspace(path: str | Path) -> Workspace:
-    """Open a workspace written by ``royalroad ingest --workspace``."""
+def open_workspace(path: str | Path, *, read_only: bool = False) -> Workspace:
+    """Open a workspace written by ``royalroad ingest --workspace``.
+
+    ``read_only=True`` is what every analysis needs (they write nothing: their
+    temporary tables live in memory): any number of processes can then read one
+    workspace at once. A read-write connection locks the file for everyone else.
+    """
     p = Path(path)
     if not p.exists():
         raise InputError("io.file_missing", file=str(path))
-    con = connect(p)
+    con = connect(p, read_only=read_only)
     present = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
     missing = [t for t in TABLES if t not in present]
     if missing:
         con.close()
         raise InputError("engine.not_a_workspace", file=str(path), missing=", ".join(missing))
-    return Workspace(con, path=p)
+    return Workspace(con, path=p, read_only=read_only)

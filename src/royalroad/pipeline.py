@@ -1,14 +1,23 @@
 """Run every analysis that exists on a workspace and write the outputs.
 
-Used by ``royalroad demo`` (and later ``royalroad analyze``): one place that knows
-which analyses run, so the CLI, the app and the demo produce the same files.
+Used by ``royalroad analyze``, ``royalroad demo`` and the web app: one place that
+knows which analyses run, so the CLI, the app and the demo produce the same files.
+
+Two guards keep a run bounded whatever the data:
+
+* too few closed leads to learn from (:func:`check_enough_closed`) stops the run at
+  once, in one line, before any analysis grinds through the events;
+* at most ``max_activities`` activities are analysed one by one; the rarer ones are
+  grouped into one "(other activities)" by the engine
+  (:meth:`~royalroad.engine.Workspace.activity_cap`), so every analysis sees the
+  same events, and a caveat says how many activities and events were grouped.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from royalroad import __version__
@@ -17,13 +26,16 @@ from royalroad.analysis.goals import (
     DEFAULT_MIN_MCC,
     DEFAULT_MIN_RECALL,
     DEFAULT_WINDOWS,
+    MIN_CLOSED,
+    MIN_PER_CLASS,
     discover_goals,
 )
-from royalroad.analysis.goals_result import GoalResult
+from royalroad.analysis.goals_result import Caveat, GoalResult
 from royalroad.analysis.nba import NextResult, next_best_actions
 from royalroad.analysis.paths import analyse_paths
 from royalroad.analysis.paths_result import PathsResult
-from royalroad.engine import Workspace
+from royalroad.engine import DEFAULT_MAX_ACTIVITIES, ActivityGrouping, Workspace
+from royalroad.errors import InputError
 from royalroad.quality import IngestSummary, summarise
 
 
@@ -36,6 +48,8 @@ class Results:
     paths: PathsResult
     next: NextResult
     meta: dict[str, str]
+    grouping: ActivityGrouping | None = None
+    """Rare activities grouped into one (``--max-activities``), or None."""
 
     def to_dict(self) -> dict:
         return {
@@ -43,6 +57,7 @@ class Results:
             "as_of": self.meta.get("as_of"),
             "tz": self.meta.get("tz"),
             "quality": self.quality.to_dict(),
+            "activity_grouping": self.grouping.to_dict() if self.grouping else None,
             "goals": self.goals.to_dict(),
             "paths": self.paths.to_dict(),
             "next": self.next.to_dict(),
@@ -75,6 +90,67 @@ class AnalysisOptions:
     order: int = 1
     min_evidence: int = 10
     owner: str | None = None
+    max_activities: int = DEFAULT_MAX_ACTIVITIES
+    """Activities analysed one by one (the most frequent); 0 keeps every activity."""
+
+
+def check_max_activities(value: int) -> int:
+    if value < 0:
+        raise InputError("engine.bad_max_activities", value=value)
+    return value
+
+
+def check_enough_closed(ws: Workspace) -> None:
+    """Stop at once when there are too few closed leads to learn a win from.
+
+    The same floor as the goal search's "too few closed leads" (at least
+    ``MIN_CLOSED`` closed, ``MIN_PER_CLASS`` won and lost): below it no goal, path
+    probability or next action would be more than noise, and the analyses would
+    still read every event to find that out. One small query on ``leads``.
+    """
+    won, lost, _ = ws.outcome_counts()
+    closed = won + lost
+    if closed < MIN_CLOSED or won < MIN_PER_CLASS or lost < MIN_PER_CLASS:
+        raise InputError(
+            "pipeline.too_few_closed",
+            source=", ".join(ws.sources()) or "-",
+            closed=closed,
+            won=won,
+            lost=lost,
+            min_closed=MIN_CLOSED,
+            min_class=MIN_PER_CLASS,
+        )
+
+
+def grouping_caveat(grouping: ActivityGrouping) -> Caveat:
+    """The caveat every output shows when rare activities were grouped."""
+    return Caveat(
+        "engine.caveat.grouped",
+        {
+            "grouped_activities": grouping.grouped_activities,
+            "grouped_events": grouping.grouped_events,
+            "label": grouping.label,
+            "kept": len(grouping.kept),
+            "activities": grouping.activities,
+        },
+    )
+
+
+def with_grouping(goals: GoalResult, grouping: ActivityGrouping | None) -> GoalResult:
+    """``goals`` with the grouping caveat added (the report, workbook, terminal and app
+    all show the goal search's caveats)."""
+    if grouping is None:
+        return goals
+    return replace(goals, caveats=(*goals.caveats, grouping_caveat(grouping)))
+
+
+def never_advised(avoid: Sequence[str], grouping: ActivityGrouping | None) -> list[str]:
+    """Activities never to advise: ``avoid`` plus the grouped "(other activities)",
+    which stays in the journeys but is no step anyone can take."""
+    out = list(avoid)
+    if grouping is not None and grouping.label not in out:
+        out.append(grouping.label)
+    return out
 
 
 def analyse(
@@ -83,41 +159,55 @@ def analyse(
     *,
     on_step: Callable[[str], None] | None = None,
 ) -> Results:
-    """Run every analysis that exists on ``ws``."""
+    """Run every analysis that exists on ``ws``.
+
+    Raises :class:`~royalroad.errors.InputError` at once when there are too few
+    closed leads to learn from (:func:`check_enough_closed`).
+    """
     opts = options or AnalysisOptions()
+    check_max_activities(opts.max_activities)
     step = on_step or (lambda _k: None)
+    check_enough_closed(ws)
     step("pipeline.step.quality")
     quality = summarise(ws)
-    step("goal.step")
-    goals = discover_goals(
-        ws,
-        max_count=opts.max_count,
-        windows=opts.windows,
-        pairs=opts.pairs,
-        adjust=opts.adjust,
-        not_proxy=opts.not_proxy,
-        alpha=opts.alpha,
-        min_lift=opts.min_lift,
-        min_recall=opts.min_recall,
-        min_mcc=opts.min_mcc,
+    with ws.activity_cap(opts.max_activities) as grouping:
+        step("goal.step")
+        goals = discover_goals(
+            ws,
+            max_count=opts.max_count,
+            windows=opts.windows,
+            pairs=opts.pairs,
+            adjust=opts.adjust,
+            not_proxy=opts.not_proxy,
+            alpha=opts.alpha,
+            min_lift=opts.min_lift,
+            min_recall=opts.min_recall,
+            min_mcc=opts.min_mcc,
+        )
+        proxies = [p.activity for p in goals.proxies]
+        avoid = never_advised(goals.avoided(), grouping)
+        step("paths.step")
+        paths = analyse_paths(
+            ws, goal=goals.recommended, exclude=proxies, avoid=avoid, order=opts.order
+        )
+        step("nba.step")
+        nxt = next_best_actions(
+            ws,
+            goal=goals.recommended,
+            exclude=proxies,
+            avoid=avoid,
+            road=[s.activity for s in paths.royal_road],
+            min_evidence=opts.min_evidence,
+            owner=opts.owner,
+        )
+    return Results(
+        quality=quality,
+        goals=with_grouping(goals, grouping),
+        paths=paths,
+        next=nxt,
+        meta=ws.meta(),
+        grouping=grouping,
     )
-    proxies = [p.activity for p in goals.proxies]
-    confounded = goals.avoided()
-    step("paths.step")
-    paths = analyse_paths(
-        ws, goal=goals.recommended, exclude=proxies, avoid=confounded, order=opts.order
-    )
-    step("nba.step")
-    nxt = next_best_actions(
-        ws,
-        goal=goals.recommended,
-        exclude=proxies,
-        avoid=confounded,
-        road=[s.activity for s in paths.royal_road],
-        min_evidence=opts.min_evidence,
-        owner=opts.owner,
-    )
-    return Results(quality=quality, goals=goals, paths=paths, next=nxt, meta=ws.meta())
 
 
 def write_outputs(results: Results, out: Path, *, lang: str | None = None) -> dict[str, Path]:
@@ -139,6 +229,14 @@ def write_outputs(results: Results, out: Path, *, lang: str | None = None) -> di
     }
 
 
+@dataclass(frozen=True)
+class Demo:
+    """What ``royalroad demo`` made: the files, and the results behind the headline."""
+
+    written: dict[str, Path]
+    results: Results
+
+
 def run_demo(
     out: Path,
     *,
@@ -147,20 +245,22 @@ def run_demo(
     seed: int = 42,
     lang: str | None = None,
     on_step: Callable[[str], None] | None = None,
-) -> dict[str, Path]:
+) -> Demo:
     """Simulate → ingest into ``out/workspace.duckdb`` → analyse → write the report.
 
     The report and workbook open in ``lang``, by default Japanese: the simulated data
     is a Japanese CRM export (the report holds English too, one click away)."""
+    from royalroad.engine import check_not_in_use
     from royalroad.io.load import ingest
     from royalroad.simulate import simulate
 
     step = on_step or (lambda _k: None)
+    ws_path = out / "workspace.duckdb"
+    check_not_in_use(ws_path)
     step("pipeline.step.simulate")
     data_dir = out / "data"
     data = simulate(scenario, leads=leads, seed=seed)
     data.write(data_dir)
-    ws_path = out / "workspace.duckdb"
     for stale in (ws_path, ws_path.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
     ws = ingest(
@@ -170,8 +270,10 @@ def run_demo(
         workspace=ws_path,
         on_step=on_step,
     )
-    segments = [s for s in ("industry",) if s in ws.segments()]
-    results = analyse(ws, AnalysisOptions(adjust=tuple(segments)), on_step=on_step)
+    with ws:
+        segments = [s for s in ("industry",) if s in ws.segments()]
+        results = analyse(ws, AnalysisOptions(adjust=tuple(segments)), on_step=on_step)
     written = write_outputs(results, out, lang=lang or DEMO_LANG)
-    ws.close()
-    return {"pipeline.out.data": data_dir, "pipeline.out.workspace": ws_path, **written}
+    return Demo(
+        {"pipeline.out.data": data_dir, "pipeline.out.workspace": ws_path, **written}, results
+    )

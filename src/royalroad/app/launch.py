@@ -20,6 +20,8 @@ ENV_LANG = "ROYALROAD_LANG"
 ENV_MAX_UPLOAD = "ROYALROAD_MAX_UPLOAD_MB"
 ENV_TMP = "ROYALROAD_APP_TMP"
 DEFAULT_MAX_UPLOAD_MB = 200
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8501
 MAX_UPLOAD_LIMIT_MB = 10_000
 SCRIPT = Path(__file__).with_name("main.py")
 
@@ -49,8 +51,8 @@ def check_server_args(*, port: int, host: str, max_upload_mb: int) -> None:
 
 def server_command(
     *,
-    port: int = 8501,
-    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    host: str = DEFAULT_HOST,
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB,
     python: str | None = None,
 ) -> list[str]:

@@ -134,15 +134,26 @@ def parse_windows(text: str) -> tuple[int, ...]:
     return tuple(days)
 
 
-def options(*, adjust: Sequence[str] = (), max_count: int = 5, windows: str = "", pairs: int = 12):
+def options(
+    *,
+    adjust: Sequence[str] = (),
+    max_count: int = 5,
+    windows: str = "",
+    pairs: int = 12,
+    max_activities: int | None = None,
+):
     """The :class:`~royalroad.pipeline.AnalysisOptions` of the settings form."""
-    from royalroad.pipeline import AnalysisOptions
+    from royalroad.engine import DEFAULT_MAX_ACTIVITIES
+    from royalroad.pipeline import AnalysisOptions, check_max_activities
 
     return AnalysisOptions(
         adjust=tuple(adjust),
         max_count=int(max_count),
         windows=parse_windows(windows),
         pairs=int(pairs),
+        max_activities=check_max_activities(
+            DEFAULT_MAX_ACTIVITIES if max_activities is None else int(max_activities)
+        ),
     )
 
 
@@ -196,7 +207,7 @@ def run(
             stale.unlink(missing_ok=True)
         ws = ingest(**plan.ingest_kwargs(), on_step=on_step)
     else:
-        ws = open_workspace(ws_path)
+        ws = open_workspace(ws_path, read_only=True)
     try:
         results = analyse(ws, opts, on_step=on_step)
         segments = tuple(ws.segments())

@@ -1,5 +1,5 @@
-"""What every command shares: the Typer app, the consoles, the error guard and the
-option groups (input files, goal search) that several commands take.
+"""What every command shares: the Typer app, the consoles, the progress display, the
+error guard and the option groups (input files, goal search) that several commands take.
 
 An option group is a frozen dataclass whose fields carry their Typer options;
 :func:`with_groups` spreads the fields into a command's signature (so ``--help`` and
@@ -14,9 +14,12 @@ import functools
 import inspect
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_type_hints
 
 import typer
@@ -60,9 +63,118 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+PROGRESS_DELAY = 2.0
+"""Seconds of silence before step lines start on a non-terminal stderr: a command that
+ends (or fails on bad input) sooner prints nothing but its result or its one error line.
+``ROYALROAD_PROGRESS_DELAY`` overrides it (tests set 0)."""
+
+
+class Progress:
+    """What a long command shows while it works, on stderr.
+
+    * a terminal: rich's spinner with the current step;
+    * not a terminal (a pipe, a log file, CI): one line per step, ``[ 12.3s] step…``,
+      with the seconds since the command started, from the first step that is still
+      running ``PROGRESS_DELAY`` seconds after the start, and a last line with the
+      total time. rich's spinner prints nothing at all there, so a 40-second run
+      would otherwise be 40 seconds of silence;
+    * ``--quiet``: nothing.
+
+    ``update(key)`` takes a catalogue key (the ``on_step`` keys of ingest and analyse);
+    ``key`` is the first step, or None when the first ``update`` names it.
+    """
+
+    def __init__(self, key: str | None = None, *, quiet: bool = False) -> None:
+        self.key = key
+        self.quiet = quiet
+        self.terminal = sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.steps: list[tuple[str, float]] = []
+        self.printed = 0
+        self.lock = threading.Lock()
+        self.timer: threading.Timer | None = None
+        self.spinner: Any = None
+        self.live = False
+
+    def __enter__(self) -> Progress:
+        if self.quiet:
+            return self
+        if self.terminal:
+            self.spinner = stderr().status(t(self.key) if self.key else "")
+            self.spinner.__enter__()
+            return self
+        if self.key is not None:
+            self.steps.append((self.key, 0.0))
+        delay = _delay()
+        if delay <= 0:
+            self._go_live()
+        else:
+            self.timer = threading.Timer(delay, self._go_live)
+            self.timer.daemon = True
+            self.timer.start()
+        return self
+
+    def update(self, key: str) -> None:
+        if self.quiet:
+            return
+        if self.spinner is not None:
+            self.spinner.update(t(key))
+            return
+        with self.lock:
+            if self.steps and self.steps[-1][0] == key:
+                return
+            self.steps.append((key, time.monotonic() - self.started))
+            if self.live:
+                self._flush()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.spinner is not None:
+            self.spinner.__exit__(exc_type, exc, tb)
+            return
+        if self.timer is not None:
+            self.timer.cancel()
+        with self.lock:
+            if self.live and exc_type is None:
+                self._line(t("cli.progress.done"), time.monotonic() - self.started)
+            self.live = False
+
+    def _go_live(self) -> None:
+        with self.lock:
+            self.live = True
+            self._flush()
+
+    def _flush(self) -> None:
+        for key, at in self.steps[self.printed :]:
+            self._line(t("cli.progress.step", step=t(key)), at)
+        self.printed = len(self.steps)
+
+    @staticmethod
+    def _line(text: str, seconds: float) -> None:
+        stream = sys.stderr
+        stream.write(f"[{seconds:6.1f}s] {text}\n")
+        stream.flush()
+
+
+def _delay() -> float:
+    try:
+        return float(os.environ.get("ROYALROAD_PROGRESS_DELAY", PROGRESS_DELAY))
+    except ValueError:
+        return PROGRESS_DELAY
+
+
 def print_error(message: str) -> None:
     """One red line on stderr, prefixed like every royalroad error."""
     stderr().print(f"[red]{t('error.prefix')}: {escape(message)}[/red]", soft_wrap=True)
+
+
+def print_note(message: str) -> None:
+    """A remark for the user on stderr, plain (stdout may hold JSON or CSV)."""
+    stderr().print(escape(message), soft_wrap=True)
 
 
 def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -116,6 +228,10 @@ AdjustOpt = Annotated[list[str] | None, typer.Option("--adjust", help=t("cli.opt
 WorkspaceOpt = Annotated[
     Path | None, typer.Option("--workspace", "-w", help=t("cli.opt.workspace"))
 ]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help=t("cli.opt.quiet"))]
+MaxActivitiesOpt = Annotated[
+    int, typer.Option("--max-activities", help=t("cli.opt.max_activities"))
+]
 ScenarioOpt = Annotated[str, typer.Option("--scenario", help=t("cli.opt.scenario"))]
 SimLeadsOpt = Annotated[int, typer.Option("--leads", help=t("cli.opt.sim_leads"))]
 SeedOpt = Annotated[int, typer.Option("--seed", help=t("cli.opt.seed"))]
@@ -147,32 +263,41 @@ class FileOptions:
     def given(self) -> bool:
         return bool(self.leads or self.events)
 
-    def ingest(self, workspace: Path | None, status: Console | None = None) -> Workspace:
-        """Read the files into ``workspace`` (a DuckDB file), or in memory when None."""
+    def ingest(self, workspace: Path | None, progress: Progress | None = None) -> Workspace:
+        """Read the files into ``workspace`` (a DuckDB file), or in memory when None.
+
+        With ``progress``, its steps are shown there; else on a progress of its own.
+        """
         from royalroad.io.load import ingest
 
         if not self.given:
             raise InputError("load.no_input")
-        console = status or stderr()
-        with console.status(t("load.step.read")) as spinner:
-            return ingest(
-                leads=self.leads,
-                events=self.events,
-                notes=self.notes,
-                won=split(self.won),
-                lost=split(self.lost),
-                preset=self.preset,
-                mapping=self.mapping,
-                sheet=self.sheet,
-                table=self.table,
-                encoding=self.encoding,
-                tz=self.tz,
-                dayfirst=self.dayfirst,
-                as_of=self.as_of,
-                lifecycle=self.lifecycle,
-                workspace=workspace,
-                on_step=lambda key: spinner.update(t(key)),
-            )
+        if workspace is not None:
+            from royalroad.engine import check_not_in_use
+
+            check_not_in_use(workspace)
+        if progress is None:
+            with Progress() as own:
+                return self.ingest(workspace, own)
+        progress.update("load.step.read")
+        return ingest(
+            leads=self.leads,
+            events=self.events,
+            notes=self.notes,
+            won=split(self.won),
+            lost=split(self.lost),
+            preset=self.preset,
+            mapping=self.mapping,
+            sheet=self.sheet,
+            table=self.table,
+            encoding=self.encoding,
+            tz=self.tz,
+            dayfirst=self.dayfirst,
+            as_of=self.as_of,
+            lifecycle=self.lifecycle,
+            workspace=workspace,
+            on_step=progress.update,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,14 +307,18 @@ class Inputs(FileOptions):
 
     workspace: WorkspaceOpt = None
 
-    def open(self) -> Workspace:
+    def open(self, progress: Progress | None = None) -> Workspace:
+        """The files read in memory, or the workspace opened read-only: an analysis
+        writes nothing to it, so any number of them can read one workspace at once."""
         from royalroad.engine import open_workspace
 
         if self.given:
-            return self.ingest(None)
+            return self.ingest(None, progress)
         if self.workspace is None:
             raise InputError("load.no_input")
-        return open_workspace(self.workspace)
+        if progress is not None:
+            progress.update("engine.step.open")
+        return open_workspace(self.workspace, read_only=True)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,6 +14,8 @@ from royalroad.cli.common import (
     FormatOpt,
     Inputs,
     LangOpt,
+    Progress,
+    QuietOpt,
     app,
     guarded,
     stdout,
@@ -25,10 +27,12 @@ if TYPE_CHECKING:
     from royalroad.engine import Workspace
 
 
-def print_summary(ws: Workspace, fmt: Format) -> None:
+def print_summary(ws: Workspace, fmt: Format, *, quiet: bool = False) -> None:
     from royalroad.presenters.terminal import render_summary
     from royalroad.quality import summarise
 
+    if quiet and fmt is not Format.json:
+        return
     summary = summarise(ws)
     if fmt is Format.json:
         typer.echo(summary.to_json())
@@ -45,21 +49,29 @@ def ingest(
         Path, typer.Option("--workspace", "-w", help=t("cli.opt.workspace_out"))
     ] = Path("royalroad.duckdb"),
     format: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
     lang: LangOpt = None,
 ) -> None:
     """Read CRM exports, validate them and store them in a DuckDB workspace."""
-    ws = files.ingest(workspace)
-    print_summary(ws, format)
-    if format is Format.table:
-        stdout().print(t("cli.ingest.done", path=escape(str(workspace))))
-    ws.close()
+    with Progress(quiet=quiet) as progress:
+        ws = files.ingest(workspace, progress)
+    with ws:
+        print_summary(ws, format, quiet=quiet)
+        if format is Format.table and not quiet:
+            stdout().print(t("cli.ingest.done", path=escape(str(workspace))))
 
 
 @app.command(help=t("cli.cmd.validate"))
 @guarded
 @with_groups(inputs=Inputs)
-def validate(inputs: Inputs, format: FormatOpt = Format.table, lang: LangOpt = None) -> None:
+def validate(
+    inputs: Inputs,
+    format: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
+    lang: LangOpt = None,
+) -> None:
     """Check input files (or a workspace) and report what is wrong; writes nothing."""
-    ws = inputs.open()
-    print_summary(ws, format)
-    ws.close()
+    with Progress(quiet=quiet) as progress:
+        ws = inputs.open(progress)
+    with ws:
+        print_summary(ws, format, quiet=quiet)

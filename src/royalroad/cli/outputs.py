@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -15,16 +17,52 @@ from royalroad.cli.common import (
     GoalOptions,
     Inputs,
     LangOpt,
+    MaxActivitiesOpt,
+    Progress,
+    QuietOpt,
     ScenarioOpt,
     SeedOpt,
     SimLeadsOpt,
     app,
     guarded,
-    stderr,
     stdout,
     with_groups,
 )
+from royalroad.engine import DEFAULT_MAX_ACTIVITIES
 from royalroad.i18n import t
+
+if TYPE_CHECKING:
+    from royalroad.pipeline import Results
+
+DEFAULT_OUT = Path("out")
+
+
+def print_headline(results: Results) -> None:
+    """The goal in one sentence and the hand-off counts (sales-ready, nurture, stalled)."""
+    console = stdout()
+    console.print(escape(results.goals.sentence()))
+    nxt = results.next
+    console.print(
+        escape(
+            t(
+                "nba.summary",
+                ready=f"{nxt.sales_ready:,}",
+                nurture=f"{nxt.nurture:,}",
+                stalled=f"{nxt.stalled:,}",
+                goal=nxt.goal or "–",
+            )
+        )
+    )
+    if results.grouping is not None:
+        from royalroad.pipeline import grouping_caveat
+
+        console.print(escape(grouping_caveat(results.grouping).text()))
+
+
+def print_files(written: dict[str, Path]) -> None:
+    console = stdout()
+    for label, path in written.items():
+        console.print(f"  {t(label)}: {escape(str(path))}")
 
 
 @app.command(help=t("cli.cmd.analyze"))
@@ -33,22 +71,29 @@ from royalroad.i18n import t
 def analyze(
     inputs: Inputs,
     search: GoalOptions,
-    out: Annotated[Path, typer.Option("--out", help=t("cli.opt.analyze_out"))] = Path("out"),
+    out: Annotated[Path | None, typer.Option("--out", help=t("cli.opt.analyze_out"))] = None,
+    max_activities: MaxActivitiesOpt = DEFAULT_MAX_ACTIVITIES,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help=t("cli.opt.analyze_format"))
+    ] = Format.table,
+    quiet: QuietOpt = False,
     lang: LangOpt = None,
 ) -> None:
     """Run every analysis and write report.html, results.json and royalroad.xlsx into --out."""
     from royalroad.pipeline import AnalysisOptions, analyse, write_outputs
 
-    ws = inputs.open()
-    options = AnalysisOptions(**search.kwargs())
-    with stderr().status(t("goal.step")) as spinner:
-        results = analyse(ws, options, on_step=lambda key: spinner.update(t(key)))
-        written = write_outputs(results, out)
-    console = stdout()
-    console.print(escape(results.goals.sentence()))
-    for label, path in written.items():
-        console.print(f"  {t(label)}: {escape(str(path))}")
-    ws.close()
+    options = AnalysisOptions(**search.kwargs(), max_activities=max_activities)
+    # --format json: the results go to stdout, and the files only when --out is given.
+    target = out if out is not None or format is Format.json else DEFAULT_OUT
+    with Progress(quiet=quiet) as progress:
+        with inputs.open(progress) as ws:
+            results = analyse(ws, options, on_step=progress.update)
+        written = write_outputs(results, target) if target is not None else {}
+    if format is Format.json:
+        typer.echo(results.to_json(), nl=False)
+    elif not quiet:
+        print_headline(results)
+        print_files(written)
 
 
 @app.command(help=t("cli.cmd.simulate"))
@@ -61,17 +106,20 @@ def simulate(
     drift: Annotated[bool, typer.Option("--drift", help=t("simulate.opt.drift"))] = False,
     out: Annotated[Path, typer.Option("--out", help=t("cli.opt.sim_out"))] = Path("simulated"),
     format: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
     lang: LangOpt = None,
 ) -> None:
     """Write a synthetic CRM dataset with planted truth (leads, events, notes, truth.json)."""
     from royalroad.simulate import simulate as run
 
-    with stderr().status(t("cli.simulate.running")):
+    with Progress("pipeline.step.simulate", quiet=quiet):
         data = run(scenario, leads=leads, seed=seed, null=null, drift=drift)
         paths = data.write(out)
     if format is Format.json:
         payload = {"files": [str(p) for p in paths], "truth": data.truth}
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    if quiet:
         return
     realised = data.truth["realised"]
     console = stdout()
@@ -98,21 +146,56 @@ def demo(
     scenario: ScenarioOpt = "manufacturing",
     leads: SimLeadsOpt = 5000,
     seed: SeedOpt = 42,
+    quiet: QuietOpt = False,
     lang: LangOpt = None,
 ) -> None:
     """Simulate a dataset, analyse it and write the report: the whole tool in one command."""
     from royalroad.pipeline import run_demo
 
-    with stderr().status(t("cli.simulate.running")) as spinner:
-        written = run_demo(
+    with Progress("pipeline.step.simulate", quiet=quiet) as progress:
+        demo_run = run_demo(
             out,
             scenario=scenario,
             leads=leads,
             seed=seed,
             lang=lang,
-            on_step=lambda key: spinner.update(t(key)),
+            on_step=progress.update,
         )
+    if quiet:
+        return
     console = stdout()
     console.print(t("cli.demo.done"))
-    for label, path in written.items():
-        console.print(f"  {t(label)}: {escape(str(path))}")
+    print_files(demo_run.written)
+    console.print()
+    print_headline(demo_run.results)
+    console.print()
+    print_app_hint(demo_run.written["pipeline.out.data"])
+
+
+def invoked_as() -> str:
+    """How the user ran royalroad, to repeat it in a hint: ``.venv/bin/royalroad`` when
+    it ran from a folder below this one (``make demo``), ``royalroad`` when that is the
+    one on PATH, else its full path."""
+    argv0 = Path(sys.argv[0])
+    if argv0.name != "royalroad" or not argv0.exists():
+        return "royalroad"
+    here = argv0.resolve()
+    on_path = shutil.which("royalroad")
+    if on_path and Path(on_path).resolve() == here:
+        return "royalroad"
+    try:
+        return str(here.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(here)
+
+
+def print_app_hint(data: Path) -> None:
+    """How to open the web app (or how to install it first)."""
+    import importlib.util
+
+    from royalroad.app.launch import DEFAULT_HOST, DEFAULT_PORT
+
+    command = f"{invoked_as()} serve"
+    url = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    key = "cli.demo.app" if importlib.util.find_spec("streamlit") else "cli.demo.app_missing"
+    stdout().print(escape(t(key, command=command, url=url, data=str(data))))

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from royalroad.app.launch import DEFAULT_HOST, DEFAULT_PORT
 from royalroad.cli.common import LangOpt, app, guarded, print_error, stderr
 from royalroad.i18n import t
 
@@ -13,8 +14,8 @@ from royalroad.i18n import t
 @app.command(help=t("cli.cmd.serve"))
 @guarded
 def serve(
-    port: Annotated[int, typer.Option("--port", help=t("app.opt.port"))] = 8501,
-    host: Annotated[str, typer.Option("--host", help=t("app.opt.host"))] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help=t("app.opt.port"))] = DEFAULT_PORT,
+    host: Annotated[str, typer.Option("--host", help=t("app.opt.host"))] = DEFAULT_HOST,
     max_upload_mb: Annotated[
         int, typer.Option("--max-upload-mb", help=t("app.opt.max_upload"))
     ] = 200,
