@@ -345,7 +345,7 @@ def _free_port() -> int:
 class Server:
     """``royalroad serve`` in its own process group; stopped at most once."""
 
-    def __init__(self, tmp: Path, lang: str) -> None:
+    def __init__(self, tmp: Path, lang: str, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.tmp = tmp / "server-tmp"
@@ -357,7 +357,7 @@ class Server:
             if exe.exists()
             else [sys.executable, "-c", "from royalroad.cli import main; main()"]
         )
-        env = {**os.environ, "TMPDIR": str(self.tmp)}
+        env = {**os.environ, "TMPDIR": str(self.tmp), **(env or {})}
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [*cmd, "serve", "--port", str(self.port), "--lang", lang],
@@ -395,8 +395,7 @@ class Server:
         return self.proc.returncode
 
 
-@pytest.fixture
-def server(tmp_path):
+def _need_browser() -> None:
     if not CHROMIUM.exists():
         pytest.skip(
             f"{CHROMIUM} not found: install Debian's chromium (and fonts-noto-cjk) "
@@ -407,12 +406,38 @@ def server(tmp_path):
         or importlib.util.find_spec("streamlit") is None
     ):
         pytest.skip("playwright and streamlit are needed: pip install -e '.[test]'")
-    srv = Server(tmp_path, lang="ja")
+
+
+@contextlib.contextmanager
+def _serving(tmp_path: Path, lang: str, env: dict[str, str] | None = None):
+    _need_browser()
+    srv = Server(tmp_path, lang=lang, env=env)
     try:
         srv.wait_ready()
         yield srv
     finally:
         srv.stop()
+
+
+@pytest.fixture
+def server(tmp_path):
+    with _serving(tmp_path, "ja") as srv:
+        yield srv
+
+
+@contextlib.contextmanager
+def _chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def _shot(page, name: str, target=None) -> None:
@@ -502,7 +527,7 @@ def test_browser_upload_map_analyse_adjust_download(server, sim, tmp_path):
             expect(actions).to_have_attribute("aria-selected", "true")
             owner_box = page.get_by_role("combobox", name="担当者")
             expect(owner_box).to_be_visible()
-            expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+            expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=30_000)
             with page.expect_download(timeout=30_000) as dl:
                 page.get_by_role("button", name="CRM 取り込み用 CSV をダウンロード").click()
             next_csv = tmp_path / "next.csv"
@@ -592,3 +617,196 @@ def test_quality_notes_say_what_the_ingest_skipped_or_kept_aside(tmp_path):
     assert present.quality_notes(summarise(ws), "ja")[-1].startswith(
         "基準日時より後に作成されたリード 1 件"
     )
+
+
+# Hostile data: Markdown, HTML and LaTeX in every value the app shows ----------------------
+
+
+class Beacon:
+    """An HTTP server on a loopback port that records every request it gets."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        hits: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                hits.append(self.path)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.hits = hits
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _hostile(folder: Path, port: int) -> dict[str, str]:
+    """Simulated data whose planted goal, one more activity, an industry, an owner, an
+    outcome value, a lead column and the leads file's name are payloads (each URL holds
+    the marker ``rrbeacon``; the file name's, which cannot hold '/', are relative URLs)."""
+    from royalroad.simulate import simulate
+
+    url = f"http://127.0.0.1:{port}/rrbeacon"
+    p = {
+        "goal": f"![g]({url}-goal.png) [g]({url}-goal-link)",
+        "activity": f"<img src={url}-html.png onerror=window.__rr_xss=1> "
+        f"$\\href{{{url}-tex}}{{x}}$ **b**",
+        "segment": f"[seg]({url}-seg) _i_ <b>x</b>",
+        "owner": f"![o]({url}-owner.png)",
+        "outcome": f"![v]({url}-outcome.png) [v]({url}-outcome-link) $x^2$",
+        "column": f"![c]({url}-col.png)",
+        "file": "leads ![f](rrbeacon-file.png) <img src=rrbeacon-file2.png> $x$.csv",
+    }
+    simulate("manufacturing", leads=800, seed=3).write(folder)
+
+    def rewrite(name: str, fix) -> None:
+        with open(folder / name, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        rows = fix(rows)
+        with open(folder / name, "w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+
+    names = {"技術打合せ": p["goal"], "見積依頼": p["activity"]}
+
+    def events(rows):
+        for r in rows:
+            r["activity"] = names.get(r["activity"], r["activity"])
+        return rows
+
+    def leads(rows):
+        industry, rep = rows[0]["industry"], rows[0]["rep"]
+        for r in rows:
+            r["industry"] = p["segment"] if r["industry"] == industry else r["industry"]
+            r["rep"] = p["owner"] if r["rep"] == rep else r["rep"]
+            r[p["column"]] = "c"
+        extra = [{**rows[i], "lead_id": f"X-{i}", "outcome": p["outcome"]} for i in range(5)]
+        return rows + extra
+
+    rewrite("events.csv", events)
+    rewrite("leads.csv", leads)
+    (folder / "leads.csv").rename(folder / p["file"])
+    return p
+
+
+def _shown(text: str) -> re.Pattern:
+    """``text`` as the page shows it: invisible word joiners (U+2060, which keep URLs from
+    turning into links) may sit between any two characters."""
+    return re.compile("\u2060?".join(re.escape(c) for c in text))
+
+
+def _from_data(page, marker: str = "rrbeacon") -> list[str]:
+    """Images, links and frames in any frame of the page whose URL holds the marker."""
+    script = (
+        "m => [...document.querySelectorAll('img, a, image, iframe, source, link')]"
+        ".map(e => e.tagName + ' ' + (e.getAttribute('src') || e.getAttribute('href') || "
+        "e.getAttribute('xlink:href') || '') + ' in ' + "
+        "[...(function*(x){while(x){if(x.dataset&&x.dataset.testid)yield x.dataset.testid;"
+        "x=x.parentElement}})(e)].join('<') + ' :: ' + e.parentElement.outerHTML.slice(0, 300))"
+        ".filter(u => u.includes(m))"
+    )
+    return [u for frame in page.frames for u in frame.evaluate(script, marker)]
+
+
+@pytest.mark.browser
+def test_browser_markdown_and_html_in_data_stay_text(tmp_path):
+    from playwright.sync_api import expect
+
+    beacon = Beacon()
+    data = tmp_path / "data"
+    data.mkdir()
+    p = _hostile(data, beacon.port)
+    requests: list[str] = []
+    try:
+        with _serving(tmp_path, "en") as server, _chromium() as browser:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(30_000)
+            page.on("request", lambda r: requests.append(r.url))
+            try:
+                page.goto(server.url, timeout=30_000)
+                page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+                    [str(data / n) for n in (p["file"], "events.csv", "notes.csv")]
+                )
+                mapping = page.locator('[data-testid="stTable"]').first
+                expect(mapping).to_contain_text(_shown(p["file"]), timeout=30_000)  # as text
+                expect(mapping).to_contain_text(_shown(p["column"]))
+                expect(page.get_by_text(_shown(f"{p['file']} · 805 rows"))).to_be_visible()
+                page.get_by_role("button", name="Confirm columns").click()
+                unassigned = page.locator('[data-testid="stAlert"]').filter(has_text="Not assigned")
+                expect(unassigned).to_contain_text(_shown(p["outcome"]), timeout=30_000)
+                _shot(page, "10-hostile-outcomes", unassigned)
+
+                page.get_by_role("button", name="Run analysis").click()
+                sentence = page.locator('[data-testid="stAlert"]').filter(has_text="win ")
+                expect(sentence).to_contain_text(_shown(f"reach “{p['goal']}”"), timeout=90_000)
+                _shot(page, "11-hostile-results", sentence)
+                expect(page.get_by_role("combobox", name="Owner")).to_be_visible()
+                for tab in ("Milestones", "Data quality", "Report"):
+                    page.get_by_role("tab", name=tab).click()
+                    page.wait_for_timeout(500)
+                expect(page.locator('[data-testid="stTable"]').last).to_contain_text(
+                    _shown(p["file"])
+                )
+                report = page.frame_locator('iframe[data-testid="stIFrame"]')
+                expect(report.locator("body")).to_contain_text(p["goal"], timeout=30_000)
+                page.wait_for_timeout(1_000)  # time for any image to be fetched
+                _shot(page, "12-hostile-report")
+
+                assert _from_data(page) == []
+                for frame in page.frames:
+                    assert frame.evaluate("() => window.__rr_xss") is None
+                assert page.locator("text=Traceback").count() == 0
+            except Exception:
+                _shot(page, "failure-hostile")
+                raise
+    finally:
+        beacon.close()
+    assert beacon.hits == []
+    assert [u for u in requests if "rrbeacon" in u] == []
+
+
+@pytest.mark.browser
+def test_browser_closed_session_folder_is_removed_while_the_server_runs(sim, tmp_path):
+    from playwright.sync_api import expect
+
+    env = {"ROYALROAD_APP_SESSION_GRACE": "1", "ROYALROAD_APP_SWEEP_SECONDS": "0.3"}
+    with _serving(tmp_path, "en", env) as server, _chromium() as browser:
+
+        def uploads(name: str) -> list[Path]:
+            return list(server.tmp.glob(f"royalroad-app-*/royalroad-session-*/uploads/{name}"))
+
+        pages = []
+        for name in ("leads.csv", "events.csv"):
+            page = browser.new_page()
+            page.set_default_timeout(30_000)
+            page.goto(server.url, timeout=30_000)
+            page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+                str(sim / name)
+            )
+            expect(page.locator('[data-testid="stTable"]').first).to_contain_text(name)
+            pages.append(page)
+        [closed], [kept] = uploads("leads.csv"), uploads("events.csv")
+        assert closed.parents[1] != kept.parents[1]  # one folder per session
+
+        pages[0].close()  # the first tab goes away; the server and the other tab stay
+        deadline = time.monotonic() + 20
+        while closed.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not closed.parents[1].exists(), "the closed session's folder is still there"
+        assert kept.exists() and server.proc.poll() is None
+        # the other session still works: it sees its file and can go on
+        pages[1].get_by_role("button", name="Confirm columns").click()
+        expect(pages[1].get_by_text("3. Won and lost")).to_be_visible()
+        assert kept.exists()

@@ -3,6 +3,8 @@
 The CLI and the Streamlit script run in different processes; the settings travel
 through environment variables (``ROYALROAD_LANG``, ``ROYALROAD_MAX_UPLOAD_MB``,
 ``ROYALROAD_APP_TMP``), which survive Streamlit's own argument parsing unchanged.
+``ROYALROAD_APP_SESSION_GRACE`` and ``ROYALROAD_APP_SWEEP_SECONDS`` tune how soon a
+closed session's folder is removed (see :mod:`royalroad.app.sessions`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from royalroad.app.sessions import DEFAULT_GRACE, DEFAULT_INTERVAL
 from royalroad.errors import InputError
 from royalroad.i18n import LANGS
 
 ENV_LANG = "ROYALROAD_LANG"
 ENV_MAX_UPLOAD = "ROYALROAD_MAX_UPLOAD_MB"
 ENV_TMP = "ROYALROAD_APP_TMP"
+ENV_GRACE = "ROYALROAD_APP_SESSION_GRACE"
+ENV_SWEEP = "ROYALROAD_APP_SWEEP_SECONDS"
 DEFAULT_MAX_UPLOAD_MB = 200
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8501
@@ -33,6 +38,8 @@ class AppConfig:
     lang: str
     max_upload_mb: int
     tmp_root: str | None
+    session_grace: float = DEFAULT_GRACE
+    sweep_seconds: float = DEFAULT_INTERVAL
 
     @property
     def max_upload_bytes(self) -> int:
@@ -120,7 +127,19 @@ def config_from_env(env: Mapping[str, str] | None = None) -> AppConfig:
     if not 1 <= mb <= MAX_UPLOAD_LIMIT_MB:
         mb = DEFAULT_MAX_UPLOAD_MB
     tmp = env.get(ENV_TMP) or None
-    return AppConfig(lang=lang, max_upload_mb=mb, tmp_root=tmp)
+    grace = _seconds(env.get(ENV_GRACE), DEFAULT_GRACE)
+    sweep = _seconds(env.get(ENV_SWEEP), DEFAULT_INTERVAL)
+    return AppConfig(
+        lang=lang, max_upload_mb=mb, tmp_root=tmp, session_grace=grace, sweep_seconds=sweep
+    )
+
+
+def _seconds(value: str | None, default: float) -> float:
+    try:
+        seconds = float(value) if value else default
+    except ValueError:
+        return default
+    return seconds if seconds > 0 else default
 
 
 def _lang_of(env: Mapping[str, str]) -> str:

@@ -3,7 +3,8 @@
 The Streamlit script (:mod:`royalroad.app.main`) turns widgets into the plain values
 these functions take, so every rule of the app is tested without a browser:
 
-* uploads are saved into a per-session folder, with a size cap and safe names;
+* uploads are saved into the session's folder (:mod:`royalroad.app.sessions`), with a
+  size cap and safe names;
 * each file is read once with :func:`royalroad.io.readers.read_source` (detected
   encoding, delimiter, sheet) and its columns are matched with the presets;
 * the user's corrections become a TOML mapping file that
@@ -19,8 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -73,17 +72,6 @@ _LOST_HINTS = (
 
 
 # Uploads ------------------------------------------------------------------------------
-
-
-def new_session_dir(root: str | Path | None = None) -> Path:
-    """A fresh private folder for one browser session (under ``root`` when given)."""
-    if root is not None:
-        Path(root).mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="royalroad-session-", dir=root))
-
-
-def remove_session_dir(folder: str | Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def safe_name(name: str) -> str:

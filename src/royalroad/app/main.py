@@ -3,6 +3,13 @@
 Start it with ``royalroad serve``. This file only lays out widgets and keeps the
 session's state; every decision is a function of :mod:`royalroad.app.logic`.
 Errors are shown as the same one line the CLI prints, never as a traceback.
+
+Every value that comes from the user's data or files (activity names, outcome values,
+column and file names, segments, error lines) goes through
+:func:`~royalroad.app.safe.md_escape` before an element that renders Markdown shows it,
+so ``![x](http://…)`` is displayed as those characters and never fetched or linked.
+The session's folder belongs to :mod:`royalroad.app.sessions`, which removes it once
+the session is gone.
 """
 
 from __future__ import annotations
@@ -15,8 +22,10 @@ from typing import Any
 
 import streamlit as st
 
-from royalroad.app import launch, logic, present, runner
+from royalroad.app import launch, logic, present, runner, sessions
 from royalroad.app import tab_actions as tab_actions_module
+from royalroad.app.safe import md_escape, md_frame, md_params, md_rows
+from royalroad.engine import DEFAULT_MAX_ACTIVITIES
 from royalroad.errors import RoyalroadError
 from royalroad.i18n import LANGS, set_lang, t
 from royalroad.io.mapping import COALESCED, OPTIONAL, PRESET_ORDER, ColumnMap, get_preset
@@ -43,10 +52,26 @@ def _placeholder() -> dict:
     return {"placeholder": t("app.choose")} if _supports(st.multiselect, "placeholder") else {}
 
 
+def _folders() -> sessions.SessionFolders:
+    return sessions.registry(
+        CONFIG.tmp_root, grace=CONFIG.session_grace, interval=CONFIG.sweep_seconds
+    )
+
+
 def _init() -> None:
-    if "rr_dir" in ss:
+    sid, state = sessions.current()
+    folder = str(_folders().folder(sid, state))
+    if ss.get("rr_dir") == folder:
         return
-    ss.rr_dir = str(logic.new_session_dir(CONFIG.tmp_root))
+    if "rr_dir" in ss:
+        # The folder went (swept after a long disconnection): uploads still in the widget
+        # are saved again and the next run ingests them again.
+        ss.rr_dir = folder
+        ss.rr_files = {}
+        ss.rr_ingested = None
+        ss.rr_confirmed = None
+        return
+    ss.rr_dir = folder
     ss.rr_gen = ss.get("rr_gen", 0)
     ss.rr_files = {}
     ss.rr_confirmed = None
@@ -59,7 +84,7 @@ def _init() -> None:
 
 
 def _start_over() -> None:
-    logic.remove_session_dir(ss.rr_dir)
+    _folders().reset(sessions.current()[0])
     gen = ss.get("rr_gen", 0) + 1
     lang = ss.get("rr_lang")
     for key in list(ss.keys()):
@@ -70,7 +95,9 @@ def _start_over() -> None:
 
 
 def _error(exc: BaseException) -> None:
-    st.error(logic.clean_message(str(exc), ss.rr_dir))
+    folder = ss.get("rr_dir")
+    message = logic.clean_message(str(exc), folder) if folder else str(exc)
+    st.error(md_escape(message))
 
 
 def sidebar() -> str:
@@ -135,17 +162,20 @@ def file_panel(info: logic.FileInfo, preset: str | None) -> logic.FileChoice:
     guessed = logic.guess_role(info.name, info.columns, info.kind)
     complete = logic.detect(info.columns, guessed, preset=preset).complete
     with st.expander(
-        t("app.file.title", name=info.name, rows=f"{info.rows:,}"), expanded=not complete
+        t("app.file.title", **md_params(name=info.name, rows=f"{info.rows:,}")),
+        expanded=not complete,
     ):
         st.caption(
             t(
                 "app.file.detected",
-                kind=info.kind,
-                encoding=info.encoding or "–",
-                delimiter=_delimiter(info.delimiter),
-                sheet=info.sheet or "–",
-                rows=f"{info.rows:,}",
-                columns=len(info.columns),
+                **md_params(
+                    kind=info.kind,
+                    encoding=info.encoding or "–",
+                    delimiter=_delimiter(info.delimiter),
+                    sheet=info.sheet or "–",
+                    rows=f"{info.rows:,}",
+                    columns=len(info.columns),
+                ),
             )
         )
         roles = (*logic.ROLES, logic.SKIP)
@@ -226,7 +256,7 @@ def mapping_step(infos: list[logic.FileInfo]):
             _error(cmap)
     if rows:
         st.caption(t("app.map.effective"))
-        st.table(rows)
+        st.table(md_rows(rows))
     if not any(ch.role in ("leads", "events") for ch, _ in mapped):
         ok = False
         st.warning(t("app.map.need_input"))
@@ -250,7 +280,12 @@ def outcome_step(mapped) -> dict:
         names = [v for v, _ in values]
         default = logic.classify_values(names, logic.default_outcome_values([m for _, m in leads]))
         vk = _digest(names)
-        st.caption(t("app.outcome.leads_help", column=", ".join(leads[0][1].fields["outcome"])))
+        st.caption(
+            t(
+                "app.outcome.leads_help",
+                **md_params(column=", ".join(leads[0][1].fields["outcome"])),
+            )
+        )
         fmt = lambda v: f"{v} ({counts.get(v, 0):,})"  # noqa: E731
         c1, c2, c3 = st.columns(3)
         chosen = {
@@ -284,8 +319,7 @@ def outcome_step(mapped) -> dict:
             st.warning(
                 t(
                     "app.outcome.unassigned",
-                    values=", ".join(rest[:10]),
-                    n=f"{sum(counts[v] for v in rest):,}",
+                    **md_params(values=", ".join(rest[:10]), n=f"{sum(counts[v] for v in rest):,}"),
                 )
             )
         return {"outcome_values": chosen}
@@ -300,7 +334,10 @@ def outcome_step(mapped) -> dict:
         # Only named, never preselected: in a log such as BPIC 2012 an offer can be
         # cancelled and the application still approved, so a guess could mislabel many leads.
         st.caption(
-            t("app.outcome.suggested", won=", ".join(won) or "–", lost=", ".join(lost) or "–")
+            t(
+                "app.outcome.suggested",
+                **md_params(won=", ".join(won) or "–", lost=", ".join(lost) or "–"),
+            )
         )
     fmt = lambda v: f"{v} ({counts.get(v, 0):,})"  # noqa: E731
     c1, c2 = st.columns(2)
@@ -330,7 +367,7 @@ def settings_step(mapped) -> tuple[dict, bool]:
     # the creation period is a built-in adjustment: drift over time looks like a cause
     segments = [*(ss.rr_segments or logic.predicted_segments(mapped)), *PERIOD_SEGMENTS]
     with st.form("rr_settings", border=False):
-        c1, c2, c3, c4 = st.columns([3, 1, 2, 1])
+        c1, c2, c3, c4, c5 = st.columns([3, 1, 2, 1, 1])
         adjust = c1.multiselect(
             t("app.settings.adjust"),
             segments,
@@ -350,9 +387,24 @@ def settings_step(mapped) -> tuple[dict, bool]:
         pairs = c4.number_input(
             t("app.settings.pairs"), 0, 50, 12, key="rr_pairs", help=t("cli.opt.pairs")
         )
+        max_activities = c5.number_input(
+            t("app.settings.max_activities"),
+            0,
+            100_000,
+            DEFAULT_MAX_ACTIVITIES,
+            key="rr_max_activities",
+            help=t("cli.opt.max_activities"),
+        )
         label = t("app.run.rerun") if ss.rr_results is not None else t("app.run.button")
         submitted = st.form_submit_button(label, type="primary")
-    return {"adjust": adjust, "max_count": max_count, "windows": windows, "pairs": pairs}, submitted
+    settings = {
+        "adjust": adjust,
+        "max_count": max_count,
+        "windows": windows,
+        "pairs": pairs,
+        "max_activities": max_activities,
+    }
+    return settings, submitted
 
 
 def run_step(choices, preset: str | None, outcome: dict, settings: dict, submitted: bool) -> None:
@@ -427,13 +479,13 @@ def results_step(lang: str) -> None:
     res = ss.rr_results
     goals = res.goals
     st.subheader(t("app.step.results"))
-    (st.success if goals.recommended is not None else st.warning)(goals.sentence(lang))
-    st.caption(goals.reason_text(lang))
+    (st.success if goals.recommended is not None else st.warning)(md_escape(goals.sentence(lang)))
+    st.caption(md_escape(goals.reason_text(lang)))
     seconds, ingested = ss.get("rr_last_run", (0.0, True))
     how = t("app.run.read_again" if ingested else "app.run.reused")
     st.caption(
         f"{t('app.run.last', seconds=f'{seconds:.1f}')} {how} "
-        f"{present.settings_text(goals.settings, lang)}"
+        f"{md_escape(present.settings_text(goals.settings, lang))}"
     )
     q = res.quality
     metrics = st.columns(5)
@@ -447,7 +499,7 @@ def results_step(lang: str) -> None:
     for col, (key, value) in zip(metrics, figures, strict=True):
         col.metric(t(key), value)
     for caveat in goals.caveats:
-        st.info(caveat.text(lang))
+        st.info(md_escape(caveat.text(lang)))
 
     ignore: dict[str, Any] = (
         {"on_click": "ignore"} if _supports(st.download_button, "on_click") else {}
@@ -497,9 +549,9 @@ def results_step(lang: str) -> None:
     with tab_cands:
         st.dataframe(present.candidates_frame(goals, lang), hide_index=True, width="stretch")
     with tab_quality:
-        st.table(present.files_frame(q, lang))
+        st.table(md_frame(present.files_frame(q, lang)))
         for note in present.quality_notes(q, lang):
-            st.caption(note)
+            st.caption(md_escape(note))
         if q.reasons:
             st.dataframe(present.reasons_frame(q, lang), hide_index=True, width="stretch")
         else:
@@ -531,4 +583,4 @@ except Exception as exc:
     if os.environ.get("ROYALROAD_DEBUG"):
         raise
     detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    st.error(t("error.internal", detail=detail))
+    st.error(t("error.internal", **md_params(detail=detail)))
