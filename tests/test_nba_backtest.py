@@ -77,7 +77,11 @@ def _check(scenario: str, seeds: range, tmp: Path, min_better: int) -> None:
     rates = pooled.groupby("did").won.mean()
     assert rates[True] > rates[False] + 0.05, (scenario, rates)
     assert better >= min_better, (scenario, per_seed)
-    for status in ("nurture", "sales_ready"):
+    # per status: nurture advice always has a planted route to the goal behind it;
+    # sales-ready advice only where the later stages were planted to pay (manufacturing:
+    # +8 to +15 points per stage; saas: +1 or +2, nothing to find)
+    statuses = ("nurture", "sales_ready") if scenario == "manufacturing" else ("nurture",)
+    for status in statuses:
         part = pooled[pooled.status == status].groupby("did").won.mean()
         assert part[True] > part[False], (scenario, status, part)
 

@@ -159,7 +159,7 @@ def discover_goals(
         by_period = any(a in PERIOD_SEGMENTS for a in adjust)
         segments = [] if adjust else strata_.hint_segments(ws, leads)
         ranked, checked, drifting = _cohorts(
-            ws, occ, preach, leads, cands, grid, floors, by_period, segments
+            ws, occ, preach, leads, cands, grid, floors, by_period, segments, _introduced(e)
         )
 
         recommended, reason, reason_params, watch = sel.recommend(
@@ -242,7 +242,20 @@ def _check(
     return clean
 
 
-def _cohorts(ws, occ, preach, leads, cands, grid, floors, by_period, segments):
+def _introduced(e, share: float = 0.15) -> set[str]:
+    """Activities whose first lead was created well after the data's first (a new offer,
+    a new campaign): the ones a change over time can make look like causes. Every
+    significant milestone built of one is checked within creation quarters."""
+    per = e.group_by("activity").agg(first=e.created_at.min()).execute()
+    span = e.aggregate(lo=e.created_at.min(), hi=e.created_at.max()).execute()
+    lo, hi = span.lo.iloc[0], span.hi.iloc[0]
+    if pd.isna(lo) or pd.isna(hi) or hi <= lo:
+        return set()
+    late = per[(per["first"] - lo) > share * (hi - lo)]
+    return {str(a) for a in late.activity}
+
+
+def _cohorts(ws, occ, preach, leads, cands, grid, floors, by_period, segments, introduced=()):
     """Rank, and check the top of the ranking within creation quarters.
 
     The near-equals and the lead to watch (and the best of the next few eligible
@@ -285,6 +298,12 @@ def _cohorts(ws, occ, preach, leads, cands, grid, floors, by_period, segments):
         extra += _family_heads([c for c in ranked if c.why_not in sel.FLOOR_REASONS], COHORT_BATCH)
         if first:
             extra += _family_heads(_hintable(ranked), HINT_FAMILIES)
+            extra += [
+                c
+                for c in ranked
+                if c.why_not in (None, *sel.FLOOR_REASONS)
+                and {c.activity, c.then} & set(introduced)
+            ]
         batch = _unique([*todo, *extra], checked)
         segs = [strata_.COHORT, *segments] if first else [strata_.COHORT]
         checked.update(strata_.stratify(ws, occ, preach, leads, batch, segs))

@@ -198,7 +198,8 @@ def current(st: ir.Table, leads: ir.Table, as_of, events: ir.Table, owner: str |
     cols = ["lead_key", "lead_id", "created_at"] + ([owner] if owner else [])
     op = leads.filter(leads.outcome == "open").select(*cols)
     j = op.left_join(last, op.lead_key == last.l_lead)
-    seen = events.group_by("lead_key").agg(seen_ts=events.ts.max()).rename(seen_lead="lead_key")
+    seen = events.group_by("lead_key").agg(seen_ts=events.ts.max(), events_so_far=events.count())
+    seen = seen.rename(seen_lead="lead_key")
     j = j.left_join(seen, j.lead_key == seen.seen_lead)
     cutoff = ibis.literal(as_of).cast("timestamp")
     ref = ibis.coalesce(j.seen_ts, j.created_at)
@@ -209,4 +210,5 @@ def current(st: ir.Table, leads: ir.Table, as_of, events: ir.Table, owner: str |
         s=ibis.coalesce(j.s, 0),
         current_step=j.step,
         days_idle=(cutoff.epoch_seconds() - ref.epoch_seconds()) / DAY,
+        events_so_far=ibis.coalesce(j.events_so_far, 0),
     )

@@ -39,6 +39,8 @@ from royalroad import stats
 from royalroad.analysis import history as h
 from royalroad.analysis import journeys as j
 from royalroad.analysis import markov
+from royalroad.analysis import pwin_queries as pq
+from royalroad.analysis.forecast import Forecast, forecast, join_predictions
 from royalroad.analysis.nba_result import (
     CLOSE,
     KEEP,
@@ -178,7 +180,11 @@ def _advise(
                 candidates=tuple(sorted(cands, key=_rank)),
             )
         )
-    table = _lead_table(ws, st, advice, owner)
+    # .view(): ibis would otherwise try to extend the joins inside current()
+    usable = j.usable(ws.table("events"))
+    cur = h.current(st, leads, ws.as_of, usable, owner).view()
+    fc = forecast(ws, st, usable, cur, p_win)
+    table = _lead_table(ws, cur, advice, fc)
     ready = int(pc.sum(pc.equal(table.column("status"), "sales_ready")).as_py() or 0)
     stalled = int(pc.sum(table.column("stalled")).as_py() or 0)
     return NextResult(
@@ -193,6 +199,7 @@ def _advise(
         min_evidence=min_evidence,
         horizon_days=horizon,
         owner_column=owner,
+        forecast=fc,
     )
 
 
@@ -410,8 +417,8 @@ class _State:
         )
 
 
-def _lead_table(ws: Workspace, st, advice: Sequence[StateAdvice], owner: str | None) -> pa.Table:
-    """One row per open lead: the per-state advice joined in the engine."""
+def _lead_table(ws: Workspace, cur, advice: Sequence[StateAdvice], fc: Forecast) -> pa.Table:
+    """One row per open lead: the per-state advice and its cell's P(win) joined in the engine."""
 
     def col(get, typ):
         return pa.array([get(a) for a in advice], typ)
@@ -436,14 +443,15 @@ def _lead_table(ws: Workspace, st, advice: Sequence[StateAdvice], owner: str | N
             "gain_high": col(lambda a: fin(a.best.gain_ci[1]) if a.best else None, pa.float64()),
             "evidence_n": col(lambda a: a.best.n if a.best else None, pa.int64()),
             "second_action": col(lambda a: a.second.activity if a.second else None, pa.string()),
-            "current_win_rate": col(lambda a: fin(a.p_win), pa.float64()),
             "stall_days": col(lambda a: a.stall_days, pa.float64()),
         }
     )
-    # .view(): ibis would otherwise try to extend the joins inside current()
-    cur = h.current(st, ws.table("leads"), ws.as_of, j.usable(ws.table("events")), owner).view()
+    rows = pq.current_rows(cur, ws.table("leads"), ws.as_of, fc.model.segments, fc.amount)
+    t = join_predictions(rows.view(), fc).view()
     r = ibis.memtable(rec)
-    t = cur.left_join(r, cur.s == r.r_s)
+    t = t.left_join(r, t.s == r.r_s)
+    adj = {f"adj_{g}": t[f"adj_{g}"] for g in fc.model.order()}
+    segs = {f"seg_{g}": t[g] for g in fc.model.order() if g.startswith("g")}
     t = t.select(
         lead_id=t.lead_id,
         owner=t.owner,
@@ -458,8 +466,15 @@ def _lead_table(ws: Workspace, st, advice: Sequence[StateAdvice], owner: str | N
         gain_high=t.gain_high,
         evidence_n=t.evidence_n,
         second_action=t.second_action,
-        current_win_rate=t.current_win_rate,
+        current_win_rate=t.p_win,
+        win_low=t.p_low,
+        win_high=t.p_high,
+        state_rate=t.state_rate,
+        **adj,
         days_idle=t.days_idle,
+        age_days=t.age_days,
+        events_so_far=t.events_so_far,
+        **segs,
         stalled=ibis.coalesce(t.days_idle > t.stall_days, False),
     ).order_by(["lead_id"])
     return t.to_pyarrow()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 
 from royalroad.i18n import t
+
+if TYPE_CHECKING:
+    from royalroad.analysis.forecast import Forecast
 
 CLOSE = "■close"
 """Pseudo-action: no further step measurably raises P(win); ask for the decision."""
@@ -127,6 +131,7 @@ class NextResult:
     min_evidence: int
     horizon_days: int
     owner_column: str | None
+    forecast: Forecast | None = None
 
     def __repr__(self) -> str:
         return (
@@ -166,17 +171,67 @@ class NextResult:
         return next((a for a in self.advice if a.s == s), None)
 
     def rows(self, lang: str | None = None) -> list[dict]:
-        """Per-lead rows with the state label and the reason rendered in ``lang``."""
+        """Per-lead rows with the state label, the reason and the P(win) adjustments
+        rendered in ``lang``."""
         by_s = {a.s: a for a in self.advice}
+        factors = self._factor_names()
         out = []
         for r in self.leads.to_pylist():
             a = by_s.get(r["s"])
             best = a.best if a else None
-            row = {k: v for k, v in r.items() if k != "s"}
+            row = {k: v for k, v in r.items() if k != "s" and not k.startswith("adj_")}
             row["state"] = a.label(lang) if a else None
             row["reason"] = best.reason(lang) if best else None
             row["gain_ci"] = [row.pop("gain_low"), row.pop("gain_high")]
+            row["current_win_rate_ci"] = [row.pop("win_low"), row.pop("win_high")]
+            row["adjustments"] = [
+                {"factor": code, "label": label(r, lang), "points": r[f"adj_{g}"]}
+                for g, code, label in factors
+                if r.get(f"adj_{g}") is not None
+            ]
             out.append(row)
+        return out
+
+    def _factor_names(self) -> list[tuple]:
+        """(group, factor code, label function) per adjustment column of the lead table."""
+        from royalroad.analysis.pwin_queries import OTHER
+
+        if self.forecast is None:
+            return []
+        names = list(self.forecast.model.segments)
+
+        def days(key: str, col: str):
+            return lambda r, lang: (
+                t(key, lang=lang, days=f"{r[col]:.0f}")
+                if r[col] is not None
+                else t(key, lang=lang, days="–")
+            )
+
+        out: list[tuple] = [
+            ("idle", "idle", days("pwin.factor.idle", "days_idle")),
+            (
+                "busy",
+                "events",
+                lambda r, lang: t("pwin.factor.busy", lang=lang, n=r["events_so_far"]),
+            ),
+            ("age", "age", days("pwin.factor.age", "age_days")),
+        ]
+        for g in (g for g in self.forecast.model.order() if g.startswith("g")):
+            name = names[int(g[1:])]
+            out.append(
+                (
+                    g,
+                    name,
+                    lambda r, lang, name=name, g=g: (
+                        f"{name}: "
+                        + (
+                            t("pwin.other", lang=lang)
+                            if r[f"seg_{g}"] == OTHER
+                            else str(r[f"seg_{g}"])
+                        )
+                    ),
+                )
+            )
         return out
 
     def to_frame(self, lang: str | None = None) -> pd.DataFrame:
