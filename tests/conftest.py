@@ -33,6 +33,7 @@ def _english_neutral_locale(monkeypatch):
     for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("TZ", "UTC")  # the machine's zone is the default for naive times
     monkeypatch.delenv("ROYALROAD_DEBUG", raising=False)
     set_lang("en")
     yield

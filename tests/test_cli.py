@@ -324,3 +324,68 @@ def test_note_for_unknown_lead_is_not_called_an_event(write):
     result = run("validate", "--leads", "leads.csv", "--notes", "notes.csv", "--lang", "en")
     assert "event or note for an unknown lead" in result.stdout
     assert "line 2 lead_id=Z" in result.stdout
+
+
+def _crm_db(write) -> str:
+    """LEADS and EVENTS above as two text tables of one SQLite database."""
+    import csv
+    import io
+    import sqlite3
+
+    write("crm.db", b"")
+    with sqlite3.connect("crm.db") as con:
+        for name, text in (("deals", LEADS), ("activities", EVENTS)):
+            header, *rows = list(csv.reader(io.StringIO(text)))
+            cols = ", ".join(f'"{c}" TEXT' for c in header)
+            con.execute(f"CREATE TABLE {name} ({cols})")
+            con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(header))})", rows)
+    con.close()
+    return "sqlite://crm.db"  # relative to the working directory
+
+
+@pytest.mark.parametrize("how", ["options", "url"])
+def test_one_database_several_tables(write, how):
+    url = _crm_db(write)
+    if how == "options":
+        args = ["--leads", url, "--events", url, "--leads-table", "deals"]
+        args += ["--events-table", "activities"]
+    else:
+        args = ["--leads", f"{url}?table=deals", "--events", f"{url}?table=activities"]
+    result = run("validate", *args, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    # The same hand counts as the CSV files: the tables hold the same rows.
+    counts = sorted((f["rows_read"], f["accepted"], f["quarantined"]) for f in data["files"])
+    assert counts == sorted(FILES.values())
+    assert data["rows_read"] == 12 and data["quarantined"] == 4
+    assert (data["leads"], data["won"], data["lost"], data["open"]) == (3, 1, 1, 1)
+
+
+def test_per_input_tables_in_the_api(write):
+    url = _crm_db(write)
+    ws = rr.ingest(leads=url, events=url, table={"leads": "deals", "events": "activities"})
+    s = summarise(ws)
+    assert (s.accepted("leads"), s.accepted("events")) == (3, 5)
+    with pytest.raises(rr.InputError, match="'deal' is not an input"):
+        rr.ingest(leads=url, table={"deal": "deals"})
+    # One --table for every input: the events table lacks the leads' columns.
+    result = run("validate", "--leads", url, "--events", url, "--table", "deals")
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--max-rows", "4", "more than 4 rows"),
+        ("--max-columns", "5", "5"),
+        ("--max-file-mb", "0.0001", "MB"),
+    ],
+)
+def test_guard_options_reach_the_library(inputs, option, value, words):
+    # leads.csv has 5 rows, 6 columns and 287 bytes: each limit below that stops it.
+    result = run("validate", *inputs, option, value)
+    assert result.exit_code == 2, result.stdout
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and "leads.csv" in line and words in line
+    assert option in line
+    assert run("validate", *inputs, option, "1000").exit_code == 0

@@ -253,11 +253,33 @@ class FileOptions:
     mapping: Annotated[Path | None, typer.Option("--mapping", help=t("cli.opt.mapping"))] = None
     sheet: Annotated[str | None, typer.Option("--sheet", help=t("cli.opt.sheet"))] = None
     table: Annotated[str | None, typer.Option("--table", help=t("cli.opt.table"))] = None
+    leads_table: Annotated[
+        str | None, typer.Option("--leads-table", help=t("cli.opt.leads_table"))
+    ] = None
+    events_table: Annotated[
+        str | None, typer.Option("--events-table", help=t("cli.opt.events_table"))
+    ] = None
+    notes_table: Annotated[
+        str | None, typer.Option("--notes-table", help=t("cli.opt.notes_table"))
+    ] = None
     encoding: Annotated[str | None, typer.Option("--encoding", help=t("cli.opt.encoding"))] = None
-    tz: Annotated[str, typer.Option("--tz", help=t("cli.opt.tz"))] = "UTC"
+    tz: Annotated[str | None, typer.Option("--tz", help=t("cli.opt.tz"))] = None
     dayfirst: Annotated[bool, typer.Option("--dayfirst", help=t("cli.opt.dayfirst"))] = False
     as_of: Annotated[str | None, typer.Option("--as-of", help=t("cli.opt.as_of"))] = None
     lifecycle: Annotated[str, typer.Option("--lifecycle", help=t("cli.opt.lifecycle"))] = "complete"
+    max_file_mb: Annotated[
+        float | None, typer.Option("--max-file-mb", help=t("cli.opt.max_file_mb"))
+    ] = None
+    max_rows: Annotated[int | None, typer.Option("--max-rows", help=t("cli.opt.max_rows"))] = None
+    max_columns: Annotated[
+        int | None, typer.Option("--max-columns", help=t("cli.opt.max_columns"))
+    ] = None
+    max_unzipped_mb: Annotated[
+        float | None, typer.Option("--max-unzipped-mb", help=t("cli.opt.max_unzipped_mb"))
+    ] = None
+    max_zip_ratio: Annotated[
+        float | None, typer.Option("--max-zip-ratio", help=t("cli.opt.max_zip_ratio"))
+    ] = None
 
     @property
     def given(self) -> bool:
@@ -289,12 +311,21 @@ class FileOptions:
             preset=self.preset,
             mapping=self.mapping,
             sheet=self.sheet,
-            table=self.table,
+            table={
+                "leads": self.leads_table or self.table,
+                "events": self.events_table or self.table,
+                "notes": self.notes_table or self.table,
+            },
             encoding=self.encoding,
             tz=self.tz,
             dayfirst=self.dayfirst,
             as_of=self.as_of,
             lifecycle=self.lifecycle,
+            max_file_mb=self.max_file_mb,
+            max_rows=self.max_rows,
+            max_columns=self.max_columns,
+            max_unzipped_mb=self.max_unzipped_mb,
+            max_zip_ratio=self.max_zip_ratio,
             workspace=workspace,
             on_step=progress.update,
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -63,7 +63,7 @@ def ingest(
     preset: str | None = None,
     mapping: str | Path | None = None,
     sheet: str | None = None,
-    table: str | None = None,
+    table: str | Mapping[str, str | None] | None = None,
     encoding: str | None = None,
     tz: str | None = None,
     dayfirst: bool = False,
@@ -92,6 +92,10 @@ def ingest(
         detected when omitted.
     mapping : path, optional
         A TOML mapping file overriding single columns.
+    table : str or mapping, optional
+        DuckDB files and database URLs: the table to read. One name applies to every
+        input; a mapping ``{"leads": "deals", "events": "activities"}`` names one per
+        input, so one database feeds several inputs. A ``?table=`` in a URL wins.
     encoding : str, optional
         Text files: a codec name (``cp932``, ``cp1252``, ``euc_jp``…) that overrides
         the detection for every CSV given. Other formats ignore it.
@@ -135,6 +139,7 @@ def ingest(
         ("--notes", note_paths),
     ):
         _check_given_once(option, paths)
+    tables = _tables(table)
     config: Preset | None = load_config(mapping) if mapping else None
     won_t, lost_t = tuple(won), tuple(lost)
     log_mode = not lead_paths
@@ -155,7 +160,7 @@ def ingest(
             event_paths,
             note_paths,
             sheet=sheet,
-            table=table,
+            tables=tables,
             encoding=encoding,
             preset=preset,
             config=config,
@@ -186,6 +191,19 @@ def ingest(
     return Workspace(connect(target), path=target)
 
 
+_ROLES = ("leads", "events", "notes")
+
+
+def _tables(table: str | Mapping[str, str | None] | None) -> dict[str, str | None]:
+    """The table to read for each input role, from one name or a per-role mapping."""
+    if table is None or isinstance(table, str):
+        return dict.fromkeys(_ROLES, table)
+    unknown = sorted(set(table) - set(_ROLES))
+    if unknown:
+        raise InputError("load.bad_table_role", role=unknown[0], allowed=", ".join(_ROLES))
+    return {role: table.get(role) for role in _ROLES}
+
+
 def _remove_db(path: Path) -> None:
     for p in (path, path.with_name(path.name + ".wal")):
         p.unlink(missing_ok=True)
@@ -208,7 +226,7 @@ def _load(
     note_paths,
     *,
     sheet,
-    table,
+    tables: Mapping[str, str | None],
     encoding,
     preset,
     config,
@@ -231,7 +249,7 @@ def _load(
             src = read_source(
                 path,
                 sheet=sheet,
-                table=table,
+                table=tables[role],
                 find_header=finder,
                 encoding=encoding,
                 limits=limits,

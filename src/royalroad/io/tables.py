@@ -188,7 +188,9 @@ def read_url(url: str, table: str | None = None, limits: Limits = DEFAULT_LIMITS
         the URL is masked in ``RawTable.source`` and in messages. DuckDB files are
         opened read-only; a DuckDB or SQLite file must already exist.
     table : str, optional
-        Needed only when the database holds more than one table.
+        Needed only when the database holds more than one table. A ``table=``
+        parameter in the URL (``sqlite:///crm.db?table=deals``) names it too and
+        wins over this argument, so one database can feed several inputs.
 
     Returns
     -------
@@ -205,6 +207,7 @@ def read_url(url: str, table: str | None = None, limits: Limits = DEFAULT_LIMITS
     >>> read_url(f"sqlite:///{f}", "deals").num_rows
     3
     """
+    url, table = _table_param(url, table)
     shown = _redact(url)
     parsed = urllib.parse.urlparse(url)
     if not parsed.scheme or "://" not in url or re.match(r"[A-Za-z]:[\\/]", url):
@@ -233,6 +236,27 @@ def read_url(url: str, table: str | None = None, limits: Limits = DEFAULT_LIMITS
     return RawTable(
         source=shown, table=_with_line(arrow, notes), kind="sql", sheet=name, notes=tuple(notes)
     )
+
+
+def _table_param(url: str, table: str | None) -> tuple[str, str | None]:
+    """Split a ``table=`` query parameter off ``url``: (the URL without it, the table).
+
+    >>> _table_param("sqlite:///crm.db?table=deals", None)
+    ('sqlite:///crm.db', 'deals')
+    >>> _table_param("duckdb:///crm.db?read_only=true&table=crm.leads", "x")
+    ('duckdb:///crm.db?read_only=true', 'crm.leads')
+    >>> _table_param("sqlite:///crm.db", "deals")
+    ('sqlite:///crm.db', 'deals')
+    """
+    parsed = urllib.parse.urlsplit(url)
+    if not parsed.query:
+        return url, table
+    pairs = urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)
+    named = [v for k, v in pairs if k == "table"]
+    if not named:
+        return url, table
+    rest = urllib.parse.urlencode([(k, v) for k, v in pairs if k != "table"])
+    return urllib.parse.urlunsplit(parsed._replace(query=rest)), named[-1] or table
 
 
 def _fetch(url: str, shown: str, backend: str, table: str | None, kwargs: dict, limits: Limits):
