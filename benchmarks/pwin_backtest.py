@@ -39,6 +39,7 @@ def scored_rows(scenario: str, seed: int, leads: int, tmp: Path):
 def pooled(frames: list[pd.DataFrame]) -> dict:
     df = pd.concat(frames)
     nurture = (df.status == "nurture").to_numpy()
+    stalled = df.stalled.to_numpy(bool)
     out = {}
     for name in ("royalroad", "lead_score", "base_rate"):
         p, y = df[name].to_numpy(float), df.won.to_numpy(float)
@@ -49,8 +50,23 @@ def pooled(frames: list[pd.DataFrame]) -> dict:
             "auc": stats.auc(p, y),
             "gap": p.mean() - y.mean(),
             "gap_nurture": p[nurture].mean() - y[nurture].mean(),
+            "gap_stalled": p[stalled].mean() - y[stalled].mean(),
             "max_decile_gap": max(gaps),
         }
+    return out
+
+
+def pooled_deciles(frames: list[pd.DataFrame], name: str) -> list[dict]:
+    """The reliability table of the pooled leads: P(win) shown against the share won."""
+    df = pd.concat(frames)
+    p, y = df[name].to_numpy(float), df.won.to_numpy(float)
+    order = np.lexsort((np.arange(len(p)), p))
+    out = []
+    for idx in np.array_split(order, 10):
+        lo, hi = stats.wilson(int(y[idx].sum()), len(idx))
+        out.append(
+            {"shown": p[idx].mean(), "won": y[idx].mean(), "low": lo, "high": hi, "n": len(idx)}
+        )
     return out
 
 
@@ -64,7 +80,7 @@ def main() -> None:
     print(f"{args.leads:,} leads per data set; cut-off 90 days before the export")
     for scenario in args.scenarios.split(","):
         print(f"\n{scenario}")
-        print("seed  scored  model        brier   AUC    gap   nurture  max decile   (s)")
+        print("seed  scored  model        brier   AUC    gap   nurture  stalled  max decile   (s)")
         frames = []
         for seed in seeds:
             with tempfile.TemporaryDirectory() as tmp:
@@ -75,7 +91,7 @@ def main() -> None:
                 print(
                     f"{seed:4d}  {res.scored:6,}  {m.name:11s}  {m.brier:.4f}  {m.auc:.3f}  "
                     f"{100 * m.gap:+5.1f}  {100 * m.gap_nurture:+6.1f}  "
-                    f"{100 * m.max_decile_gap():9.1f}   {seconds:4.1f}"
+                    f"{100 * m.gap_stalled:+6.1f}  {100 * m.max_decile_gap():9.1f}   {seconds:4.1f}"
                 )
             cv = ", ".join(f"{k} {v:.4f}" for k, v in res.recalibration.cv.items())
             print(f"      recalibration: {res.recalibration.kind} (out-of-fold Brier {cv})")
@@ -85,7 +101,14 @@ def main() -> None:
         for name, m in pooled(frames).items():
             print(
                 f"      {name:11s}  {m['brier']:.4f}  {m['auc']:.3f}  {100 * m['gap']:+5.1f}  "
-                f"{100 * m['gap_nurture']:+6.1f}  {100 * m['max_decile_gap']:9.1f}"
+                f"{100 * m['gap_nurture']:+6.1f}  {100 * m['gap_stalled']:+6.1f}  "
+                f"{100 * m['max_decile_gap']:9.1f}"
+            )
+        print("      royalroad by decile (pooled): shown → won [95% CI], n")
+        for d in pooled_deciles(frames, "royalroad"):
+            print(
+                f"        {100 * d['shown']:5.1f}% → {100 * d['won']:5.1f}% "
+                f"[{100 * d['low']:.1f}–{100 * d['high']:.1f}], {d['n']:,}"
             )
 
 

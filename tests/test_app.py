@@ -534,6 +534,13 @@ def test_browser_upload_map_analyse_adjust_download(server, sim, tmp_path):
             dl.value.save_as(next_csv)
             assert next_csv.read_bytes().startswith(b"\xef\xbb\xbflead_id,status,")
             _shot(page, "05b-actions", owner_box)
+            # how far to trust P(win): the backtest beside a standard lead score, with its chart
+            page.get_by_role("tab", name="受注確率の信頼度").click()
+            expect(page.get_by_text("リードスコア(ロジスティック回帰)").first).to_be_visible(
+                timeout=30_000
+            )
+            expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+            _shot(page, "05c-trust", page.locator(".js-plotly-plot").first)
             page.get_by_role("tab", name="レポート").click()
             page.locator('iframe[data-testid="stIFrame"]').scroll_into_view_if_needed()
             report = page.frame_locator('iframe[data-testid="stIFrame"]')

@@ -42,6 +42,8 @@ SHEETS = (
     "winning_variants",
     "dfg",
     "next_actions",
+    "backtest",
+    "backtest_deciles",
     "caveats",
     "files",
     "quarantine",
@@ -578,6 +580,10 @@ def test_next_actions_list_every_open_lead(hostile):
         "expected_win_rate",
         "evidence_n",
         "current_win_rate",
+        "win_low",
+        "win_high",
+        "state_rate",
+        "adjustments",
         "days_idle",
         "stalled",
         "state",
@@ -595,6 +601,15 @@ def test_next_actions_list_every_open_lead(hostile):
             None if want["gain"] is None else pytest.approx(want["gain"], rel=1e-12)
         )
         assert r["status_code"] == want["status"] in ("sales_ready", "nurture")
+        # P(win) sits inside its interval, and the adjustments add up to P(win) - state rate:
+        # exactly, in the whole points shown; each within 1 point of its exact value
+        assert r["win_low"] <= r["current_win_rate"] <= r["win_high"]
+        points = [int(p) for p in re.findall(r" ([+-]\d+)(?:;|$)", r["adjustments"] or "")]
+        shown = round(100 * r["current_win_rate"]) - round(100 * r["state_rate"])
+        assert sum(points) == shown
+        exact = {a["label"]: 100 * a["points"] for a in by_id[r["lead_id"]]["adjustments"]}
+        for label, p in re.findall(r"(?:^|; )(.+?) ([+-]\d+)", r["adjustments"] or ""):
+            assert abs(int(p) - exact[label]) < 1
         assert r["status"] == t(f"nba.status.{want['status']}", lang="en")
         assert r["stalled"] is want["stalled"]
         assert r["evidence_n"] == want["evidence_n"]

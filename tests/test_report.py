@@ -118,6 +118,14 @@ def test_sections_follow_the_results(demo):
                 assert f'id="{cid}-{lang}"' in html
         assert f"「{goal}」に到達したリードの受注率は" in html
         assert f"Leads that reach “{goal}” win" in html
+    # each sales-ready lead shown says how its P(win) is made up, in both languages
+    rows = {r["lead_id"]: r for r in results.next.rows("en")}
+    ready = [r for r in rows.values() if r["status"] == "sales_ready"]
+    made_up = re.findall(r'class="rr-reason rr-made-up">P\(win\) now: ([^<]+)<', html_en)
+    assert len(made_up) >= min(len(ready), 25)
+    for text in made_up:
+        assert " at this stage" in text and text.endswith("%]")
+    assert "この段階の受注率" in html_en
     assert html_en.index('class="rr-lang rr-on" lang="en"') < html_en.index('lang="ja" data-lang')
     assert html_ja.index('class="rr-lang rr-on" lang="ja"') < html_ja.index('lang="en" data-lang')
 
@@ -206,11 +214,11 @@ def test_report_in_chromium_renders_and_nothing_executes(demo, hostile, tmp_path
                 assert page.evaluate("document.documentElement.lang") == first
                 page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
                 if name == "report":
-                    # the goal, this week's actions, the evidence, the road, journeys, data
+                    # the goal, this week's actions, the evidence, the road, journeys, trust, data
                     shown = page.eval_on_selector_all(
                         ".rr-lang.rr-on section", "els => els.map(e => e.id)"
                     )
-                    assert shown[:6] == [
+                    assert shown[:7] == [
                         f"{first}-{a}"
                         for a in (
                             "summary",
@@ -218,6 +226,7 @@ def test_report_in_chromium_renders_and_nothing_executes(demo, hostile, tmp_path
                             "goal-evidence",
                             "royal-road",
                             "journeys",
+                            "trust",
                             "data-quality",
                         )
                     ], shown

@@ -9,6 +9,7 @@ The API a notebook needs is at the top level::
     paths = rr.analyse_paths(ws, goals=goals)                # the royal road, journeys
     nxt = rr.next_best_actions(ws, goals=goals)              # hand-off and next actions
     goals.to_frame(); nxt.to_frame()                         # pandas, one row per item
+    rr.backtest(ws, "2025-01-01")                            # how far to trust P(win)
     results = rr.analyse(ws, adjust=["industry"])            # everything at once
     rr.write_outputs(results, "out")                         # report.html, results.json, xlsx
 
@@ -32,6 +33,7 @@ _LAZY = {
     "discover_goals": "royalroad.analysis.goals",
     "analyse_paths": "royalroad.analysis.paths",
     "next_best_actions": "royalroad.analysis.nba",
+    "backtest": "royalroad.analysis.backtest",
     "AnalysisOptions": "royalroad.pipeline",
     "Results": "royalroad.pipeline",
     "write_outputs": "royalroad.pipeline",

@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from royalroad import __version__
+from royalroad.analysis.backtest import backtest as run_backtest
+from royalroad.analysis.backtest_result import BacktestResult
 from royalroad.analysis.goals import (
     DEFAULT_MIN_LIFT,
     DEFAULT_MIN_MCC,
@@ -50,6 +52,10 @@ class Results:
     meta: dict[str, str]
     grouping: ActivityGrouping | None = None
     """Rare activities grouped into one (``--max-activities``), or None."""
+    backtest: BacktestResult | None = None
+    """How P(win) did as of an earlier date, when a backtest ran."""
+    backtest_note: str = ""
+    """Why no backtest ran (too little history), in the language of the run."""
 
     def to_dict(self) -> dict:
         return {
@@ -61,6 +67,8 @@ class Results:
             "goals": self.goals.to_dict(),
             "paths": self.paths.to_dict(),
             "next": self.next.to_dict(),
+            "backtest": self.backtest.to_dict() if self.backtest else None,
+            "backtest_note": self.backtest_note or None,
         }
 
     def to_json(self) -> str:
@@ -92,6 +100,11 @@ class AnalysisOptions:
     owner: str | None = None
     max_activities: int = DEFAULT_MAX_ACTIVITIES
     """Activities analysed one by one (the most frequent); 0 keeps every activity."""
+    backtest: bool = True
+    """Rebuild P(win) as of ``backtest_as_of`` and score it, and recalibrate today's
+    P(win) when that helps out of fold (see :mod:`royalroad.analysis.backtest`)."""
+    backtest_as_of: str | None = None
+    """The backtest's cut-off; default 90 days before the data's as-of date."""
 
 
 def check_max_activities(value: int) -> int:
@@ -200,6 +213,23 @@ def analyse(
             min_evidence=opts.min_evidence,
             owner=opts.owner,
         )
+    result, note = None, ""
+    if opts.backtest:
+        step("backtest.step")
+        try:
+            result = run_backtest(
+                ws,
+                opts.backtest_as_of,
+                adjust=opts.adjust,
+                min_evidence=opts.min_evidence,
+                max_activities=opts.max_activities,
+            )
+        except InputError as exc:
+            if opts.backtest_as_of is not None:  # asked for by date: the user must know
+                raise
+            note = str(exc)  # too little history: the report says why there is none
+        if result is not None:
+            nxt = nxt.recalibrated(result.recalibration)
     return Results(
         quality=quality,
         goals=with_grouping(goals, grouping),
@@ -207,6 +237,8 @@ def analyse(
         next=nxt,
         meta=ws.meta(),
         grouping=grouping,
+        backtest=result,
+        backtest_note=note,
     )
 
 
@@ -267,6 +299,7 @@ def run_demo(
         leads=data_dir / "leads.csv",
         events=data_dir / "events.csv",
         notes=data_dir / "notes.csv",
+        tz="Asia/Tokyo",  # the simulated company is in Japan: the same bytes on every machine
         workspace=ws_path,
         on_step=on_step,
     )

@@ -18,6 +18,7 @@ Brier score out of fold.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import zlib
@@ -111,8 +112,12 @@ def backtest(
     min_evidence: int = 10,
     horizon: int = 90,
     deciles: int = 10,
+    max_activities: int | None = None,
 ) -> BacktestResult:
-    """Score the leads open at ``cutoff`` with models built from what was known then."""
+    """Score the leads open at ``cutoff`` with models built from what was known then.
+
+    ``max_activities``: the activity cap the analyses run with (see
+    :meth:`royalroad.engine.Workspace.activity_cap`), applied to the past data too."""
     from royalroad.analysis.goals import discover_goals
     from royalroad.analysis.nba import next_best_actions
     from royalroad.analysis.paths import analyse_paths
@@ -121,6 +126,14 @@ def backtest(
     cut = _cutoff(ws, cutoff)
     past = as_of_workspace(ws, cut)
     try:
+        _enough_history(past, cut)
+    except BaseException:
+        past.close()
+        raise
+    cap = past.activity_cap(max_activities) if max_activities else contextlib.nullcontext()
+    try:
+        stack = contextlib.ExitStack()
+        stack.enter_context(cap)
         goals = discover_goals(past, pairs=6, adjust=adjust)
         paths = analyse_paths(past, goals=goals)
         nxt = next_best_actions(
@@ -133,6 +146,7 @@ def backtest(
         proxies = [p.activity for p in goals.proxies]
         base_rate = goals.base_rate
         lead_score = baseline.snapshot_logit(past, cut, proxies)
+        stack.close()
     finally:
         past.close()
     truth = dict(
@@ -186,6 +200,23 @@ def backtest(
         recalibration=recal,
         scores=scores,
     )
+
+
+def _enough_history(past: Workspace, cut: dt.datetime) -> None:
+    """The goal search's floor, applied to what was known at the cut-off."""
+    from royalroad.analysis.goals import MIN_CLOSED, MIN_PER_CLASS
+
+    won, lost, _ = past.outcome_counts()
+    if won + lost < MIN_CLOSED or won < MIN_PER_CLASS or lost < MIN_PER_CLASS:
+        raise InputError(
+            "backtest.too_little_history",
+            cutoff=f"{cut:%Y-%m-%d}",
+            closed=won + lost,
+            won=won,
+            lost=lost,
+            min_closed=MIN_CLOSED,
+            min_class=MIN_PER_CLASS,
+        )
 
 
 def _cutoff(ws: Workspace, cutoff) -> dt.datetime:

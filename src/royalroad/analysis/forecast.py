@@ -37,19 +37,50 @@ class Forecast:
     pipeline: dict[str, float]
     moments: tuple[str, ...]
     amount: float  # the mean won amount: a lead's value when its amount is missing
+    recalibration: str = "none"  # applied from a backtest: none | isotonic | platt
+
+    def recalibrated(self, recal) -> Forecast:
+        """Every cell's P(win) through the recalibration, and the pipeline recomputed."""
+        import dataclasses
+
+        cells = self.cells.copy()
+        for col in ("p_win", "p_low", "p_high", "state_rate"):
+            cells[col] = recal.apply(cells[col].to_numpy(float))
+        return dataclasses.replace(
+            self,
+            cells=cells,
+            pipeline=self.model.pipeline(cells, cells.p_win.to_numpy(float)),
+            recalibration=recal.kind,
+        )
 
     @property
     def keys(self) -> list[str]:
         return q.cell_keys(len(self.model.segments))
 
+    def _names(self) -> list[str]:
+        """The model's columns with ``g0:…`` spelled as the segment's name (``industry:…``)."""
+        names = list(self.model.segments)
+        out = []
+        for c in self.model.columns:
+            group, _, value = c.partition(":")
+            if group.startswith("g") and group[1:].isdigit() and value:
+                c = f"{names[int(group[1:])]}:{value}"
+            out.append(c)
+        return out
+
     def to_dict(self) -> dict:
+        """Everything about the model but its per-cell predictions: the coefficients
+        (logit scale; ``idle:2`` is the third idle band, ``industry:化学`` a segment value,
+        ``state:7`` a history state with its own term), the snapshot moments and the
+        open pipeline."""
         return {
             "fitted": self.model.fitted,
             "snapshots": self.model.snapshots,
             "moments": list(self.moments),
             "segments": {k: list(v) for k, v in self.model.segments.items()},
-            "coefficients": dict(zip(self.model.columns, self.model.beta.tolist(), strict=True)),
+            "coefficients": dict(zip(self._names(), self.model.beta.tolist(), strict=True)),
             "pipeline": self.pipeline,
+            "recalibration": self.recalibration,
         }
 
 

@@ -186,7 +186,7 @@ def hint_segments(ws: Workspace, leads, skip: Sequence[str] = ()) -> list[str]:
     if not segs:
         return []
     sizes = m.segment_sizes(leads, segs).execute().iloc[0]
-    return [s for s in segs if 2 <= int(sizes[s]) <= MAX_SEGMENT_VALUES]
+    return [s for s in segs if 2 <= int(sizes[s] or 0) <= MAX_SEGMENT_VALUES]
 
 
 def hints(cands: Sequence[Candidate], strata: Strata, n: int = 3) -> list[Caveat]:

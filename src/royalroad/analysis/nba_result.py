@@ -167,6 +167,34 @@ class NextResult:
             note="to_frame() has every open lead",
         )
 
+    def recalibrated(self, recal) -> NextResult:
+        """The same advice with every P(win) passed through a backtest's recalibration
+        (:class:`~royalroad.analysis.backtest_result.Recalibration`); the adjustments are
+        recomputed along the way so they still add up to the number shown."""
+        import dataclasses
+
+        import numpy as np
+        import pyarrow as pa
+
+        if recal.kind == "none" or self.forecast is None:
+            return self
+        table = self.leads
+
+        def arr(name: str) -> np.ndarray:
+            return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=float)
+
+        cols = {n: recal.apply(arr(n)) for n in ("current_win_rate", "win_low", "win_high")}
+        running = arr("state_rate")
+        cols["state_rate"] = recal.apply(running)
+        for g in self.forecast.model.order():
+            before = recal.apply(running)
+            running = running + np.nan_to_num(arr(f"adj_{g}"))
+            cols[f"adj_{g}"] = recal.apply(running) - before
+        for name, values in cols.items():
+            i = table.schema.get_field_index(name)
+            table = table.set_column(i, name, pa.array(values, pa.float64()))
+        return dataclasses.replace(self, leads=table, forecast=self.forecast.recalibrated(recal))
+
     def state(self, s: int) -> StateAdvice | None:
         return next((a for a in self.advice if a.s == s), None)
 
@@ -179,7 +207,8 @@ class NextResult:
         for r in self.leads.to_pylist():
             a = by_s.get(r["s"])
             best = a.best if a else None
-            row = {k: v for k, v in r.items() if k != "s" and not k.startswith("adj_")}
+            internal = ("adj_", "seg_")  # shown through the adjustments
+            row = {k: v for k, v in r.items() if k != "s" and not k.startswith(internal)}
             row["state"] = a.label(lang) if a else None
             row["reason"] = best.reason(lang) if best else None
             row["gain_ci"] = [row.pop("gain_low"), row.pop("gain_high")]
@@ -261,6 +290,7 @@ class NextResult:
                 "min_evidence": self.min_evidence,
                 "horizon_days": self.horizon_days,
                 "owner_column": self.owner_column,
+                "forecast": self.forecast.to_dict() if self.forecast else None,
                 "advice": [a.to_dict(lang) for a in self.advice],
                 "leads": rows if limit is None else rows[:limit],
             }

@@ -5,9 +5,14 @@ A *snapshot* is a lead that was open at a moment ``t`` in the past and has close
 (so its outcome is known): its features are what was known at ``t`` — the history state
 reached by then (:mod:`royalroad.analysis.history`), the days since its last event and
 since its creation — and its label is how it ended. Leads that are still open are
-censored: they teach nothing about the outcome yet. Each lead appears in every snapshot
-it was open at; its rows are weighted ``1 / (number of its snapshots)`` so that every
-lead counts once, however long it stayed open.
+censored: they teach nothing about the outcome yet.
+
+Each lead appears in every snapshot it was open at, and every snapshot weighs the same:
+the leads open today are such a cross-section, where a deal that stays open longer is
+more likely to be found. (Counting each lead once instead under-weighted the long
+deals, which win more often, and showed P(win) 1.7 points too low in the backtest.)
+The weights are scaled to add up to the number of leads, not of snapshots, so the
+model's intervals are as wide as the number of independent leads warrants.
 
 The model is fitted on *cells* (state × idle band × age band × segment values) with the
 summed weights of wins and losses: the same maximum-likelihood fit as one row per
@@ -107,13 +112,17 @@ def snapshot_cells(
 
 
 def weigh(counts: pd.DataFrame) -> pd.DataFrame:
-    """Training cells from :func:`snapshot_cells`' counts: wins and losses weighted
-    ``1 / m`` (m: the lead's number of snapshots), summed per cell in a fixed order."""
+    """Training cells from :func:`snapshot_cells`' counts: wins and losses per cell, every
+    snapshot weighted alike, scaled so that the weights add up to the number of leads
+    behind them (each lead's ``m`` snapshots count ``1 / m`` in that total). Summed per
+    cell in a fixed order."""
     keys = [c for c in counts.columns if c not in ("m", "won", "lost")]
     if not len(counts):
         return pd.DataFrame(columns=[*keys, "won", "lost"])
     c = counts.sort_values([*keys, "m"], kind="stable")
-    c = c.assign(won=c.won / c.m, lost=c.lost / c.m)
+    snaps = c.won + c.lost
+    scale = float((snaps / c.m).sum()) / float(snaps.sum())
+    c = c.assign(won=c.won * scale, lost=c.lost * scale)
     return c.groupby(keys, sort=True, as_index=False)[["won", "lost"]].sum()
 
 

@@ -24,6 +24,7 @@ import streamlit as st
 
 from royalroad.app import launch, logic, present, runner, sessions
 from royalroad.app import tab_actions as tab_actions_module
+from royalroad.app import tab_trust as tab_trust_module
 from royalroad.app.safe import md_escape, md_frame, md_params, md_rows
 from royalroad.engine import DEFAULT_MAX_ACTIVITIES
 from royalroad.errors import RoyalroadError
@@ -534,9 +535,10 @@ def results_step(lang: str) -> None:
         **ignore,
     )
 
-    tab_actions, tab_report, tab_cands, tab_quality = st.tabs(
+    tab_actions, tab_trust, tab_report, tab_cands, tab_quality = st.tabs(
         [
             t("report.actions.title", lang=lang),
+            t("app.tab.trust"),
             t("app.tab.report"),
             t("app.tab.candidates"),
             t("app.tab.quality"),
@@ -544,6 +546,8 @@ def results_step(lang: str) -> None:
     )
     with tab_actions:
         tab_actions_module.render(st, res.next, lang)
+    with tab_trust:
+        tab_trust_module.render(st, res.next, res.backtest, res.backtest_note, lang)
     with tab_report:
         _embed(_download(lang, "html").decode("utf-8"))
     with tab_cands:

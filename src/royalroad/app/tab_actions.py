@@ -14,7 +14,12 @@ def actions_frame(nxt: NextResult, lang: str, owner: str | None = None, *, all_:
     translated headers; only ``owner``'s when ``all_`` is False."""
     import pandas as pd
 
-    from royalroad.presenters.nba_terminal import action_label, gain_text, priority
+    from royalroad.presenters.nba_terminal import (
+        action_label,
+        gain_text,
+        priority,
+        pwin_breakdown,
+    )
 
     rows = sorted(nxt.rows(lang), key=priority)
     if not all_:
@@ -36,6 +41,7 @@ def actions_frame(nxt: NextResult, lang: str, owner: str | None = None, *, all_:
             t("nba.col.now", lang=lang): None
             if r["current_win_rate"] is None
             else round(100 * r["current_win_rate"]),
+            t("pwin.made_up", lang=lang): pwin_breakdown(r, lang),
             t("nba.col.idle", lang=lang): None if r["days_idle"] is None else round(r["days_idle"]),
             t("report.actions.stalled_col", lang=lang): bool(r["stalled"]),
         }

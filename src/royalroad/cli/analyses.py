@@ -9,6 +9,7 @@ in its result ("no intermediate goal yet"), which is the answer it exists to giv
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from enum import Enum
@@ -278,3 +279,51 @@ def _check_owner(ws: Workspace, column: str | None, owner: str | None) -> None:
         known = sorted(str(v) for v in values if v is not None and v == v)
     if owner not in known:
         raise InputError("nba.unknown_owner_value", value=owner, allowed=", ".join(known) or "-")
+
+
+@dataclasses.dataclass(frozen=True)
+class PastInputs(Inputs):
+    """The inputs of ``backtest``: the data are read to their end, and ``--as-of`` is the
+    moment to go back to (the cut-off), as ``next --as-of`` would look at it."""
+
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", "--cutoff", help=t("cli.opt.backtest_as_of"))
+    ] = None
+
+
+@app.command(help=t("cli.cmd.backtest"))
+@guarded
+@with_groups(inputs=PastInputs)
+def backtest(
+    inputs: PastInputs,
+    adjust: AdjustOpt = None,
+    min_evidence: Annotated[
+        int, typer.Option("--min-evidence", help=t("cli.opt.min_evidence"))
+    ] = 10,
+    max_activities: MaxActivitiesOpt = DEFAULT_MAX_ACTIVITIES,
+    format: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """How far to trust P(win): rebuild it as of an earlier date and score it."""
+    from royalroad.analysis.backtest import backtest as run
+
+    with Progress(quiet=quiet) as progress:
+        ws = _open_for_journeys(dataclasses.replace(inputs, as_of=None), progress, max_activities)
+        try:
+            progress.update("backtest.step")
+            result = run(
+                ws,
+                inputs.as_of,
+                adjust=split(adjust),
+                min_evidence=min_evidence,
+                max_activities=max_activities,
+            )
+        finally:
+            ws.close()
+    if format is Format.json:
+        typer.echo(result.to_json())
+    elif not quiet:
+        from royalroad.presenters.backtest_terminal import render_backtest
+
+        render_backtest(result, stdout())

@@ -38,7 +38,10 @@ DEFAULT_OUT = Path("out")
 
 
 def print_headline(results: Results) -> None:
-    """The goal in one sentence and the hand-off counts (sales-ready, nurture, stalled)."""
+    """The goal in one sentence, the hand-off counts (sales-ready, nurture, stalled), what
+    the open pipeline should bring, and how P(win) did in the backtest."""
+    from royalroad.presenters.backtest_terminal import pipeline_sentence, verdict
+
     console = stdout()
     console.print(escape(results.goals.sentence()))
     nxt = results.next
@@ -53,6 +56,14 @@ def print_headline(results: Results) -> None:
             )
         )
     )
+    for line in (
+        pipeline_sentence(nxt.forecast),
+        verdict(results.backtest)
+        if results.backtest is not None
+        else (t("backtest.not_run", reason=results.backtest_note) if results.backtest_note else ""),
+    ):
+        if line:
+            console.print(escape(line))
     if results.grouping is not None:
         from royalroad.pipeline import grouping_caveat
 
@@ -73,6 +84,12 @@ def analyze(
     search: GoalOptions,
     out: Annotated[Path | None, typer.Option("--out", help=t("cli.opt.analyze_out"))] = None,
     max_activities: MaxActivitiesOpt = DEFAULT_MAX_ACTIVITIES,
+    backtest: Annotated[
+        bool, typer.Option("--backtest/--no-backtest", help=t("cli.opt.backtest"))
+    ] = True,
+    backtest_as_of: Annotated[
+        str | None, typer.Option("--backtest-as-of", help=t("cli.opt.backtest_as_of"))
+    ] = None,
     format: Annotated[
         Format, typer.Option("--format", "-f", help=t("cli.opt.analyze_format"))
     ] = Format.table,
@@ -82,7 +99,12 @@ def analyze(
     """Run every analysis and write report.html, results.json and royalroad.xlsx into --out."""
     from royalroad.pipeline import AnalysisOptions, analyse, write_outputs
 
-    options = AnalysisOptions(**search.kwargs(), max_activities=max_activities)
+    options = AnalysisOptions(
+        **search.kwargs(),
+        max_activities=max_activities,
+        backtest=backtest,
+        backtest_as_of=backtest_as_of,
+    )
     # --format json: the results go to stdout, and the files only when --out is given.
     target = out if out is not None or format is Format.json else DEFAULT_OUT
     with Progress(quiet=quiet) as progress:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from royalroad.analysis.nba_result import CLOSE, KEEP, NextResult
+from royalroad.presenters.nba_terminal import pwin_breakdown
 from royalroad.report.safe import csv_safe
 
 COLUMNS = (
@@ -31,8 +32,12 @@ COLUMNS = (
     "second_action",
     "current_win_rate",
     "days_idle",
+    "current_win_low",
+    "current_win_high",
+    "current_win_made_up",
 )
-"""The first six are the columns of the first release, kept in place for CRM mappings."""
+"""The first six are the columns of the first release, kept in place for CRM mappings;
+new columns are only ever appended."""
 UNASSIGNED = "unassigned"
 """File stem for open leads with no owner, with ``--by-owner``."""
 
@@ -40,7 +45,15 @@ UNASSIGNED = "unassigned"
 def _cell(name: str, value) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
-    if name in ("expected_win_rate", "current_win_rate", "gain", "gain_low", "gain_high"):
+    if name in (
+        "expected_win_rate",
+        "current_win_rate",
+        "current_win_low",
+        "current_win_high",
+        "gain",
+        "gain_low",
+        "gain_high",
+    ):
         return f"{value:.4f}"
     if name == "days_idle":
         return f"{value:.1f}"
@@ -57,7 +70,14 @@ def _text(rows: list[dict]) -> str:
     writer.writerow(COLUMNS)
     for row in rows:
         gain_low, gain_high = row.get("gain_ci") or (None, None)
-        values = row | {"gain_low": gain_low, "gain_high": gain_high}
+        win_low, win_high = row.get("current_win_rate_ci") or (None, None)
+        values = row | {
+            "gain_low": gain_low,
+            "gain_high": gain_high,
+            "current_win_low": win_low,
+            "current_win_high": win_high,
+            "current_win_made_up": pwin_breakdown(row),
+        }
         writer.writerow([_cell(c, values.get(c)) for c in COLUMNS])
     return buf.getvalue()
 

@@ -45,6 +45,52 @@ def gain_text(gain: float | None, low: float | None, high: float | None) -> str:
     return f"{100 * gain:+.0f} [{lo}, {hi}]"
 
 
+def whole_adjustments(row: dict) -> list[tuple[str, int]]:
+    """A lead's P(win) adjustments as (label, whole points), leaving out those that
+    round to 0; with the state's rate they add up to the shown P(win) in whole points."""
+    adjustments = list(row.get("adjustments") or ())
+    p, base = row.get("current_win_rate"), row.get("state_rate")
+    if p is not None and base is not None and math.isfinite(p) and math.isfinite(base):
+        whole = round(100 * p) - round(100 * base)
+        points = _whole_points([100 * a["points"] for a in adjustments], whole)
+    else:
+        points = [round(100 * a["points"]) for a in adjustments]
+    return [(a["label"], pts) for a, pts in zip(adjustments, points, strict=True) if pts != 0]
+
+
+def pwin_breakdown(row: dict, lang: str | None = None) -> str:
+    """``64% at this stage · idle 83 days −9 · industry: 化学 +2 = 57% [44–62%]``: the
+    shown P(win) as the state's rate plus its adjustments, in whole points that add up."""
+    p = row.get("current_win_rate")
+    if p is None or not math.isfinite(p):
+        return ""
+    parts = []
+    base = row.get("state_rate")
+    if base is not None and math.isfinite(base):
+        parts.append(t("pwin.at_stage", lang=lang, p=_pct(base)))
+    parts += [f"{label} {pts:+d}".replace("-", "−") for label, pts in whole_adjustments(row)]
+    lo, hi = row.get("current_win_rate_ci") or (None, None)
+    ci = f" [{_pct(lo).rstrip('%')}–{_pct(hi)}]" if lo is not None and hi is not None else ""
+    return " · ".join(parts) + f" = {_pct(p)}{ci}"
+
+
+def _whole_points(points: list[float], total: int) -> list[int]:
+    """``points`` rounded to whole numbers that add up to ``total`` (largest remainder):
+    the shown breakdown adds up to the shown P(win), as the exact one does.
+
+    >>> _whole_points([-8.6, -4.4, -2.4, -3.4, 7.4], -11)  # each rounded: -12
+    [-9, -4, -2, -3, 7]
+    """
+    out = [math.floor(x) for x in points]
+    short = total - sum(out)
+    order = sorted(range(len(points)), key=lambda i: (-(points[i] - out[i]), i))
+    if 0 <= short <= len(points):
+        for i in order[:short]:
+            out[i] += 1
+        return out
+    return [round(x) for x in points]  # the adjustments do not add up: show each as is
+
+
 def priority(row: dict) -> tuple:
     """This week's order: stalled first, then sales-ready, then the longest idle."""
     return (
@@ -115,3 +161,9 @@ def render_next(
         console.print(f"[bold]{t('nba.why')}[/bold]")
         for state, reason in reasons.items():
             console.print(f"  • {escape(state)}: {escape(reason)}")
+    made_up = [(r["lead_id"], pwin_breakdown(r)) for r in rows[:top]]
+    if any(text for _, text in made_up):
+        console.print(f"[bold]{t('pwin.breakdown_heading')}[/bold]")
+        for lead, text in made_up:
+            if text:
+                console.print(f"  • {escape(str(lead))}: {escape(text)}")

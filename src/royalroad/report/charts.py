@@ -240,3 +240,52 @@ def removal(paths, lang: str, *, top: int = 12) -> Chart | None:
     )
     fig.update_xaxes(tickformat=".0%", title=t("paths.col.removal", lang=lang))
     return _finish(fig, "rr-removal", 60 + 26 * len(items), lang)
+
+
+def reliability(backtest, lang: str) -> Chart | None:
+    """Reliability diagram: P(win) shown (by decile) against the share that won, with the
+    95% interval of the share, for royalroad and the lead score; the diagonal is perfect."""
+    import plotly.graph_objects as go
+
+    traces = []
+    colors = {"royalroad": ACCENT, "lead_score": MUTED}
+    for name in ("royalroad", "lead_score"):
+        m = backtest.model(name)
+        if m is None or not m.deciles:
+            continue
+        traces.append(
+            go.Scatter(
+                x=[d.predicted for d in m.deciles],
+                y=[d.observed for d in m.deciles],
+                mode="markers+lines",
+                name=_label(t(f"backtest.model.{name}", lang=lang)),
+                marker={"color": colors[name], "size": 8},
+                line={"color": colors[name], "width": 1},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [d.observed_ci[1] - d.observed for d in m.deciles],
+                    "arrayminus": [d.observed - d.observed_ci[0] for d in m.deciles],
+                    "color": colors[name],
+                    "thickness": 1,
+                },
+                hovertemplate="%{x:.0%} → %{y:.0%}<extra></extra>",
+            )
+        )
+    if not traces:
+        return None
+    fig = go.Figure(traces)
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            line={"color": "#cfd4dc", "dash": "dash"},
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    fig.update_xaxes(tickformat=".0%", range=[0, 1], title=t("backtest.col.predicted", lang=lang))
+    fig.update_yaxes(tickformat=".0%", range=[0, 1], title=t("backtest.col.observed", lang=lang))
+    fig.update_layout(legend={"orientation": "h", "y": -0.25})
+    return _finish(fig, "rr-reliability", 420, lang)

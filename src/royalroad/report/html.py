@@ -48,6 +48,15 @@ def fmt_ratio(value: float | None) -> str:
     return f"{value:.2f}" if value < 100 else f"{value:,.0f}"
 
 
+def fmt_pts(value: float | None) -> str:
+    """A difference of probabilities in points: ``+1.2``; missing → ``–``."""
+    import math
+
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{100 * value:+.1f}"
+
+
 @cache
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -61,6 +70,7 @@ def _env() -> jinja2.Environment:
     env.filters["pct"] = fmt_pct
     env.filters["script_json"] = json_for_script
     env.filters["ratio"] = fmt_ratio
+    env.filters["pts"] = fmt_pts
     return env
 
 

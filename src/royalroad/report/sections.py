@@ -281,6 +281,7 @@ def build_sections(results, lang: str) -> list[Section]:
             )
         )
     from royalroad.report import sections_journeys as sj
+    from royalroad.report.sections_trust import trust
 
     # the goal in one sentence, this week's actions, then the evidence behind them
     sections: list[Section] = [
@@ -289,6 +290,14 @@ def build_sections(results, lang: str) -> list[Section]:
         _evidence(results.goals, lang),
         sj.road(results.paths, results.goals, lang),
         sj.journeys(results.paths),
+        trust(
+            results.next,
+            results.backtest,
+            t("backtest.not_run", lang=lang, reason=results.backtest_note)
+            if results.backtest_note
+            else "",
+            lang,
+        ),
         DataQualitySection(
             files=q.files,
             reasons=q.reasons,

@@ -26,6 +26,7 @@ class LeadRow:
     p_now: float | None
     days_idle: float | None
     stalled: bool
+    made_up: str = ""  # P(win) as the stage's rate plus its adjustments
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,13 @@ def _pct(x: float | None) -> str:
 
 
 def actions(nxt: NextResult, lang: str, top: int = 25) -> ActionsSection:
-    from royalroad.presenters.nba_terminal import action_label, gain_text, kind_text, priority
+    from royalroad.presenters.nba_terminal import (
+        action_label,
+        gain_text,
+        kind_text,
+        priority,
+        pwin_breakdown,
+    )
 
     rows = sorted(nxt.rows(lang), key=priority)
 
@@ -133,6 +140,7 @@ def actions(nxt: NextResult, lang: str, top: int = 25) -> ActionsSection:
             p_now=r["current_win_rate"],
             days_idle=r["days_idle"],
             stalled=bool(r["stalled"]),
+            made_up=pwin_breakdown(r, lang),
         )
 
     def by_owner(items: list[dict]) -> list[dict]:

@@ -94,7 +94,7 @@ def _variants(key: str, variants) -> Table:
 def next_actions(nxt: NextResult, lang: str) -> Table:
     """Every open lead, this week's order first (stalled, then sales-ready, then longest
     idle), with the columns of the CRM CSV: owner, action and why, status translated."""
-    from royalroad.presenters.nba_terminal import action_label, priority
+    from royalroad.presenters.nba_terminal import action_label, priority, whole_adjustments
 
     columns = (
         Column("lead_id"),
@@ -104,7 +104,10 @@ def next_actions(nxt: NextResult, lang: str) -> Table:
         Column("action_kind"),
         *cols("gain", "gain_low", "gain_high"),
         Column("reason", header="excel.head.advice_reason"),
-        *cols("expected_win_rate", "evidence_n", "current_win_rate", "days_idle", "stalled"),
+        *cols("expected_win_rate", "evidence_n", "current_win_rate", "win_low", "win_high"),
+        *cols("state_rate"),
+        Column("adjustments", header="excel.head.adjustments"),
+        *cols("days_idle", "stalled"),
         Column("state", header="excel.head.milestones_passed"),
         Column("current_step"),
         Column("second_action"),
@@ -123,6 +126,9 @@ def next_actions(nxt: NextResult, lang: str) -> Table:
             r["expected_win_rate"],
             r["evidence_n"],
             r["current_win_rate"],
+            *r["current_win_rate_ci"],
+            r["state_rate"],
+            "; ".join(f"{label} {pts:+d}" for label, pts in whole_adjustments(r)),
             r["days_idle"],
             r["stalled"],
             r["state"],
