@@ -16,6 +16,7 @@ from royalroad.cli import analyses as _analyses  # noqa: F401
 # Importing the command modules registers their commands on ``app``, in help order.
 from royalroad.cli import ingest as _ingest  # noqa: F401
 from royalroad.cli import outputs as _outputs  # noqa: F401
+from royalroad.cli import plan as _plan  # noqa: F401
 from royalroad.cli import serve as _serve  # noqa: F401
 from royalroad.cli.common import app
 
