@@ -8,6 +8,7 @@ The API a notebook needs is at the top level::
     goals = rr.discover_goals(ws, adjust=["industry"])       # the intermediate goal
     paths = rr.analyse_paths(ws, goals=goals)                # the royal road, journeys
     nxt = rr.next_best_actions(ws, goals=goals)              # hand-off and next actions
+    funnel = rr.funnel(ws, goals=goals, paths=paths)         # stages, cohorts, velocity
     goals.to_frame(); nxt.to_frame()                         # pandas, one row per item
     rr.backtest(ws, "2025-01-01")                            # how far to trust P(win)
     results = rr.analyse(ws, adjust=["industry"])            # everything at once
@@ -33,6 +34,7 @@ _LAZY = {
     "discover_goals": "royalroad.analysis.goals",
     "analyse_paths": "royalroad.analysis.paths",
     "next_best_actions": "royalroad.analysis.nba",
+    "funnel": "royalroad.analysis.funnel",
     "backtest": "royalroad.analysis.backtest",
     "AnalysisOptions": "royalroad.pipeline",
     "Results": "royalroad.pipeline",
