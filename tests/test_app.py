@@ -534,13 +534,22 @@ def test_browser_upload_map_analyse_adjust_download(server, sim, tmp_path):
             dl.value.save_as(next_csv)
             assert next_csv.read_bytes().startswith(b"\xef\xbb\xbflead_id,status,")
             _shot(page, "05b-actions", owner_box)
+            # the funnel along the royal road: its chart, the stages and the cohorts
+            page.get_by_role("tab", name="ファネル").click()
+            expect(page.get_by_text("厳密モード").first).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("作成月別コホート").first).to_be_visible()
+            expect(page.get_by_text("パイプライン速度").first).to_be_visible()
+            expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+            _shot(page, "05b2-funnel", page.locator(".js-plotly-plot").first)
             # how far to trust P(win): the backtest beside a standard lead score, with its chart
             page.get_by_role("tab", name="受注確率の信頼度").click()
             expect(page.get_by_text("リードスコア(ロジスティック回帰)").first).to_be_visible(
                 timeout=30_000
             )
-            expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
-            _shot(page, "05c-trust", page.locator(".js-plotly-plot").first)
+            # the funnel tab's charts stay in the page, hidden: the one shown is the trust's
+            chart = page.locator(".js-plotly-plot:visible").first
+            expect(chart).to_be_visible(timeout=30_000)
+            _shot(page, "05c-trust", chart)
             page.get_by_role("tab", name="レポート").click()
             page.locator('iframe[data-testid="stIFrame"]').scroll_into_view_if_needed()
             report = page.frame_locator('iframe[data-testid="stIFrame"]')

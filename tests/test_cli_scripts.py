@@ -106,6 +106,7 @@ def test_step_lines_on_a_non_terminal_stderr(workspace, tmp_path):
         "Counting milestones…",
         "Tracing journeys…",
         "Designing next actions…",
+        "Building the funnel…",
         "Backtesting P(win) as of an earlier date…",
         "Done.",
     ]

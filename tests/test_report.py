@@ -110,11 +110,27 @@ def test_sections_follow_the_results(demo):
         for lang in ("en", "ja"):
             order = [
                 html.index(f'id="{lang}-{anchor}"')
-                for anchor in ("summary", "actions", "goal-evidence", "royal-road", "journeys")
+                for anchor in (
+                    "summary",
+                    "actions",
+                    "goal-evidence",
+                    "royal-road",
+                    "journeys",
+                    "funnel",
+                    "trust",
+                )
             ]
             assert order == sorted(order), (lang, order)
             assert html.index(f'id="{lang}-journeys"') < html.index(f'id="{lang}-data-quality"')
-            for cid in ("rr-forest", "rr-heat-1", "rr-incidence", "rr-sankey", "rr-removal"):
+            for cid in (
+                "rr-forest",
+                "rr-heat-1",
+                "rr-incidence",
+                "rr-sankey",
+                "rr-removal",
+                "rr-funnel",
+                "rr-cohorts",
+            ):
                 assert f'id="{cid}-{lang}"' in html
         assert f"「{goal}」に到達したリードの受注率は" in html
         assert f"Leads that reach “{goal}” win" in html
@@ -214,11 +230,12 @@ def test_report_in_chromium_renders_and_nothing_executes(demo, hostile, tmp_path
                 assert page.evaluate("document.documentElement.lang") == first
                 page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
                 if name == "report":
-                    # the goal, this week's actions, the evidence, the road, journeys, trust, data
+                    # the goal, this week's actions, the evidence, the road, journeys, the
+                    # funnel, trust, data
                     shown = page.eval_on_selector_all(
                         ".rr-lang.rr-on section", "els => els.map(e => e.id)"
                     )
-                    assert shown[:7] == [
+                    assert shown[:8] == [
                         f"{first}-{a}"
                         for a in (
                             "summary",
@@ -226,6 +243,7 @@ def test_report_in_chromium_renders_and_nothing_executes(demo, hostile, tmp_path
                             "goal-evidence",
                             "royal-road",
                             "journeys",
+                            "funnel",
                             "trust",
                             "data-quality",
                         )

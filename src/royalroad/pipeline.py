@@ -23,6 +23,8 @@ from pathlib import Path
 from royalroad import __version__
 from royalroad.analysis.backtest import backtest as run_backtest
 from royalroad.analysis.backtest_result import BacktestResult
+from royalroad.analysis.funnel import funnel as run_funnel
+from royalroad.analysis.funnel_result import FunnelResult
 from royalroad.analysis.goals import (
     DEFAULT_MIN_LIFT,
     DEFAULT_MIN_MCC,
@@ -56,6 +58,8 @@ class Results:
     """How P(win) did as of an earlier date, when a backtest ran."""
     backtest_note: str = ""
     """Why no backtest ran (too little history), in the language of the run."""
+    funnel: FunnelResult | None = None
+    """The funnel along the royal road (stages, censored rates, cohorts, velocity)."""
 
     def to_dict(self) -> dict:
         return {
@@ -69,6 +73,7 @@ class Results:
             "next": self.next.to_dict(),
             "backtest": self.backtest.to_dict() if self.backtest else None,
             "backtest_note": self.backtest_note or None,
+            "funnel": self.funnel.to_dict() if self.funnel else None,
         }
 
     def to_json(self) -> str:
@@ -213,6 +218,10 @@ def analyse(
             min_evidence=opts.min_evidence,
             owner=opts.owner,
         )
+        step("funnel.step")
+        # cohorts by the first lead column adjusted for: the segment the user cares about
+        by = next((a for a in opts.adjust if a in ws.segments()), None)
+        funnel = run_funnel(ws, goals=goals, paths=paths, by=by)
     result, note = None, ""
     if opts.backtest:
         step("backtest.step")
@@ -239,6 +248,7 @@ def analyse(
         grouping=grouping,
         backtest=result,
         backtest_note=note,
+        funnel=funnel,
     )
 
 

@@ -24,6 +24,7 @@ import streamlit as st
 
 from royalroad.app import launch, logic, present, runner, sessions
 from royalroad.app import tab_actions as tab_actions_module
+from royalroad.app import tab_funnel as tab_funnel_module
 from royalroad.app import tab_trust as tab_trust_module
 from royalroad.app.safe import md_escape, md_frame, md_params, md_rows
 from royalroad.engine import DEFAULT_MAX_ACTIVITIES
@@ -535,9 +536,10 @@ def results_step(lang: str) -> None:
         **ignore,
     )
 
-    tab_actions, tab_trust, tab_report, tab_cands, tab_quality = st.tabs(
+    tab_actions, tab_funnel, tab_trust, tab_report, tab_cands, tab_quality = st.tabs(
         [
             t("report.actions.title", lang=lang),
+            t("funnel.heading"),
             t("app.tab.trust"),
             t("app.tab.report"),
             t("app.tab.candidates"),
@@ -546,6 +548,8 @@ def results_step(lang: str) -> None:
     )
     with tab_actions:
         tab_actions_module.render(st, res.next, lang)
+    with tab_funnel:
+        tab_funnel_module.render(st, getattr(res, "funnel", None), lang)
     with tab_trust:
         tab_trust_module.render(st, res.next, res.backtest, res.backtest_note, lang)
     with tab_report:

@@ -165,6 +165,7 @@ STEPS = (
     "goal.step",
     "paths.step",
     "nba.step",
+    "funnel.step",
     "backtest.step",
 )
 """The ``on_step`` keys of ingest and analyse, in order; a key not listed still moves the bar."""

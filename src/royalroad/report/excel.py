@@ -77,7 +77,13 @@ def _wide_width(text: str) -> int:
 
 def build_tables(results, lang: str) -> list[Table]:
     """The workbook's sheets in order; every sheet is present, empty tables keep their headers."""
-    from royalroad.report import sheets_data, sheets_goals, sheets_journeys, sheets_trust
+    from royalroad.report import (
+        sheets_data,
+        sheets_funnel,
+        sheets_goals,
+        sheets_journeys,
+        sheets_trust,
+    )
 
     goals, quality = results.goals, results.quality
     return [
@@ -87,6 +93,7 @@ def build_tables(results, lang: str) -> list[Table]:
         sheets_goals.proxies(goals, lang),
         *sheets_journeys.journeys(results.paths, lang),
         sheets_journeys.next_actions(results.next, lang),
+        *sheets_funnel.funnel(getattr(results, "funnel", None), lang),
         *sheets_trust.backtest(results.backtest, lang),
         sheets_goals.caveats(goals, quality, lang),
         sheets_data.files(quality),

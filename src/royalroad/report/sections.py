@@ -281,6 +281,7 @@ def build_sections(results, lang: str) -> list[Section]:
             )
         )
     from royalroad.report import sections_journeys as sj
+    from royalroad.report.sections_funnel import funnel
     from royalroad.report.sections_trust import trust
 
     # the goal in one sentence, this week's actions, then the evidence behind them
@@ -290,6 +291,7 @@ def build_sections(results, lang: str) -> list[Section]:
         _evidence(results.goals, lang),
         sj.road(results.paths, results.goals, lang),
         sj.journeys(results.paths),
+        funnel(getattr(results, "funnel", None), lang),
         trust(
             results.next,
             results.backtest,
