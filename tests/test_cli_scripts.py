@@ -178,3 +178,13 @@ def test_cli_engine_and_pipeline_messages_exist_in_both_languages():
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r'"((?:engine|pipeline)\.[a-z_.]+)"', text))
     assert sorted(k for k in used if k not in catalogue()) == []
+
+
+def test_step_lines_printed_late_keep_the_language_of_the_command(workspace):
+    # past the delay the lines are printed by a timer thread: it must speak --lang ja too
+    env = {"ROYALROAD_PROGRESS_DELAY": "0.05"}
+    result = run("goals", "-w", str(workspace / "ws.duckdb"), *QUICK, "--lang", "ja", env=env)
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert len(lines) >= 2
+    assert all(re.search(r"[ぁ-んァ-ン一-龥]", line) for line in lines), lines

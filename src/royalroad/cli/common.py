@@ -9,6 +9,7 @@ option is then written once, here, and every command that reads data gets it.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import functools
 import inspect
@@ -109,7 +110,9 @@ class Progress:
         if delay <= 0:
             self._go_live()
         else:
-            self.timer = threading.Timer(delay, self._go_live)
+            # the timer thread prints in the command's language: run it in this context
+            context = contextvars.copy_context()
+            self.timer = threading.Timer(delay, context.run, args=(self._go_live,))
             self.timer.daemon = True
             self.timer.start()
         return self
