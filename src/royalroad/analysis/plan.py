@@ -28,18 +28,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from royalroad.analysis import plan_data as pdata
+from royalroad.analysis import plan_parts as parts
 from royalroad.analysis import plan_project as proj
 from royalroad.analysis.plan_model import PlanModel, month_index, month_label
-from royalroad.analysis.plan_presets import KpiPreset
 from royalroad.analysis.plan_presets import preset as get_preset
 from royalroad.analysis.plan_result import (
     Assumption,
-    Benchmark,
-    PlanNote,
     PlanPeriod,
     PlanResult,
-    Scenario,
-    WhatIf,
 )
 from royalroad.analysis.plan_segments import segment_rows
 from royalroad.engine import Workspace
@@ -328,11 +324,13 @@ def _build(
         volumes = _volumes(given, creation)
         x = sum(volumes.values()) / len(creation) if creation else 0.0
     total = proj.outlook(model, volumes, window, booked_total)
-    scenarios = [_scenario("base", model, model, x, creation, window, booked_total, target)]
+    scenarios = [parts.scenario("base", model, model, x, creation, window, booked_total, target)]
     for name, end_ in (("optimistic", "high"), ("pessimistic", "low")):
         m_s = model.scenario(end_)
         x_s = proj.steady_volume(m_s, target, window, creation, booked_total)
-        scenarios.append(_scenario(name, model, m_s, x_s, creation, window, booked_total, target))
+        scenarios.append(
+            parts.scenario(name, model, m_s, x_s, creation, window, booked_total, target)
+        )
     periods = []
     shown = sorted(set(creation) | set(window))
     for chunk in _chunks(shown, start, by):
@@ -388,12 +386,12 @@ def _build(
         "wins": total.new_wins,
         "revenue": total.new_revenue,
     }
-    benchmark = _benchmark(model, kp, bench_counts, bench_to)
-    what_if = _what_ifs(
+    benchmark = parts.benchmark(model, kp, bench_counts, bench_to)
+    what_if = parts.what_ifs(
         model, volumes, window, creation, booked_total, target, total, d_reach, d_post
     )
     rows = segment_rows(seg, x * len(creation), target) if seg is not None else ()
-    notes = _notes(model, x, booked_total, first_new, start, creation, scenarios)
+    notes = parts.notes(model, x, booked_total, first_new, start, creation, scenarios)
     return PlanResult(
         target=float(target),
         start=month_label(start),
@@ -407,214 +405,26 @@ def _build(
         p_goal=model.p_goal,
         p_win_goal=model.p_win_goal,
         p_win_no_goal=model.p_win_no_goal,
-        p_win_lead=_p_win_lead(model),
+        p_win_lead=parts.p_win_lead(model),
         share_via_goal=model.share_via_goal,
-        **_needed(model, target),
+        **parts.needed(model, target),
         booked=booked_total,
         pipeline=pipeline,
         new=new,
         p_reach_target=total.p_reach(target),
-        projection=_projection(total),
+        projection=parts.projection(total),
         scenarios=tuple(scenarios),
         periods=tuple(periods),
         creation=(month_label(creation[0]), month_label(creation[-1])) if creation else ("", ""),
-        lags=_lags(model),
+        lags=parts.lag_dict(model),
         assumptions=tuple(Assumption(n, v, s) for n, v, s in model.assumptions()),
-        model=_model_dict(model),
+        model=parts.model_dict(model),
         benchmark=benchmark,
         what_if=what_if,
         segment=segment,
         segments=tuple(rows),
         notes=tuple(notes),
     )
-
-
-def _projection(o: proj.Outlook) -> dict:
-    """The period's forecast at the plan's volumes: means and variances (for any
-    target's P(reaching it)) and the 80% bands."""
-    wl, wh = o.wins_band()
-    rl, rh = o.revenue_band()
-    return {
-        "wins": o.wins,
-        "wins_var": o.wins_var,
-        "wins_low": wl,
-        "wins_high": wh,
-        "revenue": o.revenue,
-        "revenue_var": o.revenue_var,
-        "revenue_low": rl,
-        "revenue_high": rh,
-        "booked_wins": o.booked_wins,
-        "booked_revenue": o.booked_revenue,
-    }
-
-
-def _scenario(name, model, m_s, x, creation, window, booked, target) -> Scenario:
-    vols = {c: x for c in creation}
-    judged = proj.outlook(model, vols, window, booked)
-    under = proj.outlook(m_s, vols, window, booked)
-    return Scenario(
-        name=name,
-        leads_per_month=x,
-        new_leads=x * len(creation),
-        goals=under.goals,
-        wins=under.wins,
-        p_reach_target=judged.p_reach(target),
-    )
-
-
-def _p_win_lead(model: PlanModel) -> tuple[float, float, float]:
-    p = model.p_win_lead
-    sd = math.sqrt(model.var_p_win_lead)
-    return p, max(p - 1.959963984540054 * sd, 0.0), min(p + 1.959963984540054 * sd, 1.0)
-
-
-def _needed(model: PlanModel, target: float) -> dict:
-    """The chain before the pipeline and timing: base, optimistic and pessimistic."""
-
-    def chain(m: PlanModel) -> tuple[float, float, float]:
-        wins = target / m.amount.mean
-        leads = wins / m.p_win_lead if m.p_win_lead > 0 else math.inf
-        return wins, leads * m.p_goal.estimate, leads
-
-    base, hi, lo = chain(model), chain(model.scenario("high")), chain(model.scenario("low"))
-
-    def trio(i: int) -> tuple[float, float, float]:
-        return base[i], min(hi[i], lo[i], base[i]), max(hi[i], lo[i], base[i])
-
-    return {"wins_needed": trio(0), "goals_needed": trio(1), "leads_needed": trio(2)}
-
-
-def _benchmark(model, kp: KpiPreset | None, counts, bench_to) -> Benchmark | None:
-    if kp is None:
-        return None
-    from scipy.stats import binomtest
-
-    from royalroad import stats
-
-    to = bench_to or kp.benchmark_to
-    step_from = model.goal.label("ja") if model.source == "data" else kp.goal
-    if model.source != "data":
-        return Benchmark(
-            kp.name,
-            step_from,
-            to,
-            kp.benchmark_rate,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            measured=False,
-        )
-    k, n, found = counts
-    if not found or n == 0:
-        return Benchmark(
-            kp.name, step_from, to, kp.benchmark_rate, None, None, None, None, None, None, found
-        )
-    lo, hi = stats.wilson(k, n)
-    p = float(binomtest(k, n, kp.benchmark_rate).pvalue)
-    return Benchmark(
-        kp.name, step_from, to, kp.benchmark_rate, k, n, k / n, (float(lo), float(hi)), p, p < 0.05
-    )
-
-
-def _what_ifs(model, volumes, window, creation, booked, target, total, d_reach, d_post):
-    out = []
-    for change, points in (("reach", d_reach), ("post_goal", d_post)):
-        if points is None:
-            continue
-        field = "p_goal" if change == "reach" else "p_win_goal"
-        before = getattr(model, field)
-        moved = replace(model, **{field: before.shifted(points)})
-        o = proj.outlook(moved, volumes, window, booked)
-        out.append(
-            WhatIf(
-                change=change,
-                points=points,
-                before=before.estimate,
-                after=getattr(moved, field).estimate,
-                wins_effect=o.wins - total.wins,
-                revenue_effect=o.revenue - total.revenue,
-                leads_per_month_after=proj.steady_volume(moved, target, window, creation, booked),
-                p_reach_after=o.p_reach(target),
-            )
-        )
-    return tuple(out)
-
-
-def _notes(model, x, booked, first_new, start, creation, scenarios) -> list[PlanNote]:
-    notes = []
-    if model.assumptions():
-        notes.append(PlanNote("plan.note.assumed"))
-    if not creation:
-        notes.append(PlanNote("plan.note.no_months"))
-    elif x == 0:
-        notes.append(PlanNote("plan.note.pipeline_covers"))
-    if booked[0] > 0:
-        notes.append(
-            PlanNote(
-                "plan.note.booked", {"wins": f"{booked[0]:,.0f}", "revenue": f"{booked[1]:,.0f}"}
-            )
-        )
-    if creation and first_new < start:
-        notes.append(
-            PlanNote(
-                "plan.note.lead_in", {"first": month_label(first_new), "start": month_label(start)}
-            )
-        )
-    if model.source == "data" and model.amount.n < 30:
-        notes.append(PlanNote("plan.note.few_wins", {"n": model.amount.n}))
-    pess = next(s for s in scenarios if s.name == "pessimistic")
-    base = next(s for s in scenarios if s.name == "base")
-    if x > 0 and pess.leads_per_month <= base.leads_per_month:
-        notes.append(
-            PlanNote("plan.note.coin_flip_only", {"p": f"{100 * base.p_reach_target:.0f}%"})
-        )
-    elif x > 0:
-        notes.append(
-            PlanNote(
-                "plan.note.coin_flip",
-                {
-                    "p": f"{100 * base.p_reach_target:.0f}%",
-                    "leads": f"{pess.leads_per_month:,.1f}",
-                    "p_pess": f"{100 * pess.p_reach_target:.0f}%",
-                },
-            )
-        )
-    if model.source == "data":
-        notes.append(PlanNote("plan.note.stationary"))
-    return notes
-
-
-def _round(values) -> list[float]:
-    return [round(float(v), 6) for v in values]
-
-
-def _lags(model: PlanModel) -> dict:
-    return {
-        "median_days": {
-            k: model.medians.get(k) for k in ("lead_to_goal", "goal_to_win", "lead_to_win")
-        },
-        "lead_to_win_by_month": _round(model.shape_win),
-        "lead_to_goal_by_month": _round(model.shape_goal),
-        "goal_to_win_by_month": _round(model.shape_goal_win),
-    }
-
-
-def _model_dict(model: PlanModel) -> dict:
-    return {
-        "p_goal_given_lead_var": model.p_goal.var,
-        "p_win_given_goal_var": model.p_win_goal.var,
-        "p_win_without_goal_var": model.p_win_no_goal.var,
-        "p_goal_given_lead_n": model.p_goal.n,
-        "p_win_given_goal_n": model.p_win_goal.n,
-        "p_win_without_goal_n": model.p_win_no_goal.n,
-        "won_amount_sd": model.amount.sd,
-        "won_amount_var_mean": model.amount.var_mean,
-        "closed": model.closed,
-        "won": model.won,
-    }
 
 
 __all__ = ["parse_period", "parse_points", "plan"]
