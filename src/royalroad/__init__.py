@@ -11,6 +11,8 @@ The API a notebook needs is at the top level::
     funnel = rr.funnel(ws, goals=goals, paths=paths)         # stages, cohorts, velocity
     goals.to_frame(); nxt.to_frame()                         # pandas, one row per item
     rr.backtest(ws, "2025-01-01")                            # how far to trust P(win)
+    p = rr.plan(ws, target=120_000_000, period="2026-04..2027-03")  # leads, goals by month
+    rr.track(ws_later, p.to_dict())                          # actual vs plan, the pace
     results = rr.analyse(ws, adjust=["industry"])            # everything at once
     rr.write_outputs(results, "out")                         # report.html, results.json, xlsx
 
@@ -36,6 +38,8 @@ _LAZY = {
     "next_best_actions": "royalroad.analysis.nba",
     "funnel": "royalroad.analysis.funnel",
     "backtest": "royalroad.analysis.backtest",
+    "plan": "royalroad.analysis.plan",
+    "track": "royalroad.analysis.track",
     "AnalysisOptions": "royalroad.pipeline",
     "Results": "royalroad.pipeline",
     "write_outputs": "royalroad.pipeline",
