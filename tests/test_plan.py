@@ -506,7 +506,7 @@ def test_cli_without_data_from_a_preset():
     out = result.stdout
     assert re.search(r"P\(win \| goal\)\s+│\s+30% .*ASSUMED \(the article's benchmark\)", out)
     assert "free trial → won (paid plan): 30% — ASSUMED from the article's SaaS example" in out
-    assert "Needed for the target (before the open pipeline): 100.0 wins" in out
+    assert "Needed for the target (before the open pipeline): 100 wins" in out
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,7 @@ def test_behind_plan_says_goals_per_remaining_month(hand):
     assert result.gap["goals_per_month_planned"] == pytest.approx(5)
     assert result.gap["remaining_months"] == 4
     text = result.sentence("en")
-    assert f"{expected_goals + extra:,.1f} × 技術打合せ a month over the remaining 4 months" in text
+    assert f"{expected_goals + extra:,.1f} × 技術打合せ a month over the months left (4;" in text
     assert "挽回には残り 4 か月" in result.sentence("ja")
     statuses = [p.status for p in result.periods]
     assert statuses == ["done"] * 5 + ["ahead"] * 4

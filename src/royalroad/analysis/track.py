@@ -271,35 +271,35 @@ def _result(plan: PlanFile, parts: pdata.DataParts, as_of: datetime) -> TrackRes
 
 
 def _gap(plan: PlanFile, model, volumes, now: int, as_of: datetime, total) -> dict:
-    """Extra goals per remaining month that close the projected shortfall in time."""
-    first = pdata.first_new_month(as_of)
-    left = [m for m in range(first, plan.end + 1) if m >= plan.start]
+    """Extra goals per remaining month that close the projected shortfall in time.
+
+    The months left are the period's months not over yet, the current one counted by the
+    share of its days still to come; a goal reached in month m brings P(win | goal) ×
+    (the share of goal → win lags that end by the period's end) wins of the mean amount.
+    """
+    left = {m: 1 - _elapsed(m, as_of) for m in range(max(plan.start, now), plan.end + 1)}
+    left = {m: share for m, share in left.items() if share > 0}
+    months_left = sum(left.values())
     shortfall = plan.target - total.revenue
     planned = sum(
-        p["goals"]
-        * (1 - float(np.mean([_elapsed(m, as_of) for m in range(p["start"], p["end"] + 1)])))
-        for p in plan.periods
-        if p["end"] >= first
+        p["goals"] * (1 - _period_elapsed(p, as_of)) for p in plan.periods if p["in_target"]
     )
-    months_left = sum(1 - _elapsed(m, as_of) for m in range(max(first, plan.start), plan.end + 1))
-    expected = proj.outlook(model, volumes, left).goals if left else 0.0
+    expected = proj.outlook(model, volumes, list(left)).goals if left else 0.0
+    mu = model.amount.mean
     out: dict[str, Any] = {
         "shortfall": shortfall,
-        "extra_wins": max(shortfall, 0.0) / model.amount.mean if model.amount.mean > 0 else None,
-        "remaining_months": len(left),
+        "extra_wins": max(shortfall, 0.0) / mu if mu > 0 else None,
+        "remaining_months": months_left,
         "goals_per_month_planned": planned / months_left if months_left > 0 else None,
-        "goals_per_month_expected": expected / len(left) if left else None,
+        "goals_per_month_expected": expected / months_left if months_left > 0 else None,
         "extra_goals_per_month": None,
         "goals_per_month_needed": None,
     }
-    if not left:
-        return out
     closes = np.cumsum(model.shape_goal_win)
+    value = mu * model.p_win_goal.estimate
     per_goal = sum(
-        model.amount.mean
-        * model.p_win_goal.estimate
-        * float(closes[min(plan.end - m, closes.size - 1)])
-        for m in left
+        share * value * float(closes[min(plan.end - m, closes.size - 1)])
+        for m, share in left.items()
     )
     if per_goal <= 0:
         return out

@@ -99,7 +99,7 @@ class TrackResult:
             need=f"{g['goals_per_month_needed']:,.1f}",
             planned=f"{g['goals_per_month_planned']:,.1f}",
             goal=goal,
-            months=g["remaining_months"],
+            months=f"{g['remaining_months']:.1f}".removesuffix(".0"),
             p=pct(self.p_reach_target),
         )
 

@@ -74,7 +74,7 @@ def needed_sentence(result: PlanResult, lang: str | None = None) -> str:
     w, g, ld = result.wins_needed, result.goals_needed, result.leads_needed
 
     def band(v: tuple[float, float, float]) -> str:
-        return f"{num(v[0])} [{num(v[1])}–{num(v[2])}]" if v[1] < v[2] else num(v[0])
+        return f"{num(v[0], 0)} [{num(v[1], 0)}–{num(v[2], 0)}]" if v[1] < v[2] else num(v[0], 0)
 
     return t(
         "plan.needed",
@@ -96,9 +96,9 @@ def pipeline_sentence(result: PlanResult, lang: str | None = None) -> str:
         lang=lang,
         open=f"{p.get('leads', 0):,}",
         ready=f"{p.get('sales_ready', 0):,}",
-        wins=num(p["wins"]),
-        wlo=num(p["wins_low"]),
-        whi=num(p["wins_high"]),
+        wins=num(p["wins"], 0),
+        wlo=num(p["wins_low"], 0),
+        whi=num(p["wins_high"], 0),
         revenue=money(p["revenue"]),
         rlo=money(p["revenue_low"]),
         rhi=money(p["revenue_high"]),
@@ -106,9 +106,9 @@ def pipeline_sentence(result: PlanResult, lang: str | None = None) -> str:
         first=first or "–",
         last=last or "–",
         leads=num(n["leads"], 0),
-        new_wins=num(n["wins"]),
+        new_wins=num(n["wins"], 0),
         new_revenue=money(n["revenue"]),
-        goals=num(n["goals"]),
+        goals=num(n["goals"], 0),
         goal=result.goal.label(lang),
     )
 
