@@ -509,6 +509,20 @@ def test_cli_without_data_from_a_preset():
     assert "Needed for the target (before the open pipeline): 100 wins" in out
 
 
+PRESET = ["--preset", "saas", "--won-amount", "1e6", "--period", "2026-04..2027-03"]
+
+
+def test_cli_leads_per_month_gives_p_reach_at_that_volume():
+    base = [*PRESET, "--format", "json", "--target", "1.2e8"]
+    needed = json.loads(run("plan", *base).stdout)
+    more = json.loads(run("plan", *base, "--leads-per-month", "200").stdout)
+    assert needed["leads_per_month"] < 200 and more["leads_per_month"] == 200
+    assert more["from_new_leads"]["given"] and more["p_reach_target"] > needed["p_reach_target"]
+    # the expected revenue grows in proportion to the volume (no pipeline without data)
+    ratio = more["projection"]["revenue"] / needed["projection"]["revenue"]
+    assert ratio == pytest.approx(200 / needed["leads_per_month"])
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -592,6 +606,10 @@ def test_cli_without_data_from_a_preset():
             "--p-win-given-goal 150%: expected a rate",
         ),
         (["--target", "1e8", "--period", "2026-04..2027-03"], "plan needs data"),
+        (
+            [*PRESET, "--target", "1e8", "--leads-per-month", "-3"],
+            "--leads-per-month -3: expected a number of new leads a month",
+        ),
     ],
 )
 def test_cli_bad_options_are_one_line_exit_2(args, message):

@@ -105,6 +105,19 @@ class PlanInputs(Inputs):
         return Inputs(**fields), (kpi[0] if kpi else None)
 
 
+def _volume(text: str | None) -> float | None:
+    """``--leads-per-month 300`` (``300.5``, ``1,200``): a number of leads, 0 or more."""
+    if text is None:
+        return None
+    try:
+        value = float(str(text).replace(",", ""))
+    except ValueError:
+        raise InputError("plan.bad_volume", value=text) from None
+    if not math.isfinite(value) or value < 0:
+        raise InputError("plan.bad_volume", value=text)
+    return value
+
+
 def _has_data(inputs: Inputs) -> bool:
     return inputs.given or inputs.workspace is not None
 
@@ -131,6 +144,9 @@ def plan(
     ] = None,
     benchmark_to: Annotated[
         str | None, typer.Option("--benchmark-to", help=t("plan.opt.benchmark_to"))
+    ] = None,
+    leads_per_month: Annotated[
+        str | None, typer.Option("--leads-per-month", help=t("plan.opt.leads_per_month"))
     ] = None,
     reach: Annotated[str | None, typer.Option("--reach", help=t("plan.opt.reach"))] = None,
     post_goal: Annotated[
@@ -161,6 +177,7 @@ def plan(
         "segment": segment,
         "reach": reach,
         "post_goal": post_goal,
+        "leads_per_month": _volume(leads_per_month),
     }
     parse_points(reach, "--reach")  # bad values are reported before any data is read
     parse_points(post_goal, "--post-goal")
