@@ -179,6 +179,16 @@ def test_cli_track_table_json_and_bad_plan_file(hand, tmp_path):
     assert needs.exit_code == 2 and "track needs the current data" in needs.stderr
 
 
+def test_too_late_when_less_than_a_week_is_left(hand):
+    ws, *_ = hand
+    # the data end on 2024-12-01 00:00: a period ending in November is over
+    result = rr.track(ws, hand_plan(100e6, ["2024-10", "2024-11"]))
+    assert result.gap["remaining_months"] == 0
+    assert result.gap["goals_per_month_needed"] is None
+    assert "too little time is left" in result.sentence("en")
+    assert "PlanResult" not in repr(result) and "pace_revenue=0%" in repr(result)
+
+
 def test_elapsed_share_of_the_current_month(hand):
     from datetime import datetime
 

@@ -38,6 +38,9 @@ from royalroad.analysis.track_result import TrackPeriod, TrackResult
 from royalroad.engine import Workspace
 from royalroad.errors import InputError
 
+MIN_MONTHS_LEFT = 7 / (365.25 / 12)
+"""Below a week left in the period, no number of goals a month is a plan: "too late"."""
+
 
 @dataclass(frozen=True)
 class PlanFile:
@@ -295,6 +298,8 @@ def _gap(plan: PlanFile, model, volumes, now: int, as_of: datetime, total) -> di
         "extra_goals_per_month": None,
         "goals_per_month_needed": None,
     }
+    if months_left < MIN_MONTHS_LEFT:
+        return out
     closes = np.cumsum(model.shape_goal_win)
     value = mu * model.p_win_goal.estimate
     per_goal = sum(

@@ -106,7 +106,7 @@ class TrackResult:
     def __repr__(self) -> str:
         return (
             f"TrackResult(target={self.target:,.0f}, period={self.start}..{self.end}, "
-            f"as_of={self.as_of!r}, pace_revenue={self.pace.get('revenue')}, "
+            f"as_of={self.as_of!r}, pace_revenue={pct(self.pace.get('revenue'))}, "
             f"projected={self.projected.get('revenue', 0):,.0f}, "
             f"p_reach_target={pct(self.p_reach_target)})"
         )
