@@ -167,21 +167,24 @@ class GoalRef:
 
 @dataclass(frozen=True)
 class Pipeline:
-    """The open leads: P(win), amount and, per calendar month from ``first_month``,
-    the chance that a win (if it comes) closes then; the goals nurture leads will reach."""
+    """The open leads, grouped by when their win would close: per group (sales-ready by
+    days since the goal, nurture by age) the chance a win closes in each calendar month
+    from ``first_month``, and the sums of P(win), P(win)², amount × P(win), amount² ×
+    P(win) and amount² × P(win)² over its leads — all the means and the outcomes'
+    variances need, in memory that grows with the groups, not with the leads."""
 
     first_month: int
-    p: np.ndarray
-    amount: np.ndarray
-    timing: np.ndarray  # (leads, months): P(close in month | win); rows add up to 1
+    timing: np.ndarray  # (groups, months): P(close in month | win); rows add up to 1
+    p: np.ndarray  # per group: Σ P(win)
+    p2: np.ndarray  # Σ P(win)²
+    ap: np.ndarray  # Σ amount · P(win)
+    a2p: np.ndarray  # Σ amount² · P(win)
+    a2p2: np.ndarray  # Σ amount² · P(win)²
     goals: np.ndarray  # expected goals per month from leads that have not reached it
     var_model_wins: float
     var_model_revenue: float
+    leads: int
     sales_ready: int
-
-    @property
-    def leads(self) -> int:
-        return int(self.p.size)
 
     @property
     def wins(self) -> float:
@@ -189,7 +192,7 @@ class Pipeline:
 
     @property
     def revenue(self) -> float:
-        return float((self.p * self.amount).sum())
+        return float(self.ap.sum())
 
     def columns(self, months) -> np.ndarray:
         idx = [m - self.first_month for m in months]
@@ -328,17 +331,17 @@ def pipeline(
     gw_days, gw_pmf = incs["goal_close"].pmf()
     fill = np.where(ready, _nan0(incs, "goal_close"), _nan0(incs, "lead_close"))
     df["p"] = df.p.fillna(pd.Series(fill, index=df.index))
-    timing = np.zeros((len(df), PIPELINE_MONTHS + 1))
-    rows: dict[tuple[bool, int], np.ndarray] = {}
-    for i, (is_ready, age, since) in enumerate(
-        zip(ready.to_numpy(), df.age.to_numpy(), df.since_goal.to_numpy(), strict=True)
-    ):
-        key = (bool(is_ready), int(since if is_ready else age))
-        if key not in rows:
-            days, pmf = (gw_days, gw_pmf) if is_ready else (w_days, w_pmf)
-            eff = lags.effective_age(days, pmf, float(key[1]))
-            rows[key] = _timing_row(as_of, first, lags.remaining(days, pmf, eff))
-        timing[i] = rows[key]
+    df["ready"] = ready
+    df["day"] = np.where(ready, df.since_goal.fillna(0), df.age).astype("int64")
+    a, p = df.amount, df.p
+    df = df.assign(p2=p**2, ap=a * p, a2p=a**2 * p, a2p2=(a * p) ** 2)
+    sums = ["p", "p2", "ap", "a2p", "a2p2"]
+    groups = df.groupby(["ready", "day"], sort=True)[sums].sum()
+    timing = np.zeros((len(groups), PIPELINE_MONTHS + 1))
+    for i, (is_ready, day) in enumerate(groups.index):
+        days, pmf = (gw_days, gw_pmf) if is_ready else (w_days, w_pmf)
+        eff = lags.effective_age(days, pmf, float(day))
+        timing[i] = _timing_row(as_of, first, lags.remaining(days, pmf, eff))
     goals = np.zeros(PIPELINE_MONTHS + 1)
     other = incs["lead_goal"]
     for age, count in df.loc[~ready, "age"].value_counts().sort_index().items():
@@ -349,21 +352,26 @@ def pipeline(
         ahead = float(g_pmf[~done].sum())
         if alive <= 0 or ahead <= 0:
             continue
-        goals += (
-            count
-            * min(ahead / alive, 1.0)
-            * _timing_row(as_of, first, lags.remaining(g_days, g_pmf, eff))
-        )
+        row = _timing_row(as_of, first, lags.remaining(g_days, g_pmf, eff))
+        goals += count * min(ahead / alive, 1.0) * row
+    col = {name: groups[name].to_numpy(float) for name in sums}
     var_w = var_r = 0.0
-    p = df.p.to_numpy(float)
-    a = df.amount.to_numpy(float)
     if forecast_pipeline and forecast_pipeline.get("leads"):
         fp = forecast_pipeline
         sd_w = (fp["wins_high_95"] - fp["wins"]) / stats.Z95
         sd_r = (fp["revenue_high_95"] - fp["revenue"]) / stats.Z95
-        var_w = max(sd_w**2 - float(np.sum(p * (1 - p))), 0.0)
-        var_r = max(sd_r**2 - float(np.sum(a**2 * p * (1 - p))), 0.0)
-    return Pipeline(first, p, a, timing, goals, var_w, var_r, int(ready.sum()))
+        var_w = max(sd_w**2 - float(col["p"].sum() - col["p2"].sum()), 0.0)
+        var_r = max(sd_r**2 - float(col["a2p"].sum() - col["a2p2"].sum()), 0.0)
+    return Pipeline(
+        first_month=first,
+        timing=timing,
+        **col,
+        goals=goals,
+        var_model_wins=var_w,
+        var_model_revenue=var_r,
+        leads=len(df),
+        sales_ready=int(ready.sum()),
+    )
 
 
 def _nan0(incs: dict[str, lags.Incidence], kind: str) -> float:

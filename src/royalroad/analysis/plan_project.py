@@ -148,14 +148,14 @@ def outlook(
     pipe = model.pipeline
     if pipe is not None and pipe.leads:
         cols = pipe.columns(months)
-        q = pipe.timing[:, cols].sum(axis=1) if cols.size else np.zeros(pipe.leads)
-        chance = pipe.p * q
-        pw = float(chance.sum())
-        pr = float((chance * pipe.amount).sum())
+        q = pipe.timing[:, cols].sum(axis=1) if cols.size else np.zeros(len(pipe.p))
+        pw = float((q * pipe.p).sum())
+        pr = float((q * pipe.ap).sum())
         share_w = pw / pipe.wins if pipe.wins > 0 else 0.0
         share_r = pr / pipe.revenue if pipe.revenue > 0 else 0.0
-        pw_var = float((chance * (1 - chance)).sum()) + share_w**2 * pipe.var_model_wins
-        pr_var = float((pipe.amount**2 * chance * (1 - chance)).sum())
+        # a lead wins in these months with chance q·p: Σ q·p(1 − q·p) = Σ q·p − q²·p²
+        pw_var = float((q * pipe.p - q**2 * pipe.p2).sum()) + share_w**2 * pipe.var_model_wins
+        pr_var = float((q * pipe.a2p - q**2 * pipe.a2p2).sum())
         pr_var += share_r**2 * pipe.var_model_revenue
         goals += float(pipe.goals[cols].sum()) if cols.size else 0.0
     bw, br = booked
