@@ -90,7 +90,7 @@ def _num(x: float | None, digits: int = 1) -> str:
 
 def plan_section(plan: PlanResult | None, track: TrackResult | None, lang: str) -> PlanSection:
     """The section for ``plan`` and/or ``track`` (either may be None) in ``lang``."""
-    from royalroad.presenters import plan_terminal as pt
+    from royalroad.presenters import plan_text as pt
 
     fields: dict = {}
     if plan is not None:
@@ -132,7 +132,7 @@ def plan_section(plan: PlanResult | None, track: TrackResult | None, lang: str) 
 
 def _chain(plan: PlanResult, lang: str) -> tuple[ChainRow, ...]:
     """The chain's rows, each flagged when its number is assumed (not from the data)."""
-    from royalroad.presenters.plan_terminal import chain_rows
+    from royalroad.presenters.plan_text import chain_rows
 
     sources = [plan.amount.source, plan.p_goal.source, plan.p_win_goal.source]
     sources += [plan.p_win_no_goal.source, "derived"]
@@ -143,7 +143,7 @@ def _chain(plan: PlanResult, lang: str) -> tuple[ChainRow, ...]:
 
 
 def _track(track: TrackResult, lang: str) -> dict:
-    from royalroad.presenters import plan_terminal as pt
+    from royalroad.presenters import plan_text as pt
 
     def pair(actual: float | None, planned: float, as_money: bool = False) -> str:
         if as_money:

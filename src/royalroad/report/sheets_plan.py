@@ -78,7 +78,7 @@ def by_period(plan: PlanResult | None, lang: str) -> Table:
 
 def chain(plan: PlanResult | None, lang: str) -> Table:
     """One row per number of the chain and of the plan's totals: value, interval, source."""
-    from royalroad.presenters.plan_terminal import source_text
+    from royalroad.presenters.plan_text import source_text
 
     columns = (
         _c("item", "text"),
