@@ -211,7 +211,9 @@ class WhatIf:
 
 @dataclass(frozen=True)
 class SegmentRow:
-    """One value of ``--segment``: its own rates and its share of the plan's new leads."""
+    """One value of ``--segment``: its own rates and its share of the plan's new leads;
+    ``goals``, ``wins`` and ``revenue`` are what those leads bring at any time (inside
+    the period or after it)."""
 
     value: str
     share_of_leads: float

@@ -94,8 +94,8 @@ def render_segments(result: PlanResult, console: Console) -> None:
         "plan.col.p_win_lead",
         "plan.col.amount",
         "plan.col.leads",
-        "plan.col.wins",
-        "plan.col.revenue",
+        "plan.col.wins_any_time",
+        "plan.col.revenue_any_time",
         "plan.col.alone",
     ):
         table.add_column(t(key), justify="left" if key == "plan.col.segment" else "right")

@@ -224,8 +224,8 @@ def segments(plan: PlanResult | None, lang: str) -> Table:
         _c("mean_won_amount", "int"),
         _c("leads", "dec1"),
         _c("goals", "dec1"),
-        _c("wins", "dec1"),
-        _c("revenue", "int"),
+        _c("wins", "dec1", "plan.col.wins_any_time"),
+        _c("revenue", "int", "plan.col.revenue_any_time"),
         _c("leads_needed_alone", "dec1"),
     )
     rows = tuple(
