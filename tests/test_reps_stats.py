@@ -145,14 +145,22 @@ def test_funnel_limits_approach_the_normal_approximation_at_large_volumes():
 
 
 def test_zones_on_a_hand_made_table():
-    # team rate 35%; at n = 400 the 95% limits are about 30.3–39.8%, 99.8% 27.6–42.6%
-    lo95, hi95 = rs.limits(0.35, 400)["95"]
-    lo998, hi998 = rs.limits(0.35, 400)["99.8"]
-    table = {0.50: "above_998", 0.41: "above_95", 0.35: "within", 0.29: "below_95", 0.25: "below_998"}
-    for rate, zone in table.items():
-        assert rs.zone(rate, 0.35, 400) == zone, (rate, lo95, hi95, lo998, hi998)
+    # team rate 35% at 400 leads: the count's one-sided binomial tail decides
+    table = {200: "above_998", 164: "above_95", 140: "within", 116: "below_95", 100: "below_998"}
+    for k, zone in table.items():
+        assert rs.zone(k / 400, 0.35, 400) == zone, k
+        up, down = binom.sf(k - 1, 400, 0.35), binom.cdf(k, 400, 0.35)
+        tail = min(up, down)
+        assert (tail <= 0.001) == zone.endswith("998") and (tail <= 0.025) == (zone != "within")
+        # away from tiny volumes the exact tail and the drawn limits agree
+        lo95, hi95 = rs.limits(0.35, 400)["95"]
+        assert (zone == "within") == (lo95 <= k / 400 <= hi95)
     # the same 41% from 20 leads is normal variation: the funnel is wide there
     assert rs.zone(0.41, 0.35, 20) == "within"
+    # four out of four at 35%: chance gives it 1.5% of the time, beyond 95% but not 99.8%
+    assert rs.zone(1.0, 0.35, 4) == "above_95"
+    assert rs.tails(4, 4, 0.35)[1] == pytest.approx(binom.sf(3, 4, 0.35), rel=1e-12)
+    assert rs.tails(2, 10, 0.35)[0] == pytest.approx(binom.cdf(2, 10, 0.35), rel=1e-12)
     assert rs.zone(None, 0.35, 20) is None and rs.zone(0.4, 0.35, 0) is None
 
 
