@@ -39,6 +39,11 @@ DEFINITIONS = {
     "confounder": "the segment value has win_odds_ratio times the win odds at every depth and does "
     "the activity far more often; given the segment the activity is independent of goal and "
     "outcome",
+    "planted_triggers": "decision-trigger categories of the default trigger dictionary: exactly "
+    "round(p * n) leads of every (eventual outcome, closed) cell get one extra note mentioning "
+    "the category (p_if_won for winners, p_if_lost for losers; under null both are p_null), at "
+    "an office hour between creation and an hour before the close; notes after as_of are not "
+    "in the data",
     "drift": "with drift, every lead created at or after date has win_odds_ratio times the win "
     "odds (the planted rates hold for leads created before it), and share_after of those leads "
     "do the activity, by stratified sampling within (goal, outcome, closed): given the creation "
@@ -120,8 +125,24 @@ def planted_rates(sc: Scenario, gen: Generated, null: bool) -> dict[str, Any]:
             "share_with_trigger": nt.P_TRIGGER,
             "p_positive_if_won": nt.P_POSITIVE_NULL if null else nt.P_POSITIVE_WON,
             "p_positive_if_lost": nt.P_POSITIVE_NULL if null else nt.P_POSITIVE_LOST,
+            "planted_triggers": _planted(null),
         },
     }
+
+
+def _planted(null: bool) -> list[dict[str, Any]]:
+    """The article's decision triggers planted in notes, as categories of the default
+    trigger dictionary (``royalroad/text/triggers.yaml``)."""
+    return [
+        {
+            "category": pl.category,
+            "polarity": "neutral" if null else pl.polarity,
+            "p_if_won": pl.p_null if null else pl.p_won,
+            "p_if_lost": pl.p_null if null else pl.p_lost,
+            "phrases": {"ja": list(pl.ja), "en": list(pl.en)},
+        }
+        for pl in nt.PLANTED
+    ]
 
 
 def realised(leads: pa.Table, events: pa.Table, notes: pa.Table) -> dict[str, int]:
@@ -184,6 +205,7 @@ def truth(
         "triggers": {
             "positive": list(nt.POSITIVE_JA + nt.POSITIVE_EN),
             "negative": list(nt.NEGATIVE_JA + nt.NEGATIVE_EN),
+            "categories": _planted(null),
         },
         "planted_rates": planted_rates(sc, gen, null),
         "realised": realised(gen.leads, gen.events, notes),
