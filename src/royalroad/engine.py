@@ -163,6 +163,7 @@ class Workspace:
         self._grouping: ActivityGrouping | None = None
         self._events_as_text: bool | None = None
         self._groupings: dict[tuple[int, str], ActivityGrouping | None] = {}
+        self._extra_events: ir.Table | None = None
 
     @property
     def ibis(self) -> ibis.BaseBackend:
@@ -191,6 +192,8 @@ class Workspace:
             g = self._grouping
             act = t.activity.cast("string")
             t = t.mutate(activity=act.isin(list(g.kept)).ifelse(act, g.label))
+        if name == "events" and self._extra_events is not None:
+            t = with_extra_events(t, self._extra_events)
         return t
 
     def _events_stored(self) -> ir.Table:
@@ -298,6 +301,23 @@ class Workspace:
             yield grouping
         finally:
             self._grouping = previous
+
+    @contextmanager
+    def extra_events(self, extra: ir.Table) -> Iterator[None]:
+        """While the block runs, :meth:`table` ``("events")`` also holds ``extra``.
+
+        ``extra`` has ``lead_id, lead_key, activity, ts, mark`` (milestones found
+        outside the event log, such as notes that mention a trigger:
+        :mod:`royalroad.analysis.triggers_goals`); every analysis then sees them as
+        events, placed in each journey by time (after the logged events of the same
+        moment). Not grouped by :meth:`activity_cap`.
+        """
+        previous = self._extra_events
+        self._extra_events = extra
+        try:
+            yield
+        finally:
+            self._extra_events = previous
 
     def outcome_counts(self) -> tuple[int, int, int]:
         """``(won, lost, open)`` among the leads the analyses see (one small query).
@@ -426,6 +446,32 @@ def journey_keys(t: ir.Table, name: str) -> ir.Table:
         w = ibis.window(group_by=[t.lead_key, complete], order_by=[t.ts, t.seq])
         t = t.mutate(pos=complete.ifelse(ibis.row_number().over(w) + 1, ibis.null("int64")))
     return t
+
+
+def with_extra_events(events: ir.Table, extra: ir.Table) -> ir.Table:
+    """``events`` and ``extra`` as one table, with ``pos`` numbered again.
+
+    ``activity`` becomes text; columns ``extra`` lacks are NULL; its rows are complete
+    events (``pos`` not NULL) ordered after logged events of the same time.
+    """
+    import ibis
+
+    schema = events.schema()
+    base = events.mutate(activity=events.activity.cast("string"), _extra=ibis.literal(0))
+    fill = {
+        c: ibis.null(schema[c]) for c in events.columns if c not in extra.columns and c != "pos"
+    }
+    add = extra.mutate(
+        activity=extra.activity.cast("string"),
+        pos=ibis.literal(0).cast(schema["pos"]),
+        _extra=ibis.literal(1),
+        **fill,
+    ).select(*base.columns)
+    u = base.union(add, distinct=False)
+    complete = u.pos.notnull()
+    w = ibis.window(group_by=[u.lead_key, complete], order_by=[u.ts, u._extra, u.pos])
+    pos = (ibis.row_number().over(w) + 1).cast(schema["pos"])
+    return u.mutate(pos=complete.ifelse(pos, ibis.null(schema["pos"]))).drop("_extra")
 
 
 def open_workspace(path: str | Path, *, read_only: bool = False) -> Workspace:

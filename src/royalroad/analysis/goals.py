@@ -86,6 +86,7 @@ def discover_goals(
     min_wins: int = 10,
     near_equal: float = 0.03,
     horizons: Sequence[int] = (30, 90, 180),
+    single_only: Sequence[str] = (),
 ) -> GoalResult:
     """Find the intermediate goal: the milestone after which winning is highly probable.
 
@@ -112,6 +113,10 @@ def discover_goals(
         Share of all wins that must have passed the goal.
     min_mcc : float
         Smallest MCC (balance of precision and coverage of wins) of a goal.
+    single_only : sequence of str
+        Activities tried on their own but never in pairs, e.g. the milestones
+        "notes mention X" (:mod:`royalroad.analysis.triggers_goals`): they would
+        otherwise push logged activities out of the pairs tried.
 
     Examples
     --------
@@ -144,7 +149,7 @@ def discover_goals(
         proxies = _proxies(singles, profile, len(grid) - 1, set(not_proxy))
         proxy_acts = {p.activity: p for p in proxies}
 
-        top = _frequent(singles, len(grid) - 1, pairs, set(proxy_acts))
+        top = _frequent(singles, len(grid) - 1, pairs, set(proxy_acts) | set(single_only))
         preach = (
             stack.enter_context(ws.materialized(m.pair_reach(e, occ, top), "pairs"))
             if len(top) > 1
