@@ -13,6 +13,7 @@ The API a notebook needs is at the top level::
     rr.backtest(ws, "2025-01-01")                            # how far to trust P(win)
     p = rr.plan(ws, target=120_000_000, period="2026-04..2027-03")  # leads, goals by month
     rr.track(ws_later, p.to_dict())                          # actual vs plan, the pace
+    rr.triggers(ws).categories_frame()                       # decision triggers in notes
     results = rr.analyse(ws, adjust=["industry"])            # everything at once
     rr.write_outputs(results, "out")                         # report.html, results.json, xlsx
 
@@ -40,6 +41,7 @@ _LAZY = {
     "backtest": "royalroad.analysis.backtest",
     "plan": "royalroad.analysis.plan",
     "track": "royalroad.analysis.track",
+    "triggers": "royalroad.analysis.triggers",
     "AnalysisOptions": "royalroad.pipeline",
     "Results": "royalroad.pipeline",
     "write_outputs": "royalroad.pipeline",
