@@ -21,6 +21,7 @@ from royalroad.cli import outputs as _outputs  # noqa: F401
 from royalroad.cli import plan as _plan  # noqa: F401
 from royalroad.cli import reps as _reps  # noqa: F401
 from royalroad.cli import serve as _serve  # noqa: F401
+from royalroad.cli import triggers as _triggers  # noqa: F401
 from royalroad.cli.common import app
 
 __all__ = ["app", "main"]

@@ -59,6 +59,12 @@ def goals(
     alpha: Annotated[float, typer.Option("--alpha", help=t("cli.opt.alpha"))] = 0.05,
     min_lift: Annotated[float, typer.Option("--min-lift", help=t("cli.opt.min_lift"))] = 1.5,
     top: Annotated[int, typer.Option("--top", help=t("cli.opt.top"))] = 15,
+    with_triggers: Annotated[
+        bool, typer.Option("--with-triggers", help=t("triggers.opt.with_triggers"))
+    ] = False,
+    triggers: Annotated[
+        Path | None, typer.Option("--triggers", help=t("triggers.opt.triggers"))
+    ] = None,
     max_activities: MaxActivitiesOpt = DEFAULT_MAX_ACTIVITIES,
     format: FormatOpt = Format.table,
     quiet: QuietOpt = False,
@@ -69,10 +75,22 @@ def goals(
     from royalroad.pipeline import check_max_activities, with_grouping
 
     check_max_activities(max_activities)
+    notes = None
+    if with_triggers or triggers is not None:  # "notes mention X" milestones too
+        from royalroad.text.dictionary import load
+
+        notes = load(triggers)
     with Progress(quiet=quiet) as progress, inputs.open(progress) as ws:
         progress.update("goal.step")
         with ws.activity_cap(max_activities) as grouping:
-            result = discover_goals(ws, **search.kwargs(), alpha=alpha, min_lift=min_lift)
+            if notes is not None:
+                from royalroad.analysis.triggers_goals import discover_goals_with_triggers
+
+                result = discover_goals_with_triggers(
+                    ws, notes, **search.kwargs(), alpha=alpha, min_lift=min_lift
+                )
+            else:
+                result = discover_goals(ws, **search.kwargs(), alpha=alpha, min_lift=min_lift)
     result = with_grouping(result, grouping)
     if format is Format.json:
         typer.echo(result.to_json())
