@@ -541,6 +541,15 @@ def test_browser_upload_map_analyse_adjust_download(server, sim, tmp_path):
             expect(page.get_by_text("パイプライン速度").first).to_be_visible()
             expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
             _shot(page, "05b2-funnel", page.locator(".js-plotly-plot").first)
+            # the plan: a revenue target worked back to leads and goals, then in every download
+            page.get_by_role("tab", name="計画").click()
+            page.get_by_role("textbox", name="売上目標").fill("1.2億")
+            page.get_by_role("button", name="計画を作成").click()
+            page.get_by_role("tab", name="計画").click()  # the run starts again from the top
+            needed = page.get_by_text("目標に必要な数").first
+            expect(needed).to_be_visible(timeout=60_000)
+            expect(page.get_by_role("button", name="計画ファイル(plan.json、royalroad track 用)"))
+            _shot(page, "05b3-plan", needed)
             # how far to trust P(win): the backtest beside a standard lead score, with its chart
             page.get_by_role("tab", name="受注確率の信頼度").click()
             expect(page.get_by_text("リードスコア(ロジスティック回帰)").first).to_be_visible(
@@ -554,6 +563,9 @@ def test_browser_upload_map_analyse_adjust_download(server, sim, tmp_path):
             page.locator('iframe[data-testid="stIFrame"]').scroll_into_view_if_needed()
             report = page.frame_locator('iframe[data-testid="stIFrame"]')
             expect(report.locator("body")).to_contain_text(goal, timeout=30_000)
+            expect(report.locator("body")).to_contain_text(
+                "売上目標からの逆算計画"
+            )  # the plan made
             _shot(page, "06-report", page.locator('iframe[data-testid="stIFrame"]'))
 
             # 5. adjust for industry and re-run on the same workspace

@@ -275,3 +275,46 @@ def test_report_in_chromium_renders_and_nothing_executes(demo, hostile, tmp_path
                 page.close()
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian chromium not installed (.ci/run installs it)"
+)
+def test_plan_from_a_preset_labels_every_assumed_number_in_chromium(demo, tmp_path):
+    """A team starting out: the plan comes from the article's benchmark and the user's
+    won amount. Every assumed number carries a visible "ASSUMED" / "仮定" label."""
+    import dataclasses
+
+    _, _, results = demo
+    planned = rr.plan(
+        target=120_000_000, period="2026-04..2027-03", preset="education", won_amount=800_000
+    )
+    with_plan = dataclasses.replace(results, plan=planned)
+    path = write_outputs(with_plan, tmp_path / "plan", lang="en")["pipeline.out.report"]
+    html = path.read_text("utf-8")
+    assert 'id="en-plan"' in html and 'id="ja-plan"' in html
+    with _browser() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(path.resolve().as_uri())
+            _charts_drawn(page, "en")
+            for lang, word in (("en", "ASSUMED"), ("ja", "仮定")):
+                if lang == "ja":
+                    page.click(".rr-switch-btn[data-lang=ja]")
+                    _charts_drawn(page, "ja")
+                marks = page.locator(f'.rr-lang.rr-on #{lang}-plan [data-assumed="true"]')
+                # the preset's rates, the won amount and the target's chain: all labelled
+                assert marks.count() >= 1 + len(planned.assumptions)
+                for i in range(marks.count()):
+                    mark = marks.nth(i)
+                    assert mark.is_visible()
+                    box = mark.bounding_box()
+                    assert box is not None and box["width"] > 0 and box["height"] > 0
+                assert word in page.inner_text(f".rr-lang.rr-on #{lang}-plan")
+            page.locator(".rr-lang.rr-on #ja-plan").screenshot(
+                path=str(ARTIFACTS / "report-plan-assumed.png")
+            )
+        finally:
+            browser.close()

@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from royalroad import __version__
 from royalroad.analysis.backtest import backtest as run_backtest
@@ -38,6 +39,8 @@ from royalroad.analysis.goals_result import Caveat, GoalResult
 from royalroad.analysis.nba import NextResult, next_best_actions
 from royalroad.analysis.paths import analyse_paths
 from royalroad.analysis.paths_result import PathsResult
+from royalroad.analysis.plan_result import PlanResult
+from royalroad.analysis.track_result import TrackResult
 from royalroad.engine import DEFAULT_MAX_ACTIVITIES, ActivityGrouping, Workspace
 from royalroad.errors import InputError
 from royalroad.quality import IngestSummary, summarise
@@ -60,6 +63,10 @@ class Results:
     """Why no backtest ran (too little history), in the language of the run."""
     funnel: FunnelResult | None = None
     """The funnel along the royal road (stages, censored rates, cohorts, velocity)."""
+    plan: PlanResult | None = None
+    """The reverse plan from a revenue target, when one was given."""
+    track: TrackResult | None = None
+    """The pace against a plan file, when one was given."""
 
     def to_dict(self) -> dict:
         return {
@@ -74,6 +81,8 @@ class Results:
             "backtest": self.backtest.to_dict() if self.backtest else None,
             "backtest_note": self.backtest_note or None,
             "funnel": self.funnel.to_dict() if self.funnel else None,
+            "plan": self.plan.to_dict() if self.plan else None,
+            "track": self.track.to_dict() if self.track else None,
         }
 
     def to_json(self) -> str:
@@ -110,6 +119,17 @@ class AnalysisOptions:
     P(win) when that helps out of fold (see :mod:`royalroad.analysis.backtest`)."""
     backtest_as_of: str | None = None
     """The backtest's cut-off; default 90 days before the data's as-of date."""
+    target: float | None = None
+    """Revenue target: with it, the reverse plan (:func:`royalroad.analysis.plan.plan`)."""
+    period: str | None = None
+    """The plan's period, ``2026-04..2027-03``; default the twelve months after the data."""
+    plan_by: str = "month"
+    """The plan's periods: ``month`` or ``quarter``."""
+    benchmark: str | None = None
+    """Industry preset (``saas``, ``manufacturing``, ``education``, ``consulting``) whose
+    article figures the team's rates are compared with in the plan."""
+    track: Any = None
+    """A plan file (path, dict or PlanFile) to track the pace against."""
 
 
 def check_max_activities(value: int) -> int:
@@ -239,6 +259,25 @@ def analyse(
             note = str(exc)  # too little history: the report says why there is none
         if result is not None:
             nxt = nxt.recalibrated(result.recalibration)
+    planned, tracked = None, None
+    if opts.target is not None:
+        from royalroad.analysis.plan import plan as run_plan
+
+        step("plan.step.plan")
+        planned = run_plan(
+            ws,
+            target=opts.target,
+            period=opts.period,
+            by=opts.plan_by,
+            goals=goals,
+            actions=nxt,
+            preset=opts.benchmark,
+        )
+    if opts.track is not None:
+        from royalroad.analysis.track import track as run_track
+
+        step("plan.step.track")
+        tracked = run_track(ws, opts.track, goals=goals, actions=nxt)
     return Results(
         quality=quality,
         goals=with_grouping(goals, grouping),
@@ -249,6 +288,8 @@ def analyse(
         backtest=result,
         backtest_note=note,
         funnel=funnel,
+        plan=planned,
+        track=tracked,
     )
 
 

@@ -18,6 +18,7 @@ import hashlib
 import inspect
 import os
 import time
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
@@ -25,6 +26,7 @@ import streamlit as st
 from royalroad.app import launch, logic, present, runner, sessions
 from royalroad.app import tab_actions as tab_actions_module
 from royalroad.app import tab_funnel as tab_funnel_module
+from royalroad.app import tab_plan as tab_plan_module
 from royalroad.app import tab_trust as tab_trust_module
 from royalroad.app.safe import md_escape, md_frame, md_params, md_rows
 from royalroad.engine import DEFAULT_MAX_ACTIVITIES
@@ -477,6 +479,21 @@ def _embed(html: str) -> None:
         components.html(html, height=REPORT_HEIGHT, scrolling=True)
 
 
+def plan_tab(res, lang: str) -> None:
+    """The plan form; a plan made becomes part of the results and of every download."""
+    settings = tab_plan_module.plan_form(st, lang)
+    if settings is not None:
+        try:
+            made = tab_plan_module.make_plan(runner.workspace_path(ss.rr_dir), res, settings)
+        except RoyalroadError as exc:
+            _error(exc)
+        else:
+            ss.rr_results = replace(res, plan=made)
+            ss.rr_downloads = {}
+            st.rerun()
+    tab_plan_module.render(st, getattr(res, "plan", None), lang)
+
+
 def results_step(lang: str) -> None:
     res = ss.rr_results
     goals = res.goals
@@ -536,10 +553,11 @@ def results_step(lang: str) -> None:
         **ignore,
     )
 
-    tab_actions, tab_funnel, tab_trust, tab_report, tab_cands, tab_quality = st.tabs(
+    tab_actions, tab_funnel, tab_plan, tab_trust, tab_report, tab_cands, tab_quality = st.tabs(
         [
             t("report.actions.title", lang=lang),
             t("funnel.heading"),
+            t("app.tab.plan"),
             t("app.tab.trust"),
             t("app.tab.report"),
             t("app.tab.candidates"),
@@ -550,6 +568,8 @@ def results_step(lang: str) -> None:
         tab_actions_module.render(st, res.next, lang)
     with tab_funnel:
         tab_funnel_module.render(st, getattr(res, "funnel", None), lang)
+    with tab_plan:
+        plan_tab(res, lang)
     with tab_trust:
         tab_trust_module.render(st, res.next, res.backtest, res.backtest_note, lang)
     with tab_report:

@@ -113,6 +113,11 @@ def make_plan(
     )
 
 
+def workspace_path(folder: str | Path) -> Path:
+    """The session's workspace file (written by the last run's ingest)."""
+    return Path(folder) / WORKSPACE
+
+
 def parse_windows(text: str) -> tuple[int, ...]:
     """``"7, 14, 30"`` → ``(7, 14, 30)``; empty → the default grid.
 

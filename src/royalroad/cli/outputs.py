@@ -15,7 +15,6 @@ from royalroad.cli.common import (
     Format,
     FormatOpt,
     GoalOptions,
-    Inputs,
     LangOpt,
     MaxActivitiesOpt,
     Progress,
@@ -28,7 +27,9 @@ from royalroad.cli.common import (
     stdout,
     with_groups,
 )
+from royalroad.cli.plan import PlanInputs
 from royalroad.engine import DEFAULT_MAX_ACTIVITIES
+from royalroad.errors import InputError
 from royalroad.i18n import t
 
 if TYPE_CHECKING:
@@ -64,6 +65,18 @@ def print_headline(results: Results) -> None:
     ):
         if line:
             console.print(escape(line))
+    if results.plan is not None:
+        from royalroad.presenters import plan_text
+
+        for line in (
+            plan_text.needed_sentence(results.plan),
+            plan_text.reach_sentence(results.plan),
+        ):
+            console.print(escape(line))
+    if results.track is not None:
+        from royalroad.presenters.plan_text import pace_sentence
+
+        console.print(escape(pace_sentence(results.track)))
     if results.grouping is not None:
         from royalroad.pipeline import grouping_caveat
 
@@ -78,9 +91,9 @@ def print_files(written: dict[str, Path]) -> None:
 
 @app.command(help=t("cli.cmd.analyze"))
 @guarded
-@with_groups(inputs=Inputs, search=GoalOptions)
+@with_groups(inputs=PlanInputs, search=GoalOptions)
 def analyze(
-    inputs: Inputs,
+    inputs: PlanInputs,
     search: GoalOptions,
     out: Annotated[Path | None, typer.Option("--out", help=t("cli.opt.analyze_out"))] = None,
     max_activities: MaxActivitiesOpt = DEFAULT_MAX_ACTIVITIES,
@@ -90,6 +103,12 @@ def analyze(
     backtest_as_of: Annotated[
         str | None, typer.Option("--backtest-as-of", help=t("cli.opt.backtest_as_of"))
     ] = None,
+    revenue: Annotated[str | None, typer.Option("--target", help=t("plan.opt.target"))] = None,
+    period: Annotated[str | None, typer.Option("--period", help=t("plan.opt.period"))] = None,
+    by: Annotated[str, typer.Option("--by", help=t("plan.opt.by"))] = "month",
+    plan_file: Annotated[
+        Path | None, typer.Option("--track", help=t("cli.opt.track_in_analyze"))
+    ] = None,
     format: Annotated[
         Format, typer.Option("--format", "-f", help=t("cli.opt.analyze_format"))
     ] = Format.table,
@@ -97,18 +116,34 @@ def analyze(
     lang: LangOpt = None,
 ) -> None:
     """Run every analysis and write report.html, results.json and royalroad.xlsx into --out."""
+    from royalroad.analysis.plan import parse_period
+    from royalroad.analysis.track import load_plan
+    from royalroad.cli.plan import parse_amount
     from royalroad.pipeline import AnalysisOptions, analyse, write_outputs
 
+    # plan options are checked before any data is read
+    data, benchmark = inputs.split_presets()
+    if period is not None:
+        parse_period(period)
+    if by not in ("month", "quarter"):
+        raise InputError("plan.bad_by", value=by, allowed="month, quarter")
+    if (period is not None or benchmark is not None) and revenue is None:
+        raise InputError("plan.needs_target")
     options = AnalysisOptions(
         **search.kwargs(),
         max_activities=max_activities,
         backtest=backtest,
         backtest_as_of=backtest_as_of,
+        target=parse_amount(revenue, "--target"),
+        period=period,
+        plan_by=by,
+        benchmark=benchmark,
+        track=load_plan(plan_file) if plan_file is not None else None,
     )
     # --format json: the results go to stdout, and the files only when --out is given.
     target = out if out is not None or format is Format.json else DEFAULT_OUT
     with Progress(quiet=quiet) as progress:
-        with inputs.open(progress) as ws:
+        with data.open(progress) as ws:
             results = analyse(ws, options, on_step=progress.update)
         written = write_outputs(results, target) if target is not None else {}
     if format is Format.json:

@@ -82,6 +82,7 @@ def build_tables(results, lang: str) -> list[Table]:
         sheets_funnel,
         sheets_goals,
         sheets_journeys,
+        sheets_plan,
         sheets_trust,
     )
 
@@ -94,6 +95,8 @@ def build_tables(results, lang: str) -> list[Table]:
         *sheets_journeys.journeys(results.paths, lang),
         sheets_journeys.next_actions(results.next, lang),
         *sheets_funnel.funnel(getattr(results, "funnel", None), lang),
+        *sheets_plan.plan_sheets(getattr(results, "plan", None), lang),
+        sheets_plan.track_sheet(getattr(results, "track", None), lang),
         *sheets_trust.backtest(results.backtest, lang),
         sheets_goals.caveats(goals, quality, lang),
         sheets_data.files(quality),
