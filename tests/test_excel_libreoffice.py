@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import royalroad as rr
+from royalroad.i18n import t
 from royalroad.pipeline import AnalysisOptions, analyse
 from royalroad.report.excel import write_workbook
 from royalroad.simulate import simulate
@@ -36,7 +37,11 @@ def exported(tmp_path_factory):
     events["activity"] = events["activity"].replace(PAYLOADS)
     events.to_csv(tmp / "events.csv", index=False)
     ws = rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv")
-    results = analyse(ws, AnalysisOptions(adjust=("industry",), pairs=2))
+    # with a plan, so that its sheets are full (they are built from user text too)
+    options = AnalysisOptions(
+        adjust=("industry",), pairs=2, target=1e8, period="2025-04..2025-09", benchmark="saas"
+    )
+    results = analyse(ws, options)
     path = write_workbook(results, tmp / "out", lang="ja")
     out = tmp / "csv"
     run = subprocess.run(
@@ -60,6 +65,10 @@ def test_every_sheet_opens_in_libreoffice(exported):
         with open(out / f"{path.stem}-{name}.csv", encoding="utf-8", newline="") as fh:
             rows = list(csv.reader(fh))
         assert rows, name
+    plan = out / f"{path.stem}-{t('excel.sheet.plan', lang='ja')}.csv"
+    with open(plan, encoding="utf-8", newline="") as fh:
+        periods = [row[0] for row in csv.reader(fh) if row and row[0].startswith("2025-")]
+    assert periods[:6] == [f"2025-{m:02d}" for m in range(4, 10)], periods
 
 
 def test_text_that_looks_like_a_formula_stays_text(exported):
