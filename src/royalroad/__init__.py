@@ -14,6 +14,7 @@ The API a notebook needs is at the top level::
     p = rr.plan(ws, target=120_000_000, period="2026-04..2027-03")  # leads, goals by month
     rr.track(ws_later, p.to_dict())                          # actual vs plan, the pace
     rr.triggers(ws).categories_frame()                       # decision triggers in notes
+    rr.reps(ws, adjust=["industry"])                         # reps fairly compared (属人化)
     results = rr.analyse(ws, adjust=["industry"])            # everything at once
     rr.write_outputs(results, "out")                         # report.html, results.json, xlsx
 
@@ -42,6 +43,7 @@ _LAZY = {
     "plan": "royalroad.analysis.plan",
     "track": "royalroad.analysis.track",
     "triggers": "royalroad.analysis.triggers",
+    "reps": "royalroad.analysis.reps",
     "AnalysisOptions": "royalroad.pipeline",
     "Results": "royalroad.pipeline",
     "write_outputs": "royalroad.pipeline",

@@ -595,11 +595,15 @@ def _caveats(caveats, goal, source, column, unassigned, rows, priors):
     return out
 
 
+reps = analyse_reps
+"""``rr.reps(ws, …)``: the name the top-level API exports."""
+
 __all__ = [
     "DEFAULT_HORIZON",
     "analyse_reps",
     "check_options",
     "event_columns",
     "rep_column",
+    "reps",
     "road_steps",
 ]
