@@ -92,18 +92,44 @@ class Anonymiser:
             anonymised=True,
         )
 
-    def next(self, nxt):
-        """A :class:`~royalroad.analysis.nba_result.NextResult` whose ``owner`` column
-        holds labels."""
+    def arrow(self, table):
+        """A pyarrow table with every name replaced in its text columns."""
         import pyarrow as pa
 
-        table = nxt.leads
-        if "owner" not in table.column_names:
-            return nxt
-        i = table.column_names.index("owner")
-        owners = [self.value(v) for v in table.column("owner").to_pylist()]
-        table = table.set_column(i, "owner", pa.array(owners, pa.string()))
-        return replace(nxt, leads=table)
+        for i, f in enumerate(table.schema):
+            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type):
+                values = [self._cached(v) for v in table.column(i).to_pylist()]
+                table = table.set_column(i, f.name, pa.array(values, f.type))
+        return table
+
+    def frame(self, df):
+        """A pandas DataFrame with every name replaced in its text columns and headers."""
+        out = df.copy()
+        for col in out.columns:
+            if out[col].dtype == object or str(out[col].dtype) in ("string", "str"):
+                out[col] = out[col].map(self._cached)
+        return out.rename(columns=lambda c: self._cached(c))
+
+    def _cached(self, v: Any) -> Any:
+        return self.text(v) if isinstance(v, str) else v
+
+    def next(self, nxt):
+        """A :class:`~royalroad.analysis.nba_result.NextResult` without names: its lead
+        table (the owner, the segment values behind each P(win) explanation) and its
+        P(win) model (a rep can be one of its segments)."""
+        changes: dict[str, Any] = {"leads": self.arrow(nxt.leads)}
+        fc = getattr(nxt, "forecast", None)
+        if fc is not None:
+            model = replace(
+                fc.model,
+                columns=tuple(self.text(c) for c in fc.model.columns),
+                segments={
+                    k: tuple(self.value(v) for v in values)
+                    for k, values in fc.model.segments.items()
+                },
+            )
+            changes["forecast"] = replace(fc, model=model, cells=self.frame(fc.cells))
+        return replace(nxt, **changes)
 
     def funnel(self, result, column: str | None = None):
         """A :class:`~royalroad.analysis.funnel_result.FunnelResult` whose segment values
