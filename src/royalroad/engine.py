@@ -461,7 +461,9 @@ def with_extra_events(events: ir.Table, extra: ir.Table) -> ir.Table:
     fill = {
         c: ibis.null(schema[c]) for c in events.columns if c not in extra.columns and c != "pos"
     }
+    typed = {c: extra[c].cast(schema[c]) for c in extra.columns if c in schema and c != "activity"}
     add = extra.mutate(
+        **typed,
         activity=extra.activity.cast("string"),
         pos=ibis.literal(0).cast(schema["pos"]),
         _extra=ibis.literal(1),

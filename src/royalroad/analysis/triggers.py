@@ -30,6 +30,7 @@ import math
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,7 @@ def triggers(
     snippets: bool = True,
     goals: GoalResult | None = None,
     milestones: bool = True,
+    goal_options: dict[str, Any] | None = None,
     tokeniser: Tokeniser | None = None,
 ) -> TriggersResult:
     """Mine the notes for decision triggers and tie them to the outcome and the journey.
@@ -99,6 +101,9 @@ def triggers(
         The goal search already run (activities only); run here when None.
     milestones : bool
         Also run the goals grid with "notes mention X" milestones beside the activities.
+    goal_options : dict, optional
+        Keyword arguments of :func:`~royalroad.analysis.goals.discover_goals` for both
+        goal searches (``adjust``, ``windows``, ``pairs``…).
 
     Examples
     --------
@@ -116,7 +121,7 @@ def triggers(
     if goals is None:
         from royalroad.analysis.goals import discover_goals
 
-        goals = discover_goals(ws)
+        goals = discover_goals(ws, **(goal_options or {}))
     goal = goals.recommended
     with ExitStack() as stack:
         up = stack.enter_context(uploaded(ws, index))
@@ -134,7 +139,7 @@ def triggers(
         if milestones:
             from royalroad.analysis.triggers_goals import goals_with_mentions
 
-            grid = goals_with_mentions(ws, scoped, up, d)
+            grid = goals_with_mentions(ws, scoped, up, d, **(goal_options or {}))
             tried, best = len(grid.candidates), grid.recommended
             cats = _with_milestones(cats, grid)
     return TriggersResult(
@@ -239,8 +244,8 @@ def _assoc(r) -> Association:
         p_value=float(r.p),
         q_value=float(r.q),
         tested=bool(r.tested),
-        proxy=r.proxy,
-        proxy_params=r.proxy_params,
+        proxy=r.proxy if isinstance(r.proxy, str) else None,  # pandas may hold None as NaN
+        proxy_params=r.proxy_params if isinstance(r.proxy, str) else {},
     )
 
 

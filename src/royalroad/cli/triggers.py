@@ -3,7 +3,8 @@
 It opens the workspace read-only (or reads the files in memory), stops at once, in
 one line, when there are too few closed leads to learn from, finds the goal (the
 stages are placed against it), mines the notes and, unless ``--no-milestones``, runs
-the goals grid again with "notes mention X" milestones beside the activities.
+the goals grid again with "notes mention X" milestones beside the activities. The goal
+search's options (``--adjust``, ``--windows``, ``--pairs``…) apply to both searches.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import typer
 from royalroad.cli.common import (
     Format,
     FormatOpt,
+    GoalOptions,
     Inputs,
     LangOpt,
     MaxActivitiesOpt,
@@ -34,9 +36,10 @@ TriggersOpt = Annotated[Path | None, typer.Option("--triggers", help=t("triggers
 
 @app.command("triggers", help=t("triggers.cmd"))
 @guarded
-@with_groups(inputs=Inputs)
+@with_groups(inputs=Inputs, search=GoalOptions)
 def triggers_command(
     inputs: Inputs,
+    search: GoalOptions,
     triggers: TriggersOpt = None,
     min_count: Annotated[int, typer.Option("--min-count", help=t("triggers.opt.min_count"))] = 10,
     prior: Annotated[float, typer.Option("--prior", help=t("triggers.opt.prior"))] = 0.1,
@@ -68,7 +71,7 @@ def triggers_command(
         ws.activity_cap(max_activities),
     ):
         progress.update("goal.step")
-        goals = discover_goals(ws, alpha=alpha)
+        goals = discover_goals(ws, **search.kwargs(), alpha=alpha)
         progress.update("triggers.step")
         result = run(
             ws,
@@ -80,6 +83,7 @@ def triggers_command(
             snippets=not no_snippets,
             goals=goals,
             milestones=not no_milestones,
+            goal_options={**search.kwargs(), "alpha": alpha},
         )
     if format is Format.json:
         typer.echo(result.to_json(), nl=False)
