@@ -24,14 +24,16 @@ WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:['’][A-Za-z]+)?")
 GAP_BREAK = re.compile(r"[,;:()\[\]{}\"“”/|<>!?]|[^\x00-\x7f]")
 
 
-def segments(text: str, base: int, words: list[re.Match[str]] | None = None) -> list[list[Token]]:
+def segments(
+    text: str, base: int, words: list[re.Match[str]] | None = None, *, offsets: bool = True
+) -> list[list[Token]] | list[list[tuple[str, str]]]:
     """Phrases of kept English words in ``text`` (offsets shifted by ``base``).
 
     >>> [[w for w, *_ in s] for s in segments("Budget has not been secured, sadly", 0)]
     [['budget', '¬secured'], ['sadly']]
     """
-    segs: list[list[Token]] = []
-    cur: list[Token] = []
+    segs: list = []
+    cur: list = []
     neg = False
     prev = None
     for m in words if words is not None else WORD.finditer(text):
@@ -47,7 +49,8 @@ def segments(text: str, base: int, words: list[re.Match[str]] | None = None) -> 
             continue
         if w in STOP or len(w) < 2:
             continue
-        cur.append((NEG + w if neg else w, "en", base + m.start(), base + m.end()))
+        w = NEG + w if neg else w
+        cur.append((w, "en", base + m.start(), base + m.end()) if offsets else (w, "en"))
         neg = False
     if cur:
         segs.append(cur)

@@ -95,18 +95,28 @@ class Japanese:
         return k
 
     def segments(
-        self, text: str, base: int, names: list[tuple[int, int]] | None
-    ) -> list[list[Token]]:
+        self,
+        text: str,
+        base: int,
+        names: list[tuple[int, int]] | None,
+        *,
+        offsets: bool = True,
+    ) -> list[list[Token]] | list[list[tuple[str, str]]]:
         """Phrases of kept words in ``text`` (offsets shifted by ``base``): a phrase
-        ends at punctuation and at a name. Names' spans go to ``names`` when given."""
-        segs: list[list[Token]] = []
-        cur: list[Token] = []
+        ends at punctuation and at a name. Names' spans go to ``names`` when given.
+        Without ``offsets`` the words are ``(word, lang)`` pairs (the fast path)."""
+        segs: list = []
+        cur: list = []
         pending_neg = False
+        kinds = self._kinds
         ms = self._tok.tokenize(text)
         n = len(ms)
         for i in range(n):
             m = ms[i]
-            k = self.kind(m.part_of_speech_id())
+            pid = m.part_of_speech_id()
+            k = kinds.get(pid)
+            if k is None:
+                k = self.kind(pid)
             if k == SKIP:
                 continue
             if k == BREAK:
@@ -121,8 +131,7 @@ class Japanese:
             norm = m.normalized_form()
             if k == AUX or norm in NEGATORS:
                 if norm in NEGATORS and cur and not cur[-1][0].startswith(NEG):
-                    last = cur[-1]
-                    cur[-1] = (NEG + last[0], last[1], last[2], last[3])
+                    cur[-1] = (NEG + cur[-1][0], *cur[-1][1:])
                 continue
             if k == NAME or (
                 (k == PROPER or m.is_oov()) and i + 1 < n and ms[i + 1].surface() in HONORIFICS
@@ -141,7 +150,10 @@ class Japanese:
             elif pending_neg:
                 norm = NEG + norm
             pending_neg = False
-            cur.append((norm, "ja", base + m.begin(), base + m.end()))
+            if offsets:
+                cur.append((norm, "ja", base + m.begin(), base + m.end()))
+            else:
+                cur.append((norm, "ja"))
         if cur:
             segs.append(cur)
         return segs

@@ -79,6 +79,10 @@ _NOT_NAMES = frozenset(
 )
 
 
+_DIGITS = re.compile(r"\d{3}")
+_CAPITAL = re.compile(r"[A-Z][a-z]")
+
+
 @dataclass(frozen=True)
 class Span:
     start: int
@@ -104,9 +108,16 @@ def find(text: str) -> list[Span]:
     ['name', 'email', 'phone']
     """
     found: list[Span] = []
-    patterns: list[tuple[str, re.Pattern[str], int | str]]
-    patterns = [("email", EMAIL, 0), ("url", URL, 0), ("phone", PHONE, 0)]
-    patterns += [("name", p, "n") for p in NAME_EN]
+    patterns: list[tuple[str, re.Pattern[str], int | str]] = []
+    # cheap tests first: most notes hold no address, no digit run, no capital letter
+    if "@" in text:
+        patterns.append(("email", EMAIL, 0))
+    if "://" in text or "www." in text.lower():
+        patterns.append(("url", URL, 0))
+    if _DIGITS.search(text):
+        patterns.append(("phone", PHONE, 0))
+    if _CAPITAL.search(text):
+        patterns += [("name", p, "n") for p in NAME_EN]
     for kind, pattern, group in patterns:
         for m in pattern.finditer(text):
             s, e = m.span(group)

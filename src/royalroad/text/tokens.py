@@ -101,10 +101,10 @@ class Tokeniser:
         return self._ja
 
     def _sentence(
-        self, s: str, base: int, names: list[tuple[int, int]] | None
-    ) -> list[list[Token]]:
+        self, s: str, base: int, names: list[tuple[int, int]] | None, offsets: bool = True
+    ) -> list:
         if not NON_ASCII.search(s):
-            return english.segments(s, base)
+            return english.segments(s, base, offsets=offsets)
         runs = list(ENGLISH_RUN.finditer(s))
         ja_text = s
         if runs:  # English out of Sudachi's way, offsets kept: a break each
@@ -112,13 +112,13 @@ class Tokeniser:
             for r in runs:
                 chars[r.start() : r.end()] = "、" * (r.end() - r.start())
             ja_text = "".join(chars)
-        segs = self.japanese.segments(ja_text, base, names)
+        segs: list = self.japanese.segments(ja_text, base, names, offsets=offsets)
         if runs:
             for r in runs:
-                segs += english.segments(
-                    s, base, list(english.WORD.finditer(s, r.start(), r.end()))
-                )
-            segs.sort(key=lambda seg: seg[0][2])
+                words = list(english.WORD.finditer(s, r.start(), r.end()))
+                segs += english.segments(s, base, words, offsets=offsets)
+            if offsets:  # in text order (without offsets, which order is no matter:
+                segs.sort(key=lambda seg: seg[0][2])  # terms and matches are per phrase)
         return segs
 
     def analyse(self, raw: str) -> Analysed:
@@ -144,7 +144,7 @@ class Tokeniser:
         hit = self._cache.get(s)
         if hit is None:
             hit = self._cache[s] = tuple(
-                tuple((w, lang) for w, lang, _, _ in seg) for seg in self._sentence(s, 0, None)
+                tuple(seg) for seg in self._sentence(s, 0, None, offsets=False)
             )
         return hit
 
