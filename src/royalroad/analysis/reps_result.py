@@ -128,6 +128,7 @@ class RepRow:
             return list(value) if isinstance(value, tuple) else value
 
         gap = self.gap
+        head = "reach" if "reach" in self.metrics else "win"  # without a goal: win rates
         return {
             "rep": self.rep,
             "kind": self.kind,
@@ -161,10 +162,10 @@ class RepRow:
             "adherence_ci": get("adherence", "ci"),
             "adherence_won": list(self.adherence_won) if self.adherence_won else None,
             "adherence_lost": list(self.adherence_lost) if self.adherence_lost else None,
-            "observed_expected": get("reach", "observed_expected"),
-            "observed_expected_ci": get("reach", "observed_expected_ci"),
-            "expected": get("reach", "expected"),
-            "funnel_plot_zone": get("reach", "zone"),
+            "observed_expected": get(head, "observed_expected"),
+            "observed_expected_ci": get(head, "observed_expected_ci"),
+            "expected": get(head, "expected"),
+            "funnel_plot_zone": get(head, "zone"),
             "gap_total": gap.total if gap else None,
             "gap_reach": gap.reach if gap else None,
             "gap_conversion": gap.conversion if gap else None,

@@ -45,7 +45,11 @@ def zone_text(zone: str | None, lang: str | None = None) -> str:
 
 
 def points(x: float | None) -> str:
-    return DASH if x is None or not math.isfinite(x) else f"{100 * x:+.1f}"
+    """Points with a sign, one decimal: ``+7.8``; ``0.0`` when it rounds to nothing."""
+    if x is None or not math.isfinite(x):
+        return DASH
+    value = round(100 * x, 1)
+    return "0.0" if value == 0 else f"{value:+.1f}"
 
 
 def days_text(x: float | None) -> str:
@@ -117,7 +121,7 @@ def funnel_sentence(result: RepsResult, lang: str | None = None, metric: str | N
     target = pct(team.rate)
     if not above and not below:
         return t("reps.sentence.none_beyond", lang=lang, target=target)
-    return t(
+    beyond = t(
         "reps.sentence.beyond",
         lang=lang,
         n=len(above) + len(below),
@@ -126,6 +130,14 @@ def funnel_sentence(result: RepsResult, lang: str | None = None, metric: str | N
         above=join(above, lang) if above else DASH,
         below=join(below, lang) if below else DASH,
     )
+    chance = t(
+        "reps.sentence.chance",
+        lang=lang,
+        total=len(rows),
+        n95=f"{0.05 * len(rows):.1f}",
+        n998=f"{0.002 * len(rows):.2f}",
+    )
+    return f"{beyond}{'' if (lang or get_lang()) == 'ja' else ' '}{chance}"
 
 
 def prior_lines(result: RepsResult, lang: str | None = None) -> list[str]:
@@ -248,7 +260,7 @@ def convert_cells(row: RepRow, result: RepsResult, lang: str | None = None) -> l
         points(g.conversion if g else None),
         points(g.no_goal if g else None),
         points(g.total if g else None),
-        DASH if g is None else f"{g.wins:+.1f}",
+        DASH if g is None else ("0.0" if round(g.wins, 1) == 0 else f"{g.wins:+.1f}"),
         coach(row, lang),
     ]
     return cells

@@ -68,6 +68,7 @@ def funnel_plot(result: RepsResult, lang: str) -> Chart | None:
         y=team.rate,
         line_color=ACCENT,
         line_width=1,
+        annotation_position="bottom left",
         annotation_text=_label(t("reps.chart.team", lang=lang, rate=f"{team.rate:.0%}")),
     )
     top = max([p["hi998"] for p in curve[len(curve) // 4 :]] + [y or 0 for y in ys])
