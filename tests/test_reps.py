@@ -338,3 +338,30 @@ def test_shrunk_ranking_follows_the_planted_skill_on_more_seeds(tmp_path, scenar
     )
     assert rho.statistic >= 0.8, (scenario, seed, rho)
     assert not math.isnan(rho.statistic)
+
+
+def test_without_a_rep_column_the_rep_is_the_one_on_most_of_a_leads_steps(sim, tmp_path):
+    """An export whose leads carry no owner, but whose activity log names who did each
+    step: each lead's rep is the one named on most of its usable steps (ties: the one on
+    the earliest), recounted here with pandas."""
+    tmp, _, _, goals, _, _ = sim
+    leads = pd.read_csv(tmp / "leads.csv", dtype=str).drop(columns=["rep"])
+    leads.to_csv(tmp_path / "leads.csv", index=False)
+    with rr.ingest(leads=tmp_path / "leads.csv", events=tmp / "events.csv") as ws:
+        assert rep_column(ws) == ("rep", "events", True)
+        result = analyse_reps(ws, goals=goals, adherence=False, practices=False)
+        as_of = pd.Timestamp(ws.as_of)
+    assert result.by_source == "events"
+    assert any(c.key == "reps.caveat.events_owner" for c in result.caveats)
+    ev = pd.read_csv(tmp / "events.csv", parse_dates=["ts"])
+    ld = pd.read_csv(tmp / "leads.csv", parse_dates=["closed_at"])
+    ev = ev.merge(ld[["lead_id", "outcome", "closed_at"]], on="lead_id")
+    closed = ev.outcome.isin(["won", "lost"])
+    ev = ev[((closed & (ev.ts < ev.closed_at)) | (~closed & (ev.ts <= as_of))) & ev.rep.notna()]
+    ev = ev.reset_index(drop=True).assign(order=lambda d: d.index)
+    per = ev.groupby(["lead_id", "rep"]).agg(n=("order", "size"), first=("order", "min"))
+    per = per.reset_index().sort_values(["lead_id", "n", "first"], ascending=[True, False, True])
+    owner = per.drop_duplicates("lead_id").set_index("lead_id").rep
+    expected = owner.value_counts().to_dict()
+    assert {r.rep: r.leads for r in result.reps} == expected
+    assert result.unassigned is not None and result.unassigned.leads == 5000 - len(owner)
