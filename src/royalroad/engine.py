@@ -9,6 +9,8 @@ or a warehouse later.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,12 +48,20 @@ def one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
 
 
 def connect(
-    path: str | Path | None = None, *, read_only: bool = False
+    path: str | Path | None = None,
+    *,
+    read_only: bool = False,
+    memory_limit: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB connection configured for reproducible results.
+    """Open a DuckDB connection configured for reproducible results and bounded memory.
 
     A fixed ``TimeZone`` (UTC) makes any TIMESTAMPTZ arithmetic independent of the
     machine; the progress bar is off because it writes to the terminal.
+    :func:`set_resources` caps DuckDB's memory (``memory_limit``: a size such as
+    ``"4GB"``, a share of this machine's memory such as ``"40%"``; None: the process
+    default, :func:`default_memory_limit`), fixes its threads and gives it a
+    temporary directory to spill to, so that a log larger than memory runs out of core
+    instead of taking the machine down.
     """
     target = str(path) if path else ":memory:"
     if path and not read_only:
@@ -64,10 +74,127 @@ def connect(
         # This process already has the file open for writing (a notebook's ingest, a
         # test's fixture): DuckDB shares that one instance within a process, and an
         # analysis writes nothing either way.
-        return connect(path, read_only=False)
+        return connect(path, read_only=False, memory_limit=memory_limit)
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
+    set_resources(con, memory_limit)
     return con
+
+
+MEMORY_SHARE = 0.5
+"""Share of the machine's physical memory DuckDB may use by default."""
+MEMORY_CAP_GB = 8.0
+"""Upper bound of the default memory limit: past it the analyses spill rather than grow,
+which leaves the rest of a large machine to the Python side and to other programs."""
+_process_memory_limit: str | None = None
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory of this machine, or None where the OS does not say."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def default_memory_limit() -> str | None:
+    """DuckDB's memory limit when none is given: :data:`MEMORY_SHARE` of physical memory,
+    at most :data:`MEMORY_CAP_GB`; ``ROYALROAD_MEMORY_LIMIT`` or
+    :func:`set_default_memory_limit` (the CLI's ``--memory-limit``) override it.
+    None (DuckDB's own default) when the machine's memory is unknown."""
+    given = _process_memory_limit or os.environ.get("ROYALROAD_MEMORY_LIMIT")
+    if given:
+        return given
+    total = physical_memory()
+    if total is None:
+        return None
+    mb = min(total * MEMORY_SHARE, MEMORY_CAP_GB * 2**30) / 2**20
+    return f"{int(mb)}MiB"
+
+
+def set_default_memory_limit(value: str | None) -> None:
+    """The memory limit every later :func:`connect` of this process uses (None: the
+    built-in default). The CLI sets it from ``--memory-limit``."""
+    global _process_memory_limit
+    _process_memory_limit = value or None
+
+
+_SIZE = re.compile(r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>%|[KMGT]i?B?|B)?\s*$", re.IGNORECASE)
+
+
+def memory_setting(value: str | None) -> str | None:
+    """``value`` as DuckDB's ``memory_limit`` setting: a size (``"4GB"``, ``"512MB"``,
+    a bare number of bytes) or a percentage of physical memory (``"40%"``).
+
+    >>> memory_setting("4gb")
+    '4GB'
+    """
+    if value is None:
+        return None
+    found = _SIZE.match(str(value))
+    if not found or float(found["n"]) <= 0:
+        raise InputError("engine.bad_memory_limit", value=value)
+    n, unit = float(found["n"]), (found["unit"] or "B").upper()
+    if unit == "%":
+        total = physical_memory()
+        if total is None or n > 100:
+            raise InputError("engine.bad_memory_limit", value=value)
+        return f"{int(total * n / 100 / 2**20)}MiB"
+    if not unit.endswith("B"):
+        unit += "B"
+    return f"{found['n']}{unit}"
+
+
+_temp_dirs: list[str] = []
+
+
+def spill_directory() -> str:
+    """A fresh directory for DuckDB's spill files, under the system's temporary folder.
+
+    One per connection: two DuckDB instances spilling into one folder would overwrite
+    each other's files. DuckDB creates it on the first spill and removes what it wrote
+    when the connection closes; what is left at exit is removed then.
+    """
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), f"royalroad-spill-{os.getpid()}-{len(_temp_dirs)}")
+    if not _temp_dirs:
+        import atexit
+
+        atexit.register(_remove_spill_dirs)
+    _temp_dirs.append(path)
+    return path
+
+
+def _remove_spill_dirs() -> None:
+    import shutil
+
+    for path in _temp_dirs:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def set_resources(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -> None:
+    """Bound what one DuckDB connection takes: ``memory_limit`` (see :func:`connect`),
+    ``threads`` = the cores this process may use, and a spill directory
+    (:func:`spill_directory`)."""
+    limit = memory_setting(memory_limit) or memory_setting(default_memory_limit())
+    if limit:
+        try:
+            con.execute(f"SET memory_limit = '{limit}'")
+        except duckdb.Error:
+            raise InputError("engine.bad_memory_limit", value=memory_limit or limit) from None
+    con.execute(f"SET threads = {cpu_count()}")
+    # a shared instance already spilling keeps its directory
+    with contextlib.suppress(duckdb.Error):
+        con.execute(f"SET temp_directory = '{spill_directory()}'")
+
+
+def cpu_count() -> int:
+    """Cores this process may run on (its CPU affinity where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
 
 
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
@@ -476,17 +603,20 @@ def with_extra_events(events: ir.Table, extra: ir.Table) -> ir.Table:
     return u.mutate(pos=complete.ifelse(pos, ibis.null(schema["pos"]))).drop("_extra")
 
 
-def open_workspace(path: str | Path, *, read_only: bool = False) -> Workspace:
+def open_workspace(
+    path: str | Path, *, read_only: bool = False, memory_limit: str | None = None
+) -> Workspace:
     """Open a workspace written by ``royalroad ingest --workspace``.
 
     ``read_only=True`` is what every analysis needs (they write nothing: their
-    temporary tables live in memory): any number of processes can then read one
+    temporary tables live in memory, spilling to a temporary folder past
+    ``memory_limit``, see :func:`connect`): any number of processes can then read one
     workspace at once. A read-write connection locks the file for everyone else.
     """
     p = Path(path)
     if not p.exists():
         raise InputError("io.file_missing", file=str(path))
-    con = connect(p, read_only=read_only)
+    con = connect(p, read_only=read_only, memory_limit=memory_limit)
     present = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
     missing = [t for t in TABLES if t not in present]
     if missing:

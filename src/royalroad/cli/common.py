@@ -283,6 +283,16 @@ class FileOptions:
     max_zip_ratio: Annotated[
         float | None, typer.Option("--max-zip-ratio", help=t("cli.opt.max_zip_ratio"))
     ] = None
+    memory_limit: Annotated[
+        str | None, typer.Option("--memory-limit", help=t("cli.opt.memory_limit"))
+    ] = None
+
+    def bound_memory(self) -> None:
+        """Every DuckDB connection of this command gets ``--memory-limit`` (or the default)."""
+        from royalroad.engine import memory_setting, set_default_memory_limit
+
+        memory_setting(self.memory_limit)  # a bad value is one line before any work
+        set_default_memory_limit(self.memory_limit)
 
     @property
     def given(self) -> bool:
@@ -297,6 +307,7 @@ class FileOptions:
 
         if not self.given:
             raise InputError("load.no_input")
+        self.bound_memory()
         if workspace is not None:
             from royalroad.engine import check_not_in_use
 
@@ -350,6 +361,7 @@ class Inputs(FileOptions):
             return self.ingest(None, progress)
         if self.workspace is None:
             raise InputError("load.no_input")
+        self.bound_memory()
         if progress is not None:
             progress.update("engine.step.open")
         return open_workspace(self.workspace, read_only=True)

@@ -76,6 +76,7 @@ def ingest(
     max_columns: int | None = None,
     max_unzipped_mb: float | None = None,
     max_zip_ratio: float | None = None,
+    memory_limit: str | None = None,
 ) -> Workspace:
     """Read, validate and store CRM data; return the workspace.
 
@@ -118,6 +119,10 @@ def ingest(
         (2,000), what an xlsx or xes.gz unpacks to in MB (1024), and the compression
         ratio of any workbook part above 1 MB (100). Going over one is a one-line
         error naming the limit.
+    memory_limit : str, optional
+        What DuckDB may hold in memory before it spills to a temporary folder
+        (``"4GB"``, ``"40%"``); default half of this machine's memory, at most 8 GB
+        (:func:`royalroad.engine.default_memory_limit`).
 
     Examples
     --------
@@ -151,7 +156,7 @@ def ingest(
     scratch = target.with_name(target.name + ".partial") if target else None
     if scratch:
         _remove_db(scratch)
-    con = connect(scratch)
+    con = connect(scratch, memory_limit=memory_limit)
     try:
         _load(
             con,
@@ -188,7 +193,7 @@ def ingest(
     assert scratch is not None  # a target always has its scratch file
     _remove_db(target)
     os.replace(scratch, target)
-    return Workspace(connect(target), path=target)
+    return Workspace(connect(target, memory_limit=memory_limit), path=target)
 
 
 _ROLES = ("leads", "events", "notes")
