@@ -214,7 +214,7 @@ def render_triggers(result: TriggersResult, console: Console, *, top: int = 10) 
             tt.add_row(*(escape(v) for v in term_cells(x)))
         console.print(tt)
 
-    shown = [c for c in result.categories if c.examples and c.stats.tested]
+    shown = [c for c in result.significant() if c.examples]
     if shown:
         console.print(f"[bold]{t('triggers.examples_title')}[/bold]")
         for c in shown:
