@@ -304,3 +304,30 @@ def test_app_tab_escapes_markdown_and_masks(hostile):
     none = FakeSt()
     render(none, None, "en")
     assert [c[0] for c in none.calls] == ["info"]
+
+
+def test_trigger_messages_exist_in_both_languages_with_the_same_placeholders():
+    import re
+    import tomllib
+    from importlib import resources
+    from pathlib import Path
+
+    from royalroad.i18n import catalogue
+
+    folder = resources.files("royalroad.i18n")
+    own = tomllib.loads(folder.joinpath("triggers.toml").read_text(encoding="utf-8"))
+    others: set[str] = set()
+    for f in folder.iterdir():
+        if f.name.endswith(".toml") and f.name != "triggers.toml":
+            others |= set(tomllib.loads(f.read_text(encoding="utf-8")))
+    assert len(own) > 100 and not set(own) & others  # no key defined in two files
+    fields = re.compile(r"{(\w+)}")
+    for key, entry in own.items():
+        assert set(entry) == {"en", "ja"}, key
+        assert set(fields.findall(entry["en"])) == set(fields.findall(entry["ja"])), key
+    used: set[str] = set()
+    root = Path(rr.__file__).parent
+    for path in [*root.rglob("*triggers*.py"), *root.glob("text/*.py")]:
+        used |= set(re.findall(r'"(triggers\.[a-z_.]+)"', path.read_text(encoding="utf-8")))
+    used = {k for k in used if not k.endswith(".") and k != "triggers.yaml"}  # not keys
+    assert used and used <= set(catalogue()), used - set(catalogue())
