@@ -304,6 +304,9 @@ def test_app_tab_escapes_markdown_and_masks(hostile):
     none = FakeSt()
     render(none, None, "en")
     assert [c[0] for c in none.calls] == ["info"]
+    why = FakeSt()
+    render(why, None, "en", "no *dictionary*")
+    assert why.calls == [("info", ("no \\*dictionary\\*",))]
 
 
 def test_trigger_messages_exist_in_both_languages_with_the_same_placeholders():

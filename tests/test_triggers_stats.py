@@ -242,3 +242,15 @@ def test_the_result_renders_as_data(hand):
     assert "<table" in res._repr_html_()
     assert list(res.to_frame().columns[:3]) == ["term", "lang", "won"]
     assert "before_goal_share" in res.categories_frame().columns
+
+
+def test_has_notes_says_whether_analyze_should_mine_them(hand, tmp_path):
+    from royalroad.analysis.triggers import has_notes
+
+    ws, _ = hand
+    assert has_notes(ws)
+    (tmp_path / "leads.csv").write_text(LEADS, encoding="utf-8")
+    (tmp_path / "events.csv").write_text(EVENTS, encoding="utf-8")
+    bare = rr.ingest(leads=tmp_path / "leads.csv", events=tmp_path / "events.csv", tz="UTC")
+    assert not has_notes(bare)
+    bare.close()

@@ -165,6 +165,14 @@ def triggers(
     )
 
 
+def has_notes(ws: Workspace) -> bool:
+    """Whether any note was written before a close (or by the as-of date for open leads):
+    what ``analyze`` asks before it mines the notes."""
+    from royalroad.engine import one_row
+
+    return bool(one_row(ws.con, "SELECT count(*) FROM notes WHERE mark IS NULL")[0])
+
+
 def check_options(min_count: int, prior: float, alpha: float) -> None:
     """The options, checked before anything heavy runs (one line, exit code 2)."""
     if min_count < 1:

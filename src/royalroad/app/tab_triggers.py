@@ -20,12 +20,13 @@ def frame(headers: list[str], rows: list[list[str]]):
     return pd.DataFrame(rows, columns=headers)
 
 
-def render(st, result: TriggersResult | None, lang: str, *, top: int = 10) -> None:
-    """Draw the tab (``st`` is the streamlit module)."""
+def render(st, result: TriggersResult | None, lang: str, note: str = "", *, top: int = 10) -> None:
+    """Draw the tab (``st`` is the streamlit module). ``note``: why the notes were not
+    mined (``Results.triggers_note``, e.g. no Japanese dictionary installed)."""
     from royalroad.report.charts_triggers import z_chart
 
     if result is None or not result.counts.before_close:
-        st.info(md_escape(t("triggers.caveat.no_notes", lang=lang)))
+        st.info(md_escape(note or t("triggers.caveat.no_notes", lang=lang)))
         return
     alpha = result.settings.get("alpha", 0.05)
     st.markdown(f"**{md_escape(result.sentence(lang))}**")
