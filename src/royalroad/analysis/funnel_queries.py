@@ -21,6 +21,7 @@ import ibis
 import ibis.expr.types as ir
 
 from royalroad.analysis import milestones as m
+from royalroad.backends import median
 
 DAY = 86400.0
 CLOSED = ("won", "lost")
@@ -130,9 +131,9 @@ def when(t: ir.Table, i: int, k: int) -> ir.TimestampValue:
 
 
 def _median(x: ir.NumericValue, where: ir.BooleanValue) -> ir.NumericScalar:
-    """The median of ``x`` where ``where`` holds, in the form PySpark accepts too
-    (``x.median(where=…)`` compiles to a percentile Spark rejects; see DESIGN.md)."""
-    return ibis.ifelse(where, x, ibis.null()).median()
+    """The median of ``x`` where ``where`` holds, in the form every backend accepts
+    (:func:`royalroad.backends.median`)."""
+    return median(x, where)
 
 
 def summary(t: ir.Table, k: int, mode: str) -> ir.Table:

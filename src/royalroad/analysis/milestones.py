@@ -18,6 +18,8 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
+from royalroad.backends import median
+
 DAY = 86400.0
 OUTCOMES = ("won", "lost", "open")
 
@@ -52,8 +54,8 @@ def _window_aggs(
         for o in OUTCOMES:
             aggs[f"{o}_{i}"] = t.count(where=within & (t.outcome == o))
         if medians:
-            aggs[f"reach_{i}"] = t.day.median(where=within)
-            aggs[f"toclose_{i}"] = (t.close_day - t.day).median(where=within & closed)
+            aggs[f"reach_{i}"] = median(t.day, within)
+            aggs[f"toclose_{i}"] = median(t.close_day - t.day, within & closed)
     return aggs
 
 
@@ -67,7 +69,7 @@ def single_counts(
     aggs = _window_aggs(occ, windows, medians=not strata)
     if not strata:
         closed = occ.outcome.isin(["won", "lost"]) & (occ.close_day > 0)
-        aggs["position"] = (occ.day / occ.close_day).median(where=closed & (occ.k == 1))
+        aggs["position"] = median(occ.day / occ.close_day, closed & (occ.k == 1))
     return occ.group_by(["activity", "k", *strata]).agg(**aggs)
 
 

@@ -1,0 +1,129 @@
+"""Where the engines differ: the few Ibis forms that not every backend compiles.
+
+Every analysis is one Ibis expression per query, and the same expressions run on
+DuckDB (the default), on Spark (``ibis.pyspark``) and on a warehouse such as
+PostgreSQL (``ibis.postgres``). Where a backend cannot compile an Ibis form, the
+analyses call a helper here instead, which spells it in a form every backend runs
+and that gives DuckDB the same answer it gave before. Nothing else in the analyses
+knows which engine it runs on.
+
+The gaps, measured with ibis 12, pyspark 4.0 and PostgreSQL 15:
+
+* **Filtered median.** ``x.median(where=c)`` compiles on PySpark to
+  ``percentile(IF(c, x, NULL), IF(c, 0.5, NULL))``, which Spark rejects (the
+  percentage must be a constant). :func:`median` moves the filter into the value
+  (``ifelse(c, x, NULL).median()``): a median ignores NULLs, so it is the same
+  number on every backend.
+* **Median on PostgreSQL.** Postgres has no ``median``; Ibis compiles it to
+  ``percentile_cont(0.5)``, the interpolated median, which is DuckDB's ``median``
+  too (DuckDB's ``quantile_cont``) — nothing to do.
+* **Counting with a filter on PySpark.** ``t.count(where=c)`` compiles to
+  ``SUM(CAST(c AS BIGINT))``: NULL, not 0, when no row of a group matches (DuckDB and
+  Postgres give 0). :func:`prepare` makes the PySpark compiler emit
+  ``COUNT_IF(c)`` instead, so every ``count(where=…)`` in the analyses is a count.
+* **Float literals on PySpark.** Spark reads ``86400.0`` as a DECIMAL literal, so
+  ``seconds / 86400.0`` is decimal division rounded to 6–7 digits; DuckDB divides
+  in doubles. :func:`prepare` makes float literals ``CAST(… AS DOUBLE)``, and the
+  days and hours the analyses compute are then the same doubles on both.
+* **In-memory tables on PySpark.** ibis hands Spark a pandas copy of a memtable, and
+  a NULL string arrives as the text ``"NaN"``. :func:`prepare` registers memtables
+  from Arrow instead (PySpark ≥ 4.0 reads Arrow directly), NULLs intact.
+* **Temporary tables.** ibis' PySpark backend has no temporary tables:
+  :func:`create_temp` caches a Spark DataFrame under a temporary view instead.
+* **Ordered collect.** PySpark has no ``collect(order_by=…)``; the analyses collect
+  structs ``{position, activity}`` and sort the array (``journeys.variants``), which
+  runs everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+
+def median(x: ir.NumericValue, where: ir.BooleanValue | None = None) -> ir.NumericScalar:
+    """The median of ``x`` over the rows where ``where`` holds (all rows when None).
+
+    >>> import ibis
+    >>> t = ibis.memtable({"x": [1.0, 2.0, 10.0], "ok": [True, True, False]})
+    >>> ibis.duckdb.connect().execute(median(t.x, t.ok))
+    1.5
+    """
+    import ibis
+
+    if where is None:
+        return x.median()
+    return ibis.ifelse(where, x, ibis.null(x.type())).median()
+
+
+def prepare(backend: Any) -> None:
+    """Fix the backend's compiler where it departs from DuckDB's answers (idempotent).
+
+    PySpark: ``count(where=c)`` becomes ``COUNT_IF(c)`` (0 when nothing matches),
+    not ``SUM(CAST(c AS BIGINT))`` (NULL then); float literals are doubles.
+    """
+    if name(backend) != "pyspark":
+        return
+    import sqlglot.expressions as sge
+    from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+
+    if getattr(PySparkCompiler, "_royalroad", False):
+        return
+
+    def visit_CountStar(self: Any, op: Any, *, arg: Any, where: Any) -> Any:
+        if where is not None:
+            return self.f.count_if(where)
+        return self.f.count(STAR)
+
+    from ibis.backends.sql.compilers.base import STAR
+
+    literal = PySparkCompiler.visit_NonNullLiteral
+
+    def visit_NonNullLiteral(self: Any, op: Any, *, value: Any, dtype: Any) -> Any:
+        out = literal(self, op, value=value, dtype=dtype)
+        if dtype.is_floating() and not isinstance(out, sge.Cast):
+            return sge.Cast(this=out, to=sge.DataType.build("DOUBLE"))
+        return out
+
+    PySparkCompiler.visit_CountStar = visit_CountStar
+    from ibis.backends.pyspark import Backend
+    from ibis.backends.pyspark.datatypes import PySparkSchema
+
+    def _register_in_memory_table(self: Any, op: Any) -> None:
+        data = op.data.to_pyarrow(op.schema)
+        schema = PySparkSchema.from_ibis(op.schema)
+        self._session.createDataFrame(data, schema=schema).createOrReplaceTempView(op.name)
+
+    Backend._register_in_memory_table = _register_in_memory_table
+    PySparkCompiler.visit_NonNullLiteral = visit_NonNullLiteral
+    PySparkCompiler._royalroad = True
+
+
+def name(backend: Any) -> str:
+    """The backend's name: ``duckdb``, ``pyspark``, ``postgres``…"""
+    return str(getattr(backend, "name", "duckdb"))
+
+
+def create_temp(backend: Any, table: str, expr: ir.Table) -> ir.Table:
+    """``expr`` computed once and held under the name ``table`` until :func:`drop_temp`."""
+    if name(backend) == "pyspark":
+        # Spark: a cached DataFrame under a temporary view (ibis' own form for
+        # .cache()), with the in-memory tables it reads registered first (ibis' cache
+        # path does not, and Spark would not find them)
+        backend._register_in_memory_tables(expr)
+        return backend._create_cached_table(table, expr)
+    return backend.create_table(table, expr, temp=True)
+
+
+def drop_temp(backend: Any, table: str) -> None:
+    """Drop what :func:`create_temp` made (plain SQL: ibis 12's ``drop_table`` renders
+    ``DROP TABLE IF EXISTS`` without the table's name under sqlglot 30)."""
+    kind = name(backend)
+    if kind == "pyspark":
+        backend._drop_cached_table(table)
+        return
+    cur = backend.raw_sql(f'DROP TABLE IF EXISTS "{table}"')
+    if kind != "duckdb" and hasattr(cur, "close"):
+        cur.close()
