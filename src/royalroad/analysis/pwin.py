@@ -271,6 +271,11 @@ def _glm(cells: pd.DataFrame, columns: list[str], chain, base: float, n_seg: int
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
+    full, groups = cells, _collapsed(cells, columns)
+    cells = full.groupby(groups, sort=True, dropna=False)[["won", "lost"]].sum().reset_index()
+    for k in range(n_seg):  # a segment the model leaves out: no term reads it
+        if f"g{k}" not in cells.columns:
+            cells[f"g{k}"] = None
     x = _design(cells, columns, chain, n_seg)
     y = np.column_stack([cells.won.to_numpy(float), cells.lost.to_numpy(float)])
     weights = y.sum(axis=1)
@@ -292,9 +297,33 @@ def _glm(cells: pd.DataFrame, columns: list[str], chain, base: float, n_seg: int
         g: float(np.average(x[:, idx] @ beta[idx], weights=weights))
         for g, idx in _groups(columns).items()
     }
-    return _Fit(
-        columns, beta, np.asarray(res.cov_params(), dtype=float), float(res.deviance), means
-    )
+    # The deviance of the cells as given (the likelihood ratio tests compare models
+    # fitted on different collapses): the same fitted rates, spread back over the cells.
+    mu = np.asarray(res.fittedvalues, dtype=float)[: len(cells)]
+    code = full.groupby(groups, sort=True, dropna=False).ngroup().to_numpy()
+    y_full = np.column_stack([full.won.to_numpy(float), full.lost.to_numpy(float)])
+    deviance = float(res.deviance) - _deviance(y, mu) + _deviance(y_full, mu[code])
+    return _Fit(columns, beta, np.asarray(res.cov_params(), dtype=float), deviance, means)
+
+
+def _collapsed(cells: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The cell columns a model with ``columns`` reads: cells equal on them have the same
+    design row, so the GLM is fitted on their sums (the same likelihood, hence the same
+    estimates and covariance, on far fewer rows: at 1M events 50,228 cells become 771
+    without segment terms)."""
+    used = {c.split(":", 1)[0] for c in columns if c.startswith("g")}
+    return ["s", *(f"{kind}_band" for kind in FACTORS), *(g for g in cells.columns if g in used)]
+
+
+def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
+    """Binomial deviance of (won, lost) counts against fitted win rates."""
+    from scipy.special import xlogy
+
+    n = y.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        won = xlogy(y[:, 0], y[:, 0] / (n * mu))
+        lost = xlogy(y[:, 1], y[:, 1] / (n * (1 - mu)))
+    return float(2 * np.nansum(won + lost))
 
 
 def _reference(cells: pd.DataFrame, col: str) -> str | None:
