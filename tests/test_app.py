@@ -541,6 +541,13 @@ def test_browser_upload_map_analyse_adjust_download(server, sim, tmp_path):
             expect(page.get_by_text("パイプライン速度").first).to_be_visible()
             expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
             _shot(page, "05b2-funnel", page.locator(".js-plotly-plot").first)
+            # reps, fairly compared: the funnel plot and the playbook
+            page.get_by_role("tab", name="担当者別").click()
+            expect(page.get_by_text("プレイブック: 上位の担当者の行動").first).to_be_visible(
+                timeout=30_000
+            )
+            expect(page.locator(".js-plotly-plot:visible").first).to_be_visible(timeout=30_000)
+            _shot(page, "05b25-reps", page.locator(".js-plotly-plot:visible").first)
             # the plan: a revenue target worked back to leads and goals, then in every download
             page.get_by_role("tab", name="計画").click()
             page.get_by_role("textbox", name="売上目標").fill("1.2億")

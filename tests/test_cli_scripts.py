@@ -107,6 +107,7 @@ def test_step_lines_on_a_non_terminal_stderr(workspace, tmp_path):
         "Tracing journeys…",
         "Designing next actions…",
         "Building the funnel…",
+        "Comparing reps…",
         "Backtesting P(win) as of an earlier date…",
         "Done.",
     ]

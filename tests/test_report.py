@@ -117,6 +117,7 @@ def test_sections_follow_the_results(demo):
                     "royal-road",
                     "journeys",
                     "funnel",
+                    "reps",
                     "trust",
                 )
             ]
@@ -235,7 +236,7 @@ def test_report_in_chromium_renders_and_nothing_executes(demo, hostile, tmp_path
                     shown = page.eval_on_selector_all(
                         ".rr-lang.rr-on section", "els => els.map(e => e.id)"
                     )
-                    assert shown[:8] == [
+                    assert shown[:9] == [
                         f"{first}-{a}"
                         for a in (
                             "summary",
@@ -244,6 +245,7 @@ def test_report_in_chromium_renders_and_nothing_executes(demo, hostile, tmp_path
                             "royal-road",
                             "journeys",
                             "funnel",
+                            "reps",
                             "trust",
                             "data-quality",
                         )

@@ -6,10 +6,10 @@ will wire them, and ``--anonymise`` over every file a run writes.
 * The funnel plot draws the limits of the result and the decomposition's stacked parts
   add up to each rep's total.
 * The sheets have one value per column, numbers as numbers.
-* With the section and sheets added to the report and the workbook (monkeypatched in,
-  as the wiring instructions say), the anonymiser leaves no real name in report.html,
-  results.json, the workbook (every XML part) or the next-action CSVs and their file
-  names; without it the names are there, so the search can fail.
+* ``analyze`` compares the reps; anonymised (the pipeline's ``anonymise``, and
+  ``analyze --anonymise``) no real name is left in report.html, results.json, the
+  workbook (every XML part), the next-action CSVs, their file names or the terminal;
+  without it the names are there, so the search can fail.
 * The app tab draws with a recording stand-in for streamlit, Markdown escaped.
 * Every catalogue file has both languages with the same placeholders, no key twice.
 """
@@ -40,11 +40,22 @@ def sim(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reps_report")
     data = simulate("manufacturing", leads=1000, seed=3)
     data.write(tmp)
-    ws = rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv")
-    results = rr.analyse(ws, backtest=False)
-    reps = analyse_reps(ws, goals=results.goals, paths=results.paths)
-    yield results, reps, sorted(data.truth["reps"])
-    ws.close()
+    ws = rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv", workspace=tmp / "ws.db")
+    try:
+        results = rr.analyse(ws, backtest=False)
+        reps = analyse_reps(ws, goals=results.goals, paths=results.paths)
+    finally:
+        ws.close()  # the command-line test opens it again
+    return Sim((results, reps, sorted(data.truth["reps"])), tmp / "ws.db")
+
+
+class Sim(tuple):
+    """(results, reps, names), and the workspace file they came from."""
+
+    def __new__(cls, parts: tuple, workspace: Path):
+        obj = super().__new__(cls, parts)
+        obj.workspace = workspace
+        return obj
 
 
 def _render(section, lang: str) -> str:
@@ -118,34 +129,12 @@ def test_sheets_have_one_typed_value_per_column(sim):
     assert [len(tb.rows) for tb in empty] == [0, 0, 0]
 
 
-def _wire(monkeypatch, reps_result):
-    """Add the reps section and sheets to the report and the workbook, as the wiring
-    instructions in docs/commands.md do in report/sections.py and report/excel.py."""
-    from royalroad.report import excel, sections, sheets_reps
-    from royalroad.report.sections_reps import reps as section
-
-    build_sections, build_tables = sections.build_sections, excel.build_tables
-
-    def with_section(results, lang):
-        out = build_sections(results, lang)
-        return [*out[:-1], section(reps_result, lang), out[-1]]
-
-    def with_sheets(results, lang):
-        return [*build_tables(results, lang), *sheets_reps.reps(reps_result, lang)]
-
-    monkeypatch.setattr(sections, "build_sections", with_section)
-    monkeypatch.setattr(excel, "build_tables", with_sheets)
-
-
-def _everything(results, reps_result, out: Path) -> dict[str, bytes]:
+def _everything(results, out: Path) -> dict[str, bytes]:
     """Every file a run writes, and the next actions' CSVs (one per owner)."""
     from royalroad.pipeline import write_outputs
     from royalroad.presenters.nba_csv import write_by_owner, write_next_csv
 
     write_outputs(results, out, lang="ja")
-    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    data["reps"] = reps_result.to_dict()
-    (out / "results.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     write_next_csv(results.next, out / "next.csv")
     write_by_owner(results.next, out / "by_owner")
     files = {}
@@ -169,28 +158,49 @@ def _found(files: dict[str, bytes], names: list[str]) -> set[tuple[str, str]]:
     return hits
 
 
-def test_anonymise_leaves_no_real_name_in_the_report_results_workbook_or_csvs(
-    sim, tmp_path, monkeypatch
-):
+def test_anonymise_leaves_no_real_name_in_the_report_results_workbook_or_csvs(sim, tmp_path):
+    from royalroad.pipeline import anonymised
+
     results, reps, names = sim
-    _wire(monkeypatch, reps)
-    plain = _everything(results, reps, tmp_path / "plain")
-    monkeypatch.undo()
+    assert results.reps is not None  # analyze compares the reps when there is a rep column
+    plain = _everything(results, tmp_path / "plain")
     shown = _found(plain, names)
     for kind in ("report.html", "results.json", "royalroad.xlsx", "next.csv", "(file names)"):
         assert any(kind in f for _, f in shown), kind  # without it, names are everywhere
 
-    anon = anonymiser(reps, lang="ja")
-    hidden_reps = anon.reps(reps)
-    _wire(monkeypatch, hidden_reps)
-    hidden = _everything(anon.results(results, column=reps.by), hidden_reps, tmp_path / "anon")
+    hidden = _everything(anonymised(results), tmp_path / "anon")
     assert _found(hidden, names) == set()
-    assert "担当A".encode() in hidden["report.html"] and "担当A".encode() in hidden["next.csv"]
+    label = anonymiser(reps, lang="en").names[sorted(names)[0]]
+    assert label == "Rep A"
+    assert label.encode() in hidden["report.html"] and label.encode() in hidden["next.csv"]
     # the same person keeps the same letter in the report, the JSON and the CSV
-    first = sorted(names)[0]
     rows = json.loads(hidden["results.json"])["reps"]["reps"]
-    label = anon.names[first]
-    assert label == "担当A" and any(r["rep"] == label for r in rows)
+    assert any(r["rep"] == label for r in rows)
+
+
+def test_analyze_anonymise_on_the_command_line(sim, tmp_path):
+    from typer.testing import CliRunner
+
+    from royalroad.cli import app
+
+    _, _, names = sim
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        app,
+        ["analyze", "-w", str(sim.workspace), "--no-backtest", "--anonymise"]
+        + ["--pairs", "0", "--out", str(out)],
+    )
+    assert res.exit_code == 0, res.stderr
+    files = {}
+    for path in sorted(out.rglob("*")):
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as z:
+                files |= {f"{path.name}:{m}": z.read(m) for m in z.namelist()}
+        else:
+            files[path.name] = path.read_bytes()
+    files["(stdout)"] = res.stdout.encode()
+    assert _found(files, names) == set()
+    assert b"Rep A" in files["results.json"]
 
 
 def test_anonymiser_helpers():

@@ -40,6 +40,8 @@ from royalroad.analysis.nba import NextResult, next_best_actions
 from royalroad.analysis.paths import analyse_paths
 from royalroad.analysis.paths_result import PathsResult
 from royalroad.analysis.plan_result import PlanResult
+from royalroad.analysis.reps import analyse_reps
+from royalroad.analysis.reps_result import RepsResult
 from royalroad.analysis.track_result import TrackResult
 from royalroad.engine import DEFAULT_MAX_ACTIVITIES, ActivityGrouping, Workspace
 from royalroad.errors import InputError
@@ -67,6 +69,10 @@ class Results:
     """The reverse plan from a revenue target, when one was given."""
     track: TrackResult | None = None
     """The pace against a plan file, when one was given."""
+    reps: RepsResult | None = None
+    """Reps (or any segment) compared fairly on the royal road; None without a rep column."""
+    anonymiser: Any = None
+    """With ``anonymise``: the labels, applied once more to the text of every file written."""
 
     def to_dict(self) -> dict:
         return {
@@ -83,13 +89,14 @@ class Results:
             "funnel": self.funnel.to_dict() if self.funnel else None,
             "plan": self.plan.to_dict() if self.plan else None,
             "track": self.track.to_dict() if self.track else None,
+            "reps": self.reps.to_dict() if self.reps else None,
         }
 
     def to_json(self) -> str:
-        return (
-            json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str)
-            + "\n"
-        )
+        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=True, default=str)
+        if self.anonymiser is not None:  # names in free text too (notes' authors …)
+            text = self.anonymiser.text(text)
+        return text + "\n"
 
 
 DEMO_LANG = "ja"
@@ -130,6 +137,10 @@ class AnalysisOptions:
     article figures the team's rates are compared with in the plan."""
     track: Any = None
     """A plan file (path, dict or PlanFile) to track the pace against."""
+    reps_by: str | None = None
+    """The column reps are compared by (default: the owner column found by name)."""
+    anonymise: bool = False
+    """Replace rep and owner names with stable labels (Rep A …) in every output."""
 
 
 def check_max_activities(value: int) -> int:
@@ -242,6 +253,13 @@ def analyse(
         # cohorts by the first lead column adjusted for: the segment the user cares about
         by = next((a for a in opts.adjust if a in ws.segments()), None)
         funnel = run_funnel(ws, goals=goals, paths=paths, by=by)
+        step("reps.step")
+        try:
+            reps = analyse_reps(ws, by=opts.reps_by, adjust=opts.adjust, goals=goals, paths=paths)
+        except InputError:
+            if opts.reps_by:  # asked for by name: the user must know
+                raise
+            reps = None  # no rep column: the report has no reps section
     result, note = None, ""
     if opts.backtest:
         step("backtest.step")
@@ -278,7 +296,7 @@ def analyse(
 
         step("plan.step.track")
         tracked = run_track(ws, opts.track, goals=goals, actions=nxt)
-    return Results(
+    results = Results(
         quality=quality,
         goals=with_grouping(goals, grouping),
         paths=paths,
@@ -290,7 +308,23 @@ def analyse(
         funnel=funnel,
         plan=planned,
         track=tracked,
+        reps=reps,
     )
+    return anonymised(results) if opts.anonymise else results
+
+
+def anonymised(results: Results) -> Results:
+    """``results`` with every rep and owner name replaced by a stable label (sorted order
+    of the names: the same person keeps the same letter from run to run)."""
+    from royalroad.analysis.reps_anon import Anonymiser
+
+    names = list(results.next.owners()) if results.next is not None else []
+    if results.reps is not None:
+        names += [r.rep for r in results.reps.reps]
+    people = results.reps.is_owner if results.reps is not None else True
+    anon = Anonymiser.from_names(names, people=people)
+    column = results.reps.by if results.reps is not None else None
+    return replace(anon.results(results, column=column), anonymiser=anon)
 
 
 def write_outputs(results: Results, out: Path, *, lang: str | None = None) -> dict[str, Path]:

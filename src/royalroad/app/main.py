@@ -27,6 +27,7 @@ from royalroad.app import launch, logic, present, runner, sessions
 from royalroad.app import tab_actions as tab_actions_module
 from royalroad.app import tab_funnel as tab_funnel_module
 from royalroad.app import tab_plan as tab_plan_module
+from royalroad.app import tab_reps as tab_reps_module
 from royalroad.app import tab_trust as tab_trust_module
 from royalroad.app.safe import md_escape, md_frame, md_params, md_rows
 from royalroad.engine import DEFAULT_MAX_ACTIVITIES
@@ -399,6 +400,9 @@ def settings_step(mapped) -> tuple[dict, bool]:
             key="rr_max_activities",
             help=t("cli.opt.max_activities"),
         )
+        anonymise = st.checkbox(
+            t("reps.app.anonymise"), key="rr_anonymise", help=t("reps.opt.anonymise")
+        )
         label = t("app.run.rerun") if ss.rr_results is not None else t("app.run.button")
         submitted = st.form_submit_button(label, type="primary")
     settings = {
@@ -407,6 +411,7 @@ def settings_step(mapped) -> tuple[dict, bool]:
         "windows": windows,
         "pairs": pairs,
         "max_activities": max_activities,
+        "anonymise": anonymise,
     }
     return settings, submitted
 
@@ -553,10 +558,11 @@ def results_step(lang: str) -> None:
         **ignore,
     )
 
-    tab_actions, tab_funnel, tab_plan, tab_trust, tab_report, tab_cands, tab_quality = st.tabs(
+    tabs = st.tabs(
         [
             t("report.actions.title", lang=lang),
             t("funnel.heading"),
+            t("reps.app.tab", lang=lang),
             t("app.tab.plan"),
             t("app.tab.trust"),
             t("app.tab.report"),
@@ -564,10 +570,15 @@ def results_step(lang: str) -> None:
             t("app.tab.quality"),
         ]
     )
+    tab_actions, tab_funnel, tab_reps, tab_plan, tab_trust, tab_report, tab_cands, tab_quality = (
+        tabs
+    )
     with tab_actions:
         tab_actions_module.render(st, res.next, lang)
     with tab_funnel:
         tab_funnel_module.render(st, getattr(res, "funnel", None), lang)
+    with tab_reps:
+        tab_reps_module.render(st, getattr(res, "reps", None), lang)
     with tab_plan:
         plan_tab(res, lang)
     with tab_trust:

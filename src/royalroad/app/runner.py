@@ -146,6 +146,7 @@ def options(
     windows: str = "",
     pairs: int = 12,
     max_activities: int | None = None,
+    anonymise: bool = False,
 ):
     """The :class:`~royalroad.pipeline.AnalysisOptions` of the settings form."""
     from royalroad.engine import DEFAULT_MAX_ACTIVITIES
@@ -159,6 +160,7 @@ def options(
         max_activities=check_max_activities(
             DEFAULT_MAX_ACTIVITIES if max_activities is None else int(max_activities)
         ),
+        anonymise=bool(anonymise),
     )
 
 
@@ -171,6 +173,7 @@ STEPS = (
     "paths.step",
     "nba.step",
     "funnel.step",
+    "reps.step",
     "backtest.step",
 )
 """The ``on_step`` keys of ingest and analyse, in order; a key not listed still moves the bar."""

@@ -109,6 +109,10 @@ def analyze(
     plan_file: Annotated[
         Path | None, typer.Option("--track", help=t("cli.opt.track_in_analyze"))
     ] = None,
+    reps_by: Annotated[str | None, typer.Option("--reps-by", help=t("reps.opt.by"))] = None,
+    anonymise: Annotated[
+        bool, typer.Option("--anonymise", "--anonymize", help=t("reps.opt.anonymise"))
+    ] = False,
     format: Annotated[
         Format, typer.Option("--format", "-f", help=t("cli.opt.analyze_format"))
     ] = Format.table,
@@ -139,6 +143,8 @@ def analyze(
         plan_by=by,
         benchmark=benchmark,
         track=load_plan(plan_file) if plan_file is not None else None,
+        reps_by=reps_by,
+        anonymise=anonymise,
     )
     # --format json: the results go to stdout, and the files only when --out is given.
     target = out if out is not None or format is Format.json else DEFAULT_OUT

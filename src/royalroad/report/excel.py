@@ -83,6 +83,7 @@ def build_tables(results, lang: str) -> list[Table]:
         sheets_goals,
         sheets_journeys,
         sheets_plan,
+        sheets_reps,
         sheets_trust,
     )
 
@@ -95,6 +96,7 @@ def build_tables(results, lang: str) -> list[Table]:
         *sheets_journeys.journeys(results.paths, lang),
         sheets_journeys.next_actions(results.next, lang),
         *sheets_funnel.funnel(getattr(results, "funnel", None), lang),
+        *sheets_reps.reps(getattr(results, "reps", None), lang),
         *sheets_plan.plan_sheets(getattr(results, "plan", None), lang),
         sheets_plan.track_sheet(getattr(results, "track", None), lang),
         *sheets_trust.backtest(results.backtest, lang),
@@ -147,7 +149,11 @@ def write_workbook(results, path: str | Path, *, lang: str | None = None) -> Pat
             }
         )
         formats = _Formats(wb)
-        for table in build_tables(results, lang):
+        tables = build_tables(results, lang)
+        anon = getattr(results, "anonymiser", None)
+        if anon is not None:  # names in free text too
+            tables = anon.tables(tables)
+        for table in tables:
             _write_table(wb, table, lang, formats)
         wb.close()
         os.replace(tmp, path)

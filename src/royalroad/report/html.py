@@ -116,7 +116,7 @@ def render_report(results, *, lang: str | None = None) -> str:
     def tr_first(key: str, **params: Any) -> str:
         return t(key, lang=first, **params)
 
-    return env.get_template("base.html.j2").render(
+    html = env.get_template("base.html.j2").render(
         _=tr_first,
         t=t,
         lang=first,
@@ -127,6 +127,8 @@ def render_report(results, *, lang: str | None = None) -> str:
         charts=charts,
         plotlyjs=_plotlyjs() if charts else "",
     )
+    anon = getattr(results, "anonymiser", None)
+    return anon.text(html) if anon is not None else html  # names in free text too
 
 
 @cache

@@ -283,6 +283,7 @@ def build_sections(results, lang: str) -> list[Section]:
     from royalroad.report import sections_journeys as sj
     from royalroad.report.sections_funnel import funnel
     from royalroad.report.sections_plan import plan_section
+    from royalroad.report.sections_reps import reps as reps_section
     from royalroad.report.sections_trust import trust
 
     # the goal in one sentence, this week's actions, then the evidence behind them
@@ -293,6 +294,7 @@ def build_sections(results, lang: str) -> list[Section]:
         sj.road(results.paths, results.goals, lang),
         sj.journeys(results.paths),
         funnel(getattr(results, "funnel", None), lang),
+        reps_section(getattr(results, "reps", None), lang),
         plan_section(getattr(results, "plan", None), getattr(results, "track", None), lang),
         trust(
             results.next,
