@@ -548,6 +548,9 @@ def test_browser_upload_map_analyse_adjust_download(server, sim, tmp_path):
             )
             expect(page.locator(".js-plotly-plot:visible").first).to_be_visible(timeout=30_000)
             _shot(page, "05b25-reps", page.locator(".js-plotly-plot:visible").first)
+            # decision triggers in the notes, against the outcome
+            page.get_by_role("tab", name="メモのトリガー").click()
+            expect(page.get_by_text("比較資料").first).to_be_visible(timeout=30_000)
             # the plan: a revenue target worked back to leads and goals, then in every download
             page.get_by_role("tab", name="計画").click()
             page.get_by_role("textbox", name="売上目標").fill("1.2億")

@@ -118,6 +118,7 @@ def test_sections_follow_the_results(demo):
                     "journeys",
                     "funnel",
                     "reps",
+                    "triggers",
                     "trust",
                 )
             ]
@@ -236,7 +237,7 @@ def test_report_in_chromium_renders_and_nothing_executes(demo, hostile, tmp_path
                     shown = page.eval_on_selector_all(
                         ".rr-lang.rr-on section", "els => els.map(e => e.id)"
                     )
-                    assert shown[:9] == [
+                    assert shown[:10] == [
                         f"{first}-{a}"
                         for a in (
                             "summary",
@@ -246,6 +247,7 @@ def test_report_in_chromium_renders_and_nothing_executes(demo, hostile, tmp_path
                             "journeys",
                             "funnel",
                             "reps",
+                            "triggers",
                             "trust",
                             "data-quality",
                         )

@@ -43,6 +43,9 @@ from royalroad.analysis.plan_result import PlanResult
 from royalroad.analysis.reps import analyse_reps
 from royalroad.analysis.reps_result import RepsResult
 from royalroad.analysis.track_result import TrackResult
+from royalroad.analysis.triggers import has_notes
+from royalroad.analysis.triggers import triggers as run_triggers
+from royalroad.analysis.triggers_result import TriggersResult
 from royalroad.engine import DEFAULT_MAX_ACTIVITIES, ActivityGrouping, Workspace
 from royalroad.errors import InputError
 from royalroad.quality import IngestSummary, summarise
@@ -71,6 +74,10 @@ class Results:
     """The pace against a plan file, when one was given."""
     reps: RepsResult | None = None
     """Reps (or any segment) compared fairly on the royal road; None without a rep column."""
+    triggers: TriggersResult | None = None
+    """Decision triggers in the notes against the outcome; None without notes."""
+    triggers_note: str = ""
+    """Why the notes were not mined (e.g. no Japanese tokenizer), in the run's language."""
     anonymiser: Any = None
     """With ``anonymise``: the labels, applied once more to the text of every file written."""
 
@@ -90,6 +97,8 @@ class Results:
             "plan": self.plan.to_dict() if self.plan else None,
             "track": self.track.to_dict() if self.track else None,
             "reps": self.reps.to_dict() if self.reps else None,
+            "triggers": self.triggers.to_dict() if self.triggers else None,
+            "triggers_note": self.triggers_note or None,
         }
 
     def to_json(self) -> str:
@@ -141,6 +150,10 @@ class AnalysisOptions:
     """The column reps are compared by (default: the owner column found by name)."""
     anonymise: bool = False
     """Replace rep and owner names with stable labels (Rep A …) in every output."""
+    triggers_file: str | Path | None = None
+    """A trigger dictionary (YAML) instead of the default one."""
+    snippets: bool = True
+    """Show masked example sentences of the notes (False: none at all)."""
 
 
 def check_max_activities(value: int) -> int:
@@ -260,6 +273,32 @@ def analyse(
             if opts.reps_by:  # asked for by name: the user must know
                 raise
             reps = None  # no rep column: the report has no reps section
+        trig, trig_note = None, ""
+        if has_notes(ws):
+            step("triggers.step")
+            try:
+                trig = run_triggers(
+                    ws,
+                    dictionary=opts.triggers_file,
+                    alpha=opts.alpha,
+                    snippets=opts.snippets,
+                    goals=goals,
+                    goal_options={
+                        "max_count": opts.max_count,
+                        "windows": opts.windows,
+                        "pairs": opts.pairs,
+                        "adjust": opts.adjust,
+                        "not_proxy": opts.not_proxy,
+                        "alpha": opts.alpha,
+                        "min_lift": opts.min_lift,
+                        "min_recall": opts.min_recall,
+                        "min_mcc": opts.min_mcc,
+                    },
+                )
+            except InputError as exc:
+                if exc.key.startswith("triggers.yaml") or opts.triggers_file is not None:
+                    raise
+                trig_note = str(exc)  # e.g. no Japanese tokenizer: the report says why
     result, note = None, ""
     if opts.backtest:
         step("backtest.step")
@@ -309,6 +348,8 @@ def analyse(
         plan=planned,
         track=tracked,
         reps=reps,
+        triggers=trig,
+        triggers_note=trig_note,
     )
     return anonymised(results) if opts.anonymise else results
 

@@ -28,6 +28,7 @@ from royalroad.app import tab_actions as tab_actions_module
 from royalroad.app import tab_funnel as tab_funnel_module
 from royalroad.app import tab_plan as tab_plan_module
 from royalroad.app import tab_reps as tab_reps_module
+from royalroad.app import tab_triggers as tab_triggers_module
 from royalroad.app import tab_trust as tab_trust_module
 from royalroad.app.safe import md_escape, md_frame, md_params, md_rows
 from royalroad.engine import DEFAULT_MAX_ACTIVITIES
@@ -563,6 +564,7 @@ def results_step(lang: str) -> None:
             t("report.actions.title", lang=lang),
             t("funnel.heading"),
             t("reps.app.tab", lang=lang),
+            t("app.tab.triggers", lang=lang),
             t("app.tab.plan"),
             t("app.tab.trust"),
             t("app.tab.report"),
@@ -570,15 +572,27 @@ def results_step(lang: str) -> None:
             t("app.tab.quality"),
         ]
     )
-    tab_actions, tab_funnel, tab_reps, tab_plan, tab_trust, tab_report, tab_cands, tab_quality = (
-        tabs
-    )
+    (
+        tab_actions,
+        tab_funnel,
+        tab_reps,
+        tab_triggers,
+        tab_plan,
+        tab_trust,
+        tab_report,
+        tab_cands,
+        tab_quality,
+    ) = tabs
     with tab_actions:
         tab_actions_module.render(st, res.next, lang)
     with tab_funnel:
         tab_funnel_module.render(st, getattr(res, "funnel", None), lang)
     with tab_reps:
         tab_reps_module.render(st, getattr(res, "reps", None), lang)
+    with tab_triggers:
+        tab_triggers_module.render(
+            st, getattr(res, "triggers", None), lang, getattr(res, "triggers_note", "")
+        )
     with tab_plan:
         plan_tab(res, lang)
     with tab_trust:

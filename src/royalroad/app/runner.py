@@ -174,6 +174,7 @@ STEPS = (
     "nba.step",
     "funnel.step",
     "reps.step",
+    "triggers.step",
     "backtest.step",
 )
 """The ``on_step`` keys of ingest and analyse, in order; a key not listed still moves the bar."""

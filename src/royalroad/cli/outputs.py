@@ -113,6 +113,12 @@ def analyze(
     anonymise: Annotated[
         bool, typer.Option("--anonymise", "--anonymize", help=t("reps.opt.anonymise"))
     ] = False,
+    triggers: Annotated[
+        Path | None, typer.Option("--triggers", help=t("triggers.opt.triggers"))
+    ] = None,
+    no_snippets: Annotated[
+        bool, typer.Option("--no-snippets", help=t("triggers.opt.no_snippets"))
+    ] = False,
     format: Annotated[
         Format, typer.Option("--format", "-f", help=t("cli.opt.analyze_format"))
     ] = Format.table,
@@ -133,6 +139,10 @@ def analyze(
         raise InputError("plan.bad_by", value=by, allowed="month, quarter")
     if (period is not None or benchmark is not None) and revenue is None:
         raise InputError("plan.needs_target")
+    if triggers is not None:  # a bad dictionary is one line, before any data is read
+        from royalroad.text.dictionary import load
+
+        load(triggers)
     options = AnalysisOptions(
         **search.kwargs(),
         max_activities=max_activities,
@@ -145,6 +155,8 @@ def analyze(
         track=load_plan(plan_file) if plan_file is not None else None,
         reps_by=reps_by,
         anonymise=anonymise,
+        triggers_file=triggers,
+        snippets=not no_snippets,
     )
     # --format json: the results go to stdout, and the files only when --out is given.
     target = out if out is not None or format is Format.json else DEFAULT_OUT

@@ -84,6 +84,7 @@ def build_tables(results, lang: str) -> list[Table]:
         sheets_journeys,
         sheets_plan,
         sheets_reps,
+        sheets_triggers,
         sheets_trust,
     )
 
@@ -99,6 +100,7 @@ def build_tables(results, lang: str) -> list[Table]:
         *sheets_reps.reps(getattr(results, "reps", None), lang),
         *sheets_plan.plan_sheets(getattr(results, "plan", None), lang),
         sheets_plan.track_sheet(getattr(results, "track", None), lang),
+        *sheets_triggers.triggers(getattr(results, "triggers", None), lang),
         *sheets_trust.backtest(results.backtest, lang),
         sheets_goals.caveats(goals, quality, lang),
         sheets_data.files(quality),

@@ -284,6 +284,7 @@ def build_sections(results, lang: str) -> list[Section]:
     from royalroad.report.sections_funnel import funnel
     from royalroad.report.sections_plan import plan_section
     from royalroad.report.sections_reps import reps as reps_section
+    from royalroad.report.sections_triggers import triggers as triggers_section
     from royalroad.report.sections_trust import trust
 
     # the goal in one sentence, this week's actions, then the evidence behind them
@@ -295,6 +296,7 @@ def build_sections(results, lang: str) -> list[Section]:
         sj.journeys(results.paths),
         funnel(getattr(results, "funnel", None), lang),
         reps_section(getattr(results, "reps", None), lang),
+        triggers_section(getattr(results, "triggers", None), lang),
         plan_section(getattr(results, "plan", None), getattr(results, "track", None), lang),
         trust(
             results.next,
