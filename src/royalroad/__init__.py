@@ -7,6 +7,7 @@ The API a notebook needs is at the top level::
     ws = rr.ingest(leads="leads.csv", events="events.csv")   # or rr.open_workspace("crm.duckdb")
     goals = rr.discover_goals(ws, adjust=["industry"])       # the intermediate goal
     paths = rr.analyse_paths(ws, goals=goals)                # the royal road, journeys
+    rr.dfg(ws)                                               # pm4py's DFG and variants, fast
     nxt = rr.next_best_actions(ws, goals=goals)              # hand-off and next actions
     funnel = rr.funnel(ws, goals=goals, paths=paths)         # stages, cohorts, velocity
     goals.to_frame(); nxt.to_frame()                         # pandas, one row per item
@@ -37,6 +38,7 @@ _LAZY = {
     "Workspace": "royalroad.engine",
     "discover_goals": "royalroad.analysis.goals",
     "analyse_paths": "royalroad.analysis.paths",
+    "dfg": "royalroad.analysis.process_map",
     "next_best_actions": "royalroad.analysis.nba",
     "funnel": "royalroad.analysis.funnel",
     "backtest": "royalroad.analysis.backtest",
