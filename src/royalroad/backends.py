@@ -21,6 +21,13 @@ The gaps, measured with ibis 12, pyspark 4.0 and PostgreSQL 15:
   ``SUM(CAST(c AS BIGINT))``: NULL, not 0, when no row of a group matches (DuckDB and
   Postgres give 0). :func:`prepare` makes the PySpark compiler emit
   ``COUNT_IF(c)`` instead, so every ``count(where=…)`` in the analyses is a count.
+* **Booleans as numbers on PostgreSQL.** ``b.cast("int64")`` is
+  ``CAST(b AS BIGINT)``, which Postgres refuses; :func:`as_int` is
+  ``CASE WHEN b THEN 1 WHEN NOT b THEN 0 END`` everywhere.
+* **Hashes on PostgreSQL.** Ibis has no ``hash`` for Postgres; :func:`pair_hash`
+  uses ``hashtextextended`` (64 bits, seeded) of the pair as text there and
+  ``struct.hash()`` elsewhere. Only equality of hashes is used (the variants'
+  fingerprints), so a different hash per engine gives the same variants.
 * **Float literals on PySpark.** Spark reads ``86400.0`` as a DECIMAL literal, so
   ``seconds / 86400.0`` is decimal division rounded to 6–7 digits; DuckDB divides
   in doubles. :func:`prepare` makes float literals ``CAST(… AS DOUBLE)``, and the
@@ -30,9 +37,10 @@ The gaps, measured with ibis 12, pyspark 4.0 and PostgreSQL 15:
   from Arrow instead (PySpark ≥ 4.0 reads Arrow directly), NULLs intact.
 * **Temporary tables.** ibis' PySpark backend has no temporary tables:
   :func:`create_temp` caches a Spark DataFrame under a temporary view instead.
-* **Ordered collect.** PySpark has no ``collect(order_by=…)``; the analyses collect
-  structs ``{position, activity}`` and sort the array (``journeys.variants``), which
-  runs everywhere.
+* **Ordered collect.** PySpark has no ``collect(order_by=…)``, and Postgres cannot
+  sort an array of structs (``UNNEST`` of a record needs a column list).
+  :func:`ordered_collect` collects structs ``{position, value}`` and sorts the array
+  on DuckDB and Spark, and uses ``array_agg(value ORDER BY position)`` on Postgres.
 """
 
 from __future__ import annotations
@@ -56,6 +64,55 @@ def median(x: ir.NumericValue, where: ir.BooleanValue | None = None) -> ir.Numer
     if where is None:
         return x.median()
     return ibis.ifelse(where, x, ibis.null(x.type())).median()
+
+
+def as_int(b: ir.BooleanValue) -> ir.IntegerValue:
+    """``b`` as a BIGINT: 1 where it holds, 0 where it does not, NULL where it is NULL
+    (what ``b.cast("int64")`` gives on DuckDB), on every backend."""
+    import ibis
+
+    return ibis.cases((b, 1), (~b, 0), else_=ibis.null("int64")).cast("int64")
+
+
+def pair_hash(
+    table: ir.Table, first: ir.Value, second: ir.Value, *, swap: bool = False
+) -> ir.IntegerValue:
+    """A 64-bit hash of ``(first, second)`` (of ``(second, first)`` with ``swap``: an
+    independent second hash of the same pair), computed by ``table``'s backend."""
+    import ibis
+
+    if _kind(table) == "postgres":
+        text = first.cast("string").concat("\x1f", second.cast("string"))
+        return _hashtextextended(text, 1 if swap else 0)
+    a, b = (second, first) if swap else (first, second)
+    names = ("a", "p") if swap else ("p", "a")
+    return ibis.struct({names[0]: a, names[1]: b}).hash()
+
+
+def _hashtextextended(text: Any, seed: int) -> Any:
+    import ibis
+
+    @ibis.udf.scalar.builtin(name="hashtextextended")
+    def hashtextextended(s: str, seed: int) -> int:  # type: ignore[empty-body]
+        """PostgreSQL's 64-bit seeded text hash."""
+
+    return hashtextextended(text, seed)
+
+
+def ordered_collect(table: ir.Table, value: ir.Value, order: ir.Value) -> ir.ArrayValue:
+    """The values of a group as an array in ``order`` (an aggregate: use in ``agg``)."""
+    import ibis
+
+    if _kind(table) == "postgres":
+        return value.collect(order_by=order)
+    return ibis.struct({"p": order, "a": value}).collect().sort().map(lambda x: x.a)
+
+
+def _kind(table: ir.Table) -> str:
+    try:
+        return name(table._find_backend())
+    except Exception:  # noqa: BLE001  # an unbound expression: any backend's form
+        return "duckdb"
 
 
 def prepare(backend: Any) -> None:

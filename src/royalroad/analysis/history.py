@@ -31,6 +31,8 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
+from royalroad.backends import as_int
+
 DAY = 86400.0
 ONE_OFF_SHARE = 0.8
 """A step is a checklist item (a milestone) when at least this share of the leads that
@@ -48,9 +50,9 @@ def stepped(o: ir.Table, road: Sequence[str]) -> ir.Table:
     w_cum = ibis.window(group_by=o.lead_key, order_by=o.pos, rows=(None, 0))
     mask = ibis.literal(0).cast("int64")
     for k, activity in enumerate(road):
-        hit = (o.activity.cast("string") == activity).cast("int64")
+        hit = as_int(o.activity.cast("string") == activity)
         mask = mask + hit.max().over(w_cum) * (2**k)
-    passed = o.passed.cast("int64").max().over(w_cum)
+    passed = as_int(o.passed).max().over(w_cum)
     t = o.select(
         "lead_key", "activity", "ts", "pos", "outcome", "created_at", s_after=mask * 2 + passed
     )
@@ -144,7 +146,7 @@ def action_counts(st: ir.Table, v: ir.Table, goals: ir.Table, as_of, horizon: fl
     Also counts ``went_next``: the step was the one that moved the lead on (its next
     milestone), for "leads in this state commonly go straight to it".
     """
-    moved = (st.s_after != st.s_before).cast("int64")
+    moved = as_int(st.s_after != st.s_before)
     d = st.group_by(lead_key=st.lead_key, s=st.s_before, activity=st.activity).agg(
         moved=moved.max()
     )

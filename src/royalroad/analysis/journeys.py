@@ -19,6 +19,8 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
+from royalroad.backends import ordered_collect, pair_hash
+
 START = "▶start"
 WON = "■won"
 LOST = "■lost"
@@ -253,11 +255,11 @@ def variants(events: ir.Table, leads: ir.Table, scope: str = "before_close") -> 
     joined by U+001F, for a stable tie-break) from a fraction of the events.
     """
     ev = usable(events, scope)
-    step = ibis.struct({"p": ev.pos, "a": ev.activity})
-    again = ibis.struct({"a": ev.activity, "p": ev.pos})  # same pairs, another hash
+    step = pair_hash(ev, ev.pos, ev.activity)
+    again = pair_hash(ev, ev.pos, ev.activity, swap=True)  # same pairs, another hash
     per = ev.group_by("lead_key").agg(
-        h1=step.hash().sum(),
-        h2=again.hash().sum(),
+        h1=step.sum(),
+        h2=again.sum(),
         first_ts=ev.ts.min(),
         last_ts=ev.ts.max(),
     )
@@ -277,12 +279,10 @@ def variants(events: ir.Table, leads: ir.Table, scope: str = "before_close") -> 
     # as a shared 10M-row CTE instead of scanning the table twice).
     r = v.select(r_key=v.rep)
     reps = usable(events.semi_join(r, events.lead_key == r.r_key), scope)
-    # sorting collected (pos, activity) structs runs on every backend (PySpark has no
-    # ordered collect) and costs the same here: the lists are short
+    # each representative's activities in journey order, in a form every backend runs
     paths = reps.group_by(r_lead=reps.lead_key).agg(
-        steps=ibis.struct({"p": reps.pos, "a": reps.activity}).collect()
+        path=ordered_collect(reps, reps.activity, reps.pos)
     )
-    paths = paths.select("r_lead", path=paths.steps.sort().map(lambda x: x.a))
     j = v.join(paths, v.rep == paths.r_lead)
     return j.select(
         key=j.path.join(SEP),

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
-from royalroad.backends import median
+from royalroad.backends import as_int, median
 
 DAY = 86400.0
 OUTCOMES = ("won", "lost", "open")
@@ -191,7 +191,7 @@ def with_periods(leads: ir.Table, segments: Sequence[str]) -> ir.Table:
 def segment_sizes(leads: ir.Table, segments: Sequence[str]) -> ir.Table:
     """One row: the number of distinct values of each segment (NULL counts as one)."""
     return leads.aggregate(
-        **{s: leads[s].nunique() + leads[s].isnull().any().cast("int64") for s in segments}
+        **{s: leads[s].nunique() + as_int(leads[s].isnull().any()) for s in segments}
     )
 
 
