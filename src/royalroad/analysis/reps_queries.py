@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from royalroad.analysis import milestones as m
+from royalroad.backends import as_int
 
 DAY = 86400.0
 MISSING = "\u2205"
@@ -218,7 +219,7 @@ def practice_leads(t: ir.Table, top: Sequence[str], *, horizon: int, cohort_only
         created_at=ld.created_at,
         goal_pos=ld.goal_pos,
         grp=ld.rep.isin(list(top)).ifelse("top", "rest"),
-        band=_band(length, horizon) * 2 + (ld.goal_day <= horizon).fill_null(False).cast("int64"),
+        band=_band(length, horizon) * 2 + as_int((ld.goal_day <= horizon).fill_null(False)),
     )
 
 
