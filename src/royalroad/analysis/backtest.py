@@ -37,20 +37,27 @@ from royalroad.analysis.backtest_result import (
 from royalroad.engine import Workspace, connect, one_row
 from royalroad.errors import InputError
 
+MAX_LEADS = 200_000
+"""Leads the backtest rebuilds the past from; a larger workspace is sampled, one lead in
+``ceil(leads / MAX_LEADS)`` by a hash of its id (the same leads on every run). It reruns
+the goal search, the paths and the next actions on the past: on 1.3M leads that doubled
+``analyze``, while 200k leads already score tens of thousands of closed leads."""
 MIN_SCORED = 30
 """Closed leads needed among those open at the cut-off for a backtest to say anything."""
 IMPROVES = 0.0001
 """A recalibration is offered when it lowers the out-of-fold Brier score by this much."""
 
 
-def as_of_workspace(ws: Workspace, cutoff: dt.datetime) -> Workspace:
+def as_of_workspace(ws: Workspace, cutoff: dt.datetime, every: int = 1) -> Workspace:
     """An in-memory workspace holding what was known at ``cutoff``.
 
     Leads created after it are left out; a close after it is not known (the lead is
     open); events after the cut-off, or at or after the (known) close, are marked as
-    the loader marks them. Journey positions are recomputed in the query.
+    the loader marks them. Journey positions are recomputed in the query. ``every`` >
+    1 keeps one lead in ``every`` (by a hash of its id) and their events.
     """
     c = f"TIMESTAMP '{cutoff:%Y-%m-%d %H:%M:%S}'"
+    sampled = f"hash(lead_id) % {int(every)} = 0" if every > 1 else "TRUE"
     src = ws.con
     new = connect()
     leads = src.sql(
@@ -58,7 +65,7 @@ def as_of_workspace(ws: Workspace, cutoff: dt.datetime) -> Workspace:
               CASE WHEN closed_at <= {c} THEN outcome ELSE 'open' END AS outcome,
               CASE WHEN closed_at <= {c} THEN closed_at END AS closed_at
             FROM leads
-            WHERE created_at IS NULL OR created_at <= {c}
+            WHERE (created_at IS NULL OR created_at <= {c}) AND {sampled}
               {"AND mark IS NULL" if _has(ws, "leads", "mark") else ""}"""
     ).to_arrow_table()
     new.register("_leads", leads)
@@ -73,7 +80,8 @@ def as_of_workspace(ws: Workspace, cutoff: dt.datetime) -> Workspace:
                    WHEN e.ts > {c} THEN 'after_as_of' END AS mark
             FROM events e
             LEFT JOIN (SELECT lead_id, closed_at FROM leads
-                       WHERE created_at IS NULL OR created_at <= {c}) l USING (lead_id)"""
+                       WHERE created_at IS NULL OR created_at <= {c}) l USING (lead_id)
+            WHERE {sampled.replace("lead_id", "e.lead_id")}"""
     ).to_arrow_table()
     new.register("_events", events)
     new.execute("CREATE TABLE events AS SELECT * FROM _events")
@@ -113,18 +121,23 @@ def backtest(
     horizon: int = 90,
     deciles: int = 10,
     max_activities: int | None = None,
+    max_leads: int | None = MAX_LEADS,
 ) -> BacktestResult:
     """Score the leads open at ``cutoff`` with models built from what was known then.
 
     ``max_activities``: the activity cap the analyses run with (see
-    :meth:`royalroad.engine.Workspace.activity_cap`), applied to the past data too."""
+    :meth:`royalroad.engine.Workspace.activity_cap`), applied to the past data too.
+    ``max_leads``: above it the past is rebuilt from a fixed sample of the leads
+    (:data:`MAX_LEADS`; None: every lead); ``sample_every`` in the result says so."""
     from royalroad.analysis.goals import discover_goals
     from royalroad.analysis.nba import next_best_actions
     from royalroad.analysis.paths import analyse_paths
 
     as_of = pd.Timestamp(ws.as_of)
     cut = _cutoff(ws, cutoff)
-    past = as_of_workspace(ws, cut)
+    n_leads = one_row(ws.con, "SELECT count(*) FROM leads")[0]
+    every = -(-n_leads // max_leads) if max_leads and n_leads > max_leads else 1
+    past = as_of_workspace(ws, cut, every)
     try:
         _enough_history(past, cut)
     except BaseException:
@@ -199,6 +212,7 @@ def backtest(
         models=tuple(models),
         recalibration=recal,
         scores=scores,
+        sample_every=every,
     )
 
 

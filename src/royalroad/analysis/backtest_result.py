@@ -104,6 +104,9 @@ class BacktestResult:
     recalibration: Recalibration
     scores: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
     """Per lead scored: lead_id, status, stalled, won (0/1) and each model's P(win)."""
+    sample_every: int = 1
+    """1: every lead; n > 1: the past was rebuilt from one lead in n (a large workspace,
+    see :data:`royalroad.analysis.backtest.MAX_LEADS`)."""
 
     def model(self, name: str) -> ModelScore | None:
         return next((m for m in self.models if m.name == name), None)
@@ -157,6 +160,7 @@ class BacktestResult:
                     for m in self.models
                 ],
                 "recalibration": asdict(self.recalibration),
+                **({"sample_every": self.sample_every} if self.sample_every > 1 else {}),
             }
         )
 

@@ -49,6 +49,8 @@ def trust(nxt: NextResult, backtest: BacktestResult | None, note: str, lang: str
         scored=f"{backtest.scored:,}",
         still=f"{backtest.still_open:,}",
     )
+    if backtest.sample_every > 1:
+        summary += " " + t("backtest.sampled", lang=lang, every=f"{backtest.sample_every:,}")
     return TrustSection(
         pipeline_text=pipeline_text,
         summary=summary,
