@@ -65,6 +65,7 @@ def test_analyze_json_goes_to_stdout_and_files_only_with_out(workspace, tmp_path
         "results.json",
         "report.html",
         "royalroad.xlsx",
+        "next_actions.parquet",
     }
 
 

@@ -49,7 +49,13 @@ from royalroad.analysis.nba_result import (
     StateAdvice,
 )
 from royalroad.analysis.owner import owner_column
-from royalroad.analysis.paths import chain_tables, from_goals, goal_activities, road_from_edges
+from royalroad.analysis.paths import (
+    ChainTable,
+    chain_for,
+    from_goals,
+    goal_activities,
+    road_from_edges,
+)
 from royalroad.engine import Workspace
 from royalroad.errors import InputError
 
@@ -73,6 +79,7 @@ def next_best_actions(
     min_evidence: int = 10,
     horizon: int = HORIZON_DAYS,
     owner: str | None = None,
+    chain: ChainTable | None = None,
 ) -> NextResult:
     """Classify open leads (sales-ready / nurture) and design each one's next step.
 
@@ -91,6 +98,8 @@ def next_best_actions(
     min_evidence : leads needed on each side of a comparison.
     horizon : days within which a nurture lead should reach the goal.
     owner : the lead column naming the owner; found by name when omitted.
+    chain : the chain's journeys already built
+        (:func:`~royalroad.analysis.paths.shared_chain`), used when built for this goal.
     """
     goal, exclude, avoid = from_goals(goals, goal, exclude, avoid)
     if min_evidence < 1:
@@ -98,7 +107,7 @@ def next_best_actions(
     if horizon < 1:
         raise InputError("nba.bad_horizon", value=horizon)
     owner_col = owner_column(ws, owner)
-    with ws.materialized(chain_tables(ws, goal=goal, exclude=exclude), "chain") as o:
+    with chain_for(ws, chain, goal=goal, scope="before_close", exclude=exclude) as o:
         events = j.usable(ws.table("events"))
         if exclude:
             events = events.filter(~events.activity.isin(list(exclude)))

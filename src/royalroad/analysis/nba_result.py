@@ -132,6 +132,9 @@ class NextResult:
     horizon_days: int
     owner_column: str | None
     forecast: Forecast | None = None
+    _rows: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Rendered rows per language: the report, the workbook, the JSON and the CSV all
+    read them, and rendering 200k leads' labels once is enough."""
 
     def __repr__(self) -> str:
         return (
@@ -200,7 +203,15 @@ class NextResult:
 
     def rows(self, lang: str | None = None) -> list[dict]:
         """Per-lead rows with the state label, the reason and the P(win) adjustments
-        rendered in ``lang``."""
+        rendered in ``lang`` (fresh dicts: callers may change them)."""
+        from royalroad.i18n import get_lang
+
+        key = lang or get_lang()
+        if key not in self._rows:
+            self._rows[key] = self._render_rows(lang)
+        return [dict(r) for r in self._rows[key]]
+
+    def _render_rows(self, lang: str | None) -> list[dict]:
         by_s = {a.s: a for a in self.advice}
         factors = self._factor_names()
         out = []
@@ -274,10 +285,18 @@ class NextResult:
         values = set(self.leads.column("owner").to_pylist())
         return sorted(v for v in values if v is not None) + ([None] if None in values else [])
 
-    def to_dict(self, *, lang: str | None = None, limit: int | None = None) -> dict:
+    def to_dict(
+        self, *, lang: str | None = None, limit: int | None = None, leads_file: str | None = None
+    ) -> dict:
+        """``limit``: at most this many leads, this week's first (:func:`priority`); the
+        full list is then in ``leads_file`` (``leads_total`` says how many there are)."""
         from royalroad.analysis.goals_result import _clean
 
         rows = self.rows(lang)
+        extra: dict = {}
+        if limit is not None and len(rows) > limit:
+            rows = sorted(rows, key=priority)
+            extra = {"leads_total": len(rows), "leads_file": leads_file}
         return _clean(
             {
                 "goal": self.goal,
@@ -293,5 +312,16 @@ class NextResult:
                 "forecast": self.forecast.to_dict() if self.forecast else None,
                 "advice": [a.to_dict(lang) for a in self.advice],
                 "leads": rows if limit is None else rows[:limit],
+                **extra,
             }
         )
+
+
+def priority(row: dict) -> tuple:
+    """This week's order: stalled first, then sales-ready, then the longest idle."""
+    return (
+        not row["stalled"],
+        row["status"] != "sales_ready",
+        -(row["days_idle"] or 0),
+        row["lead_id"],
+    )
