@@ -108,7 +108,7 @@ class Results:
         return text + "\n"
 
 
-JSON_LEADS = 10_000
+JSON_LEADS = 1_000
 """Open leads results.json lists (this week's first); past it ``next.leads_total`` and
 ``next.leads_file`` point to the CSV beside it, which has them all."""
 LEADS_FILE = "next_actions.parquet"
