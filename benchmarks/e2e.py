@@ -87,10 +87,13 @@ def run(cmd: list[str], label: str) -> dict:
     env = {**os.environ, "ROYALROAD_PROGRESS_DELAY": "0"}
     before = load()
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
+    # stderr to a file beside the data, so that a long run's steps can be followed
+    log = Path(cmd[cmd.index("--workspace") + 1]).with_name(f"{label}.stderr")
+    with log.open("w") as fh:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=fh, env=env, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
-    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    out, err = "", log.read_text()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         sys.stderr.write(out + err)
@@ -141,6 +144,10 @@ def main() -> None:
                 "--workspace",
                 str(ws),
                 "-q",
+                "--max-rows",  # the default guards (20M rows, 1 GB a file) are below 30M events
+                "1000000000",
+                "--max-file-mb",
+                "100000",
                 *extra,
             ],
             "ingest",
