@@ -156,6 +156,11 @@ class IngestSummary:
 
 def summarise(ws: Workspace) -> IngestSummary:
     """Summarise a workspace's ingest (read/accepted/quarantined, outcomes, marks)."""
+    from royalroad.remote import RemoteWorkspace
+    from royalroad.remote import summarise as remote_summary
+
+    if isinstance(ws, RemoteWorkspace):  # tables on Spark or a warehouse
+        return remote_summary(ws)
     con = ws.con
     have = {row[0] for row in con.execute("DESCRIBE files").fetchall()}
     # Workspaces written by older versions lack the later columns.

@@ -51,6 +51,26 @@ REQUIRED = {
 }
 
 
+class _SQL:
+    """What shared code asks of ``ws.con`` in plain SQL (``execute(sql).fetchall()``,
+    a one-row count), answered by the engine: the canonical tables keep their names
+    there (``leads``, ``events``, ``notes``)."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+
+    def execute(self, sql: str) -> _SQL._Rows:
+        frame = self.backend.sql(sql).execute()
+        return _SQL._Rows(list(frame.itertuples(index=False, name=None)))
+
+    class _Rows:
+        def __init__(self, rows: list[tuple]) -> None:
+            self.rows = rows
+
+        def fetchall(self) -> list[tuple]:
+            return self.rows
+
+
 class RemoteWorkspace(Workspace):
     """Canonical tables held by a non-DuckDB Ibis backend (Spark, PostgreSQL…).
 
@@ -76,7 +96,7 @@ class RemoteWorkspace(Workspace):
         owns: bool = False,
         stop: Any = None,
     ) -> None:
-        super().__init__(None)  # type: ignore[arg-type]  # no DuckDB connection
+        super().__init__(_SQL(backend))  # type: ignore[arg-type]  # not DuckDB
         backends.prepare(backend)
         self._ibis = backend
         self._tables = dict(tables)
@@ -320,16 +340,18 @@ def open_spark(
     }
     for name, (path, table) in given.items():
         if table:
-            tables[name] = _table_ref(table)
+            # a temporary view under the canonical name (plain-SQL questions use it)
+            ref, db = _table_ref(table)
+            spark.table(f"{db}.{ref}" if db else ref).createOrReplaceTempView(name)
+            tables[name] = (name, None)
             sources.append(table)
         elif path:
             reader = spark.read.option("header", "true").option("inferSchema", "true")
             many = path.split(",")  # several files of one table: one comma-separated text
             csv = path.lower().endswith((".csv", ".csv.gz"))
             df = reader.csv(many) if csv else spark.read.parquet(*many)
-            view = f"rr_{name}"
-            df.createOrReplaceTempView(view)
-            tables[name] = (view, None)
+            df.createOrReplaceTempView(name)
+            tables[name] = (name, None)
             sources.append(path)
     if "leads" not in tables or "events" not in tables:
         raise InputError("remote.need_tables", engine="spark")
@@ -420,7 +442,9 @@ def copy_tables(ws: Workspace, url: str) -> list[str]:
     try:
         for name in EXPORTED:
             data = ws.con.execute(_select_text(ws, name)).to_arrow_table()
-            backend.create_table(name, data, overwrite=True)
+            # plain SQL: ibis 12's overwrite renders DROP TABLE without the name
+            backends.drop_temp(backend, name)
+            backend.create_table(name, data)
     finally:
         backend.disconnect()
     return list(EXPORTED)

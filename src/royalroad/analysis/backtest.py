@@ -132,7 +132,10 @@ def backtest(
     from royalroad.analysis.goals import discover_goals
     from royalroad.analysis.nba import next_best_actions
     from royalroad.analysis.paths import analyse_paths
+    from royalroad.remote import RemoteWorkspace
 
+    if isinstance(ws, RemoteWorkspace):  # the past is rebuilt in DuckDB only
+        raise InputError("remote.no_backtest")
     as_of = pd.Timestamp(ws.as_of)
     cut = _cutoff(ws, cutoff)
     n_leads = one_row(ws.con, "SELECT count(*) FROM leads")[0]

@@ -351,12 +351,33 @@ class Inputs(FileOptions):
     commands read."""
 
     workspace: WorkspaceOpt = None
+    engine: Annotated[str, typer.Option("--engine", help=t("cli.opt.engine"))] = "duckdb"
+    spark_master: Annotated[
+        str | None, typer.Option("--spark-master", help=t("cli.opt.spark_master"))
+    ] = None
 
     def open(self, progress: Progress | None = None) -> Workspace:
         """The files read in memory, or the workspace opened read-only: an analysis
-        writes nothing to it, so any number of them can read one workspace at once."""
+        writes nothing to it, so any number of them can read one workspace at once.
+        ``--engine spark`` or a URL: the canonical tables where they lie
+        (:func:`royalroad.remote.open_engine`)."""
         from royalroad.engine import open_workspace
 
+        if self.engine != "duckdb":
+            from royalroad.remote import open_engine
+
+            if progress is not None:
+                progress.update("remote.step.open")
+            return open_engine(
+                self.engine,
+                leads=self.leads,
+                events=self.events,
+                notes=self.notes,
+                leads_table=self.leads_table or self.table,
+                events_table=self.events_table or self.table,
+                notes_table=self.notes_table,
+                master=self.spark_master,
+            )
         if self.given:
             return self.ingest(None, progress)
         if self.workspace is None:

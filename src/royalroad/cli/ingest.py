@@ -75,3 +75,32 @@ def validate(
         ws = inputs.open(progress)
     with ws:
         print_summary(ws, format, quiet=quiet)
+
+
+@app.command(help=t("cli.cmd.export"))
+@guarded
+def export(
+    workspace: Annotated[
+        Path, typer.Option("--workspace", "-w", help=t("cli.opt.workspace"))
+    ] = Path("royalroad.duckdb"),
+    parquet: Annotated[
+        Path | None, typer.Option("--parquet", help=t("cli.opt.export_parquet"))
+    ] = None,
+    url: Annotated[str | None, typer.Option("--to", help=t("cli.opt.export_to"))] = None,
+    quiet: QuietOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Write a workspace's validated tables where Spark or a warehouse reads them."""
+    from royalroad.engine import open_workspace
+    from royalroad.errors import InputError
+    from royalroad.remote import _redacted, copy_tables, export_parquet
+
+    if parquet is None and url is None:
+        raise InputError("remote.export_where")
+    with open_workspace(workspace, read_only=True) as ws:
+        written = [str(p) for p in export_parquet(ws, parquet).values()] if parquet else []
+        if url is not None:
+            written += [f"{_redacted(url)} {name}" for name in copy_tables(ws, url)]
+    if not quiet:
+        for item in written:
+            stdout().print(escape(item), soft_wrap=True)
