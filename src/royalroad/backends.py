@@ -171,7 +171,12 @@ def create_temp(backend: Any, table: str, expr: ir.Table) -> ir.Table:
         # path does not, and Spark would not find them)
         backend._register_in_memory_tables(expr)
         return backend._create_cached_table(table, expr)
-    return backend.create_table(table, expr, temp=True)
+    out = backend.create_table(table, expr, temp=True)
+    if name(backend) == "postgres":
+        # a new table has no statistics: without them the planner guesses one row and
+        # nests loops over the journeys that the next queries join
+        backend.raw_sql(f'ANALYZE "{table}"').close()
+    return out
 
 
 def drop_temp(backend: Any, table: str) -> None:

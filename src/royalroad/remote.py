@@ -60,8 +60,15 @@ class _SQL:
         self.backend = backend
 
     def execute(self, sql: str) -> _SQL._Rows:
-        frame = self.backend.sql(sql).execute()
-        return _SQL._Rows(list(frame.itertuples(index=False, name=None)))
+        # raw SQL, not backend.sql(): ibis 12 learns that one's schema through a view
+        # it then fails to drop on Postgres (DROP VIEW without the name, sqlglot 30)
+        res = self.backend.raw_sql(sql)
+        if hasattr(res, "collect"):  # a Spark DataFrame
+            return _SQL._Rows([tuple(r) for r in res.collect()])
+        try:
+            return _SQL._Rows([tuple(r) for r in res.fetchall()])
+        finally:
+            res.close()
 
     class _Rows:
         def __init__(self, rows: list[tuple]) -> None:
@@ -441,7 +448,7 @@ def copy_tables(ws: Workspace, url: str) -> list[str]:
     backend = ibis.connect(url)
     try:
         for name in EXPORTED:
-            data = ws.con.execute(_select_text(ws, name)).to_arrow_table()
+            data = ws.con.sql(_select_text(ws, name)).to_arrow_table()
             # plain SQL: ibis 12's overwrite renders DROP TABLE without the name
             backends.drop_temp(backend, name)
             backend.create_table(name, data)
