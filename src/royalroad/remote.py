@@ -334,6 +334,14 @@ def open_spark(
     """
     import ibis
 
+    if session is None and master is None:
+        # a session this process already runs (a notebook's) is the caller's: use it,
+        # and leave it running when the workspace closes
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise InputError("remote.no_pyspark") from None
+        session = SparkSession.getActiveSession()
     own = session is None
     spark = session if session is not None else spark_session(master)
     backend = ibis.pyspark.connect(spark)
