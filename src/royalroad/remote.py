@@ -370,6 +370,13 @@ def open_spark(
             sources.append(path)
     if "leads" not in tables or "events" not in tables:
         raise InputError("remote.need_tables", engine="spark")
+    if "notes" not in tables:  # no notes given: an empty table, so that "any notes?" is no
+        spark.sql(
+            "SELECT CAST(NULL AS STRING) AS lead_id, CAST(NULL AS TIMESTAMP) AS ts, "
+            "CAST(NULL AS STRING) AS text, CAST(NULL AS BIGINT) AS seq, "
+            "CAST(NULL AS STRING) AS mark WHERE 1 = 0"
+        ).createOrReplaceTempView("notes")
+        tables["notes"] = ("notes", None)
     ws = RemoteWorkspace(backend, tables, sources=sources, owns=own, stop=spark.stop)
     if check:
         check_tables(ws)
