@@ -653,3 +653,21 @@ def test_plan_messages_in_both_languages_with_the_same_placeholders():
         if f.name.endswith(".toml") and f.name != "plan.toml":
             others |= set(tomllib.loads(f.read_text("utf-8")))
     assert not set(own) & others
+
+
+def test_cli_no_amount_in_the_data_asks_for_won_amount(hand, tmp_path):
+    """The won leads carry no amount: one line naming --won-amount, not a word on the rates."""
+    _, leads, events = hand
+    no_amount = tmp_path / "leads.csv"
+    pd.read_csv(leads).drop(columns=["amount"]).to_csv(no_amount, index=False)
+    args = ["--leads", no_amount, "--events", events, "--as-of", AS_OF, "--lang", "en"]
+    result = run("plan", *args, "--target", "1e7", "--goal", "技術打合せ")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == (
+        "error: plan: the won leads have no amount; give the mean amount of a won deal "
+        "with --won-amount (e.g. --won-amount 5000000)"
+    ), result.stderr
+    assert [x for x in lines if not x.startswith("[")] == lines[-1:]  # step lines aside
+    given = run("plan", *args, "--target", "1e7", "--goal", "技術打合せ", "--won-amount", "1e6")
+    assert given.exit_code == 0, given.stderr

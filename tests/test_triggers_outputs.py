@@ -334,3 +334,17 @@ def test_trigger_messages_exist_in_both_languages_with_the_same_placeholders():
         used |= set(re.findall(r'"(triggers\.[a-z_.]+)"', path.read_text(encoding="utf-8")))
     used = {k for k in used if not k.endswith(".") and k != "triggers.yaml"}  # not keys
     assert used and used <= set(catalogue()), used - set(catalogue())
+
+
+def test_cli_without_notes_is_one_line_exit_2(hostile):
+    """Leads and events but no notes: nothing to mine, said in one line before the search."""
+    tmp = hostile[0]
+    result = cli("--leads", str(tmp / "leads.csv"), "--events", str(tmp / "events.csv"))
+    assert result.exit_code == 2, result.stdout
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: triggers: no notes written before a close; give the notes export with "
+        "--notes (lead_id, ts, text)"
+    )
+    assert [x for x in result.stderr.splitlines() if x and not x.startswith("[")] == [
+        result.stderr.strip().splitlines()[-1]
+    ]

@@ -189,7 +189,9 @@ def plan(
             bench_counts = (cand.won, cand.won + cand.lost, True)
         model = _override(model, won_amount, p_goal_given_lead, p_win_given_goal)
         first_new = max(first_new, start - proj.lead_in(model.shape_win))
-    if not model.p_win_lead > 0 or not model.amount.mean > 0:
+    if not model.amount.mean > 0:  # no amounts in the data, and none given
+        raise InputError("plan.no_amount")
+    if not model.p_win_lead > 0:
         raise InputError("plan.nothing_wins", goal=model.goal.label())
     return _build(
         model,

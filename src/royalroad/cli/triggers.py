@@ -29,6 +29,7 @@ from royalroad.cli.common import (
     with_groups,
 )
 from royalroad.engine import DEFAULT_MAX_ACTIVITIES
+from royalroad.errors import InputError
 from royalroad.i18n import t
 
 TriggersOpt = Annotated[Path | None, typer.Option("--triggers", help=t("triggers.opt.triggers"))]
@@ -58,7 +59,7 @@ def triggers_command(
 ) -> None:
     """Decision triggers in the notes: terms and categories against the outcome."""
     from royalroad.analysis.goals import discover_goals
-    from royalroad.analysis.triggers import check_options
+    from royalroad.analysis.triggers import check_options, has_notes
     from royalroad.analysis.triggers import triggers as run
     from royalroad.cli.analyses import _open_for_journeys
     from royalroad.text.dictionary import load
@@ -70,6 +71,8 @@ def triggers_command(
         _open_for_journeys(inputs, progress, max_activities) as ws,
         ws.activity_cap(max_activities),
     ):
+        if not has_notes(ws):  # before the goal search: nothing to mine
+            raise InputError("triggers.no_notes")
         progress.update("goal.step")
         goals = discover_goals(ws, **search.kwargs(), alpha=alpha)
         progress.update("triggers.step")
