@@ -185,3 +185,23 @@ def test_any_segment_can_be_compared(run):
         run("--format", "json", "--by", "region", "--lang", "en", "--anonymise").stdout
     )
     assert {r["rep"] for r in hidden["reps"]} == {f"Group {c}" for c in "ABCDEF"}
+
+
+def test_data_without_a_rep_column_is_one_line_and_exit_code_2(sim):
+    """No column names a rep (nor --by): one line listing the columns there are."""
+    import pandas as pd
+
+    ws, _ = sim
+    folder = ws.parent
+    leads = pd.read_csv(folder / "leads.csv").drop(columns=["rep"])
+    events = pd.read_csv(folder / "events.csv").drop(columns=["rep"])
+    leads.to_csv(folder / "norep_leads.csv", index=False)
+    events.to_csv(folder / "norep_events.csv", index=False)
+    args = ["--leads", str(folder / "norep_leads.csv"), "--events"]
+    args += [str(folder / "norep_events.csv"), "--lang", "en"]
+    res = CliRunner().invoke(app(), ["reps", *args])
+    assert res.exit_code == 2, res.stdout + res.stderr
+    lines = [x for x in res.stderr.strip().splitlines() if not x.startswith("[")]
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith("error: No column names the rep (rep, owner, 担当者…)")
+    assert "--by" in lines[0] and "rep" not in lines[0].split("columns:")[1]
