@@ -310,7 +310,7 @@ class Workspace:
         (a workspace from another tool, a warehouse table) gets them computed in the
         query by :func:`journey_keys`.
         """
-        t = self._events_stored() if name == "events" else self.ibis.table(name)
+        t = self._stored(name)
         if name == "leads" and "mark" in t.columns:
             t = t.filter(t.mark.isnull())  # leads created after the as-of date did not exist yet
         if name in ("leads", "events"):
@@ -322,6 +322,11 @@ class Workspace:
         if name == "events" and self._extra_events is not None:
             t = with_extra_events(t, self._extra_events)
         return t
+
+    def _stored(self, name: str) -> ir.Table:
+        """A canonical table as stored, before :meth:`table` shapes it (a workspace over
+        another engine reads it from there)."""
+        return self._events_stored() if name == "events" else self.ibis.table(name)
 
     def _events_stored(self) -> ir.Table:
         """``events`` as stored, its ``activity`` read as text when its ENUM is large.

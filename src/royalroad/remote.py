@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from royalroad import backends
-from royalroad.engine import ActivityGrouping, Workspace, journey_keys, with_extra_events
+from royalroad.engine import ActivityGrouping, Workspace
 from royalroad.errors import InputError
 
 if TYPE_CHECKING:
@@ -123,18 +123,10 @@ class RemoteWorkspace(Workspace):
     def table(self, name: str) -> ir.Table:
         if name == "notes" and "notes" not in self._tables:
             return self._empty_notes()
-        t = self._raw(name)
-        if name == "leads" and "mark" in t.columns:
-            t = t.filter(t.mark.isnull())
-        if name in ("leads", "events"):
-            t = journey_keys(t, name)
-        if name == "events" and self._grouping is not None:
-            g = self._grouping
-            act = t.activity.cast("string")
-            t = t.mutate(activity=act.isin(list(g.kept)).ifelse(act, g.label))
-        if name == "events" and self._extra_events is not None:
-            t = with_extra_events(t, self._extra_events)
-        return t
+        return super().table(name)
+
+    def _stored(self, name: str) -> ir.Table:
+        return self._raw(name)
 
     def _events_stored(self) -> ir.Table:
         return self._raw("events")
