@@ -17,6 +17,7 @@ from royalroad.presenters.plan_text import (
     pace_sentence,
     pct,
     pipeline_sentence,
+    projected_sentence,
     reach_sentence,
     title,
 )
@@ -157,22 +158,6 @@ def render_track(result: TrackResult, console: Console) -> None:
         )
     console.print(table)
     console.print(escape(pace_sentence(result)))
-    pr = result.projected
-    console.print(
-        escape(
-            t(
-                "track.projected",
-                revenue=money(pr["revenue"]),
-                lo=money(pr["revenue_low"]),
-                hi=money(pr["revenue_high"]),
-                wins=num(pr["wins"]),
-                wlo=num(pr["wins_low"]),
-                whi=num(pr["wins_high"]),
-                booked=money(pr["booked_revenue"]),
-                pipeline=money(pr["from_open_pipeline"]),
-                new=money(pr["from_new_leads"]),
-            )
-        )
-    )
+    console.print(escape(projected_sentence(result)))
     style = "green" if result.on_track else "bold red"
     console.print(escape(result.sentence()), style=style)

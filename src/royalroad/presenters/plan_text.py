@@ -174,3 +174,21 @@ def pace_sentence(result: TrackResult, lang: str | None = None) -> str:
         a_rev=money(d["actual_revenue"]),
         p_rev=money(d["planned_revenue"]),
     )
+
+
+def projected_sentence(result: TrackResult, lang: str | None = None) -> str:
+    """The projected end-of-period result with its 80% band and where it comes from."""
+    pr = result.projected
+    return t(
+        "track.projected",
+        lang=lang,
+        revenue=money(pr["revenue"]),
+        lo=money(pr["revenue_low"]),
+        hi=money(pr["revenue_high"]),
+        wins=num(pr["wins"]),
+        wlo=num(pr["wins_low"]),
+        whi=num(pr["wins_high"]),
+        booked=money(pr["booked_revenue"]),
+        pipeline=money(pr["from_open_pipeline"]),
+        new=money(pr["from_new_leads"]),
+    )

@@ -165,20 +165,7 @@ def _track(track: TrackResult, lang: str) -> dict:
         )
         for p in track.periods
     )
-    pr = track.projected
-    projected = t(
-        "track.projected",
-        lang=lang,
-        revenue=money(pr["revenue"]),
-        lo=money(pr["revenue_low"]),
-        hi=money(pr["revenue_high"]),
-        wins=_num(pr["wins"]),
-        wlo=_num(pr["wins_low"]),
-        whi=_num(pr["wins_high"]),
-        booked=money(pr["booked_revenue"]),
-        pipeline=money(pr["from_open_pipeline"]),
-        new=money(pr["from_new_leads"]),
-    )
+    projected = pt.projected_sentence(track, lang)
     return {
         "track_title": t(
             "track.title",
