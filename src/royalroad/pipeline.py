@@ -434,6 +434,23 @@ class Demo:
     results: Results
 
 
+DEMO_GROWTH = 1.2
+"""The demo plans for the twelve months after the data with this growth on the last
+twelve months' won revenue: the plan section shows what 20% more would take."""
+
+
+def demo_target(ws: Workspace) -> float | None:
+    """The demo's revenue target: ``DEMO_GROWTH`` × the revenue won in the year before
+    the as-of date (None when nothing was won then)."""
+    sql = (
+        "SELECT sum(amount) FROM leads WHERE outcome = 'won' "
+        "AND closed_at > ?::TIMESTAMP - INTERVAL 365 DAY AND closed_at <= ?::TIMESTAMP"
+    )
+    # fetchall, not fetchone: DuckDB 2.0 keeps a fetchone() result pending
+    won = ws.con.execute(sql, [ws.as_of, ws.as_of]).fetchall()[0][0]
+    return round(DEMO_GROWTH * float(won), -6) if won else None
+
+
 def run_demo(
     out: Path,
     *,
@@ -470,7 +487,8 @@ def run_demo(
     )
     with ws:
         segments = [s for s in ("industry",) if s in ws.segments()]
-        results = analyse(ws, AnalysisOptions(adjust=tuple(segments)), on_step=on_step)
+        options = AnalysisOptions(adjust=tuple(segments), target=demo_target(ws))
+        results = analyse(ws, options, on_step=on_step)
     written = write_outputs(results, out, lang=lang or DEMO_LANG)
     return Demo(
         {"pipeline.out.data": data_dir, "pipeline.out.workspace": ws_path, **written}, results
