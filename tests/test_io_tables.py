@@ -66,9 +66,13 @@ def test_parquet_keeps_arrow_types_and_adds_line(tmp_path: Path) -> None:
     pq.write_table(table, path)
     raw = read_parquet(path)
     assert (raw.kind, raw.source, raw.num_rows) == ("parquet", str(path), 3)
-    assert raw.table.drop_columns(["_line"]).equals(table)
-    assert raw.table.column("_line").to_pylist() == [1, 2, 3]
-    assert raw.table.schema.field("_line").type == pa.int64()
+    assert raw.table.num_rows == 0  # the rows stream from the file when staged
+    rows = pa.Table.from_batches(list(raw.batches()))
+    assert rows.drop_columns(["_line"]).equals(table)
+    assert rows.column("_line").to_pylist() == [1, 2, 3]
+    assert rows.schema.field("_line").type == pa.int64()
+    assert rows.schema == raw.table.schema
+    assert raw.column("amount").to_pylist() == [100, None, 300]
 
 
 def test_parquet_folder_dataset(tmp_path: Path) -> None:
@@ -77,15 +81,16 @@ def test_parquet_folder_dataset(tmp_path: Path) -> None:
     pq.write_table(pa.table({"x": [1, 2]}), folder / "part-0.parquet")
     pq.write_table(pa.table({"x": [3]}), folder / "part-1.parquet")
     raw = read_parquet(folder)
-    assert raw.table.column("x").to_pylist() == [1, 2, 3]
-    assert raw.table.column("_line").to_pylist() == [1, 2, 3]
+    assert raw.column("x").to_pylist() == [1, 2, 3]
+    assert raw.column("_line").to_pylist() == [1, 2, 3]
 
 
 def test_parquet_own_line_column_is_renamed(tmp_path: Path) -> None:
     pq.write_table(pa.table({"_line": [7, 8]}), tmp_path / "l.parquet")
     raw = read_parquet(tmp_path / "l.parquet")
     assert raw.table.column_names == ["_line.1", "_line"]
-    assert raw.table.column("_line.1").to_pylist() == [7, 8]
+    assert raw.column("_line.1").to_pylist() == [7, 8]
+    assert raw.column("_line").to_pylist() == [1, 2]
     assert raw.notes == ("column '_line' appears more than once; this one was renamed '_line.1'",)
 
 

@@ -11,8 +11,9 @@ checks happen later, in :mod:`royalroad.io.validate`, inside the engine.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pyarrow as pa
 
@@ -33,6 +34,23 @@ HeaderFinder = Callable[[Sequence[Sequence[str | None]]], int]
 Readers of CSV and xlsx call it (see :func:`royalroad.io.mapping.find_header`);
 without one, the first non-empty row is the header.
 """
+
+
+class Scan(Protocol):
+    """Rows read batch by batch when they are staged instead of held in memory.
+
+    A Parquet input is read this way (:func:`royalroad.io.tables.read_parquet`): 100M
+    events never sit in Python at once, only a few batches on their way into DuckDB.
+    """
+
+    @property
+    def rows(self) -> int:
+        """How many rows the source holds (from its footers)."""
+        ...
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """The rows in source order with ``_line``, all columns or only ``columns``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,9 @@ class RawTable:
     encoding_note : str or None
         ``"bom_mismatch"`` when a UTF-8 byte-order mark heads a CP932 (or EUC-JP)
         body, read as the body's encoding.
+    scan : Scan or None
+        When set, the rows are read from the source as they are staged and ``table``
+        holds the schema only (no rows); :meth:`column` reads one column.
     """
 
     source: str
@@ -83,6 +104,7 @@ class RawTable:
     footer_lines: tuple[int, ...] = ()
     renamed: tuple[tuple[str, str], ...] = ()
     encoding_note: str | None = None
+    scan: Scan | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -91,7 +113,21 @@ class RawTable:
 
     @property
     def num_rows(self) -> int:
-        return self.table.num_rows
+        return self.scan.rows if self.scan is not None else self.table.num_rows
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        """One column's values, read from the source when the rows are not in memory."""
+        if self.scan is None:
+            return self.table[name]
+        chunks = [b.column(0) for b in self.scan.batches([name])]
+        return pa.chunked_array(chunks, type=self.table.schema.field(name).type)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """Every row, a batch at a time (the whole table when it is in memory)."""
+        if self.scan is None:
+            yield from self.table.to_batches()
+        else:
+            yield from self.scan.batches()
 
     @property
     def preamble_rows(self) -> int:

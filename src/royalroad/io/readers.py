@@ -51,8 +51,12 @@ def read_source(
     name = p.name.lower()
     if not p.exists():
         raise InputError("io.file_missing", file=path)
-    if p.is_dir():
-        raise InputError("io.file_unreadable", file=path, reason="is a directory")
+    if p.is_dir():  # a Parquet dataset (Spark writes one file per partition)
+        if not any(p.rglob("*.parquet")):
+            raise InputError("io.file_unreadable", file=path, reason="is a directory")
+        from royalroad.io.tables import read_parquet
+
+        return Source(read_parquet(p, limits))
     if not is_regular(p):
         return _read_stream(p, path, find_header, encoding, limits)
     with p.open("rb") as fh:

@@ -35,12 +35,14 @@ Reason codes (rendered through the catalogue as ``quarantine.<code>``):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from royalroad.errors import InputError
 from royalroad.io import sqlparts as sp
 from royalroad.io.mapping import ColumnMap
 from royalroad.io.raw import DAMAGE, EXTRA, LINE, RawTable
@@ -113,13 +115,19 @@ def stage(
     """Create ``stg_<role>_<file_idx>`` from one raw source; return its name."""
     role = cmap.role
     view = f"src_{role}_{file_idx}"
-    schema = raw.table.schema
-    names = set(schema.names)
     src_cols = raw.columns
-    extras = [c for c in cmap.extras if c in names]
+    extras = [c for c in cmap.extras if c in raw.table.column_names]
     used = [c for cols in cmap.fields.values() for c in cols]
-    table, clean = _clean(raw.table, [*dict.fromkeys(used), *extras])
-    con.register(view, table)
+    cleaned = [*dict.fromkeys(used), *extras]
+    table, clean = _clean(raw.table, cleaned)
+    schema = table.schema
+    names = set(schema.names)
+    failed: list[BaseException] = []
+    if raw.scan is not None:  # rows stream from the file into DuckDB, trimmed on the way
+        batches = _cleaned_batches(raw, cleaned, failed)
+        con.register(view, pa.RecordBatchReader.from_batches(table.schema, batches))
+    else:
+        con.register(view, table)
 
     def dtype(col: str) -> pa.DataType:
         return schema.field(col).type
@@ -177,7 +185,8 @@ def stage(
             (
                 f"{sp.ident(DAMAGE)} IS NOT NULL",
                 f"struct_pack(reason := split_part({sp.ident(DAMAGE)}, chr(9), 1), "
-                f"col := CAST(NULL AS VARCHAR), val := split_part({sp.ident(DAMAGE)}, chr(9), 2))",
+                f"col := nullif(split_part({sp.ident(DAMAGE)}, chr(9), 3), ''), "
+                f"val := split_part({sp.ident(DAMAGE)}, chr(9), 2))",
             )
         )
     has_extra = EXTRA in names
@@ -195,7 +204,7 @@ def stage(
             f"{raw_of('created_at')} AS _created_raw",
             f"{ts_of('created_at')} AS created_at_any",
             f"{raw_of('outcome')} AS _outcome_raw",
-            f"{_outcome_expr(cmap, dtype, table, clean)} AS _outcome_mapped",
+            f"{_outcome_expr(cmap, dtype, raw, clean)} AS _outcome_mapped",
             f"{raw_of('closed_at')} AS _closed_raw",
             f"{ts_of('closed_at', end_of_day=True)} AS _closed_parsed_any",
         ]
@@ -339,12 +348,30 @@ def stage(
         base = f"SELECT *, {layer} FROM ({base})"
     out_cols = ["_file_idx", "_file", "_line", "_raw", *canonical, *extra_out]
     name = f"stg_{role}_{file_idx}"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} AS "
-        f"SELECT {', '.join(out_cols)}, {_reason_case(checks)} AS _reason FROM ({base})"
-    )
-    con.unregister(view)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS "
+            f"SELECT {', '.join(out_cols)}, {_reason_case(checks)} AS _reason FROM ({base})"
+        )
+    finally:
+        con.unregister(view)
+    if failed:  # a page the footer promised but the file cannot give: a damaged file
+        reason = (str(failed[0]).strip() or type(failed[0]).__name__).splitlines()[0]
+        raise InputError("io.parquet_unreadable", file=raw.source, reason=reason)
     return name
+
+
+def _cleaned_batches(
+    raw: RawTable, columns: list[str], failed: list[BaseException]
+) -> Iterator[pa.RecordBatch]:
+    """The source's batches through :func:`_clean`. A read error ends the stream and
+    is kept in ``failed``: raised inside DuckDB's scan it would invalidate the
+    database, so the caller raises it after the statement."""
+    try:
+        for part in raw.batches():
+            yield from _clean(pa.Table.from_batches([part]), columns)[0].to_batches()
+    except (pa.ArrowException, OSError) as exc:
+        failed.append(exc)
 
 
 def _clean(table: pa.Table, columns: list[str]) -> tuple[pa.Table, dict[str, str]]:
@@ -357,17 +384,16 @@ def _clean(table: pa.Table, columns: list[str]) -> tuple[pa.Table, dict[str, str
     columns took 20 s). The cleaned columns are added under new names, the originals
     stay for ``_raw``; returns the table and, per cleaned column, its new name.
     """
-    chars = "\x00" + sp.TRIMMED
+    table = _fit_timestamps(table, columns)
     clean: dict[str, str] = {}
     taken = set(table.column_names)
     arrays: list[pa.ChunkedArray] = []
     new_names: list[str] = []
     for i, c in enumerate(columns):
         column = table[c]
-        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        if not _is_text(column.type):
             continue
-        trimmed = pc.utf8_trim(column, characters=chars)
-        arrays.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, column.type), trimmed))
+        arrays.append(_trimmed(column))
         name = f"_rr_clean_{i}"
         while name in taken:
             name += "_"
@@ -381,6 +407,57 @@ def _clean(table: pa.Table, columns: list[str]) -> tuple[pa.Table, dict[str, str
     ), clean
 
 
+_MICROS_PER = {"s": 1_000_000, "ms": 1_000}
+
+
+def _fit_timestamps(table: pa.Table, columns: list[str]) -> pa.Table:
+    """Null the second or millisecond timestamps DuckDB cannot hold in microseconds.
+
+    Such a value (year 31,690,708 in a damaged or odd file) makes DuckDB's cast fail
+    inside the engine and invalidates the database. It is nulled in the table and the
+    row marked in ``_damage`` as ``out_of_range_timestamp`` (value and column), so
+    that it is quarantined with its reason. A table with such a column always gets
+    the ``_damage`` column, so that every streamed batch has the same schema.
+    """
+    fits: list[tuple[str, int]] = []
+    for c in columns:
+        dtype = table.schema.field(c).type
+        if pa.types.is_timestamp(dtype) and dtype.unit in _MICROS_PER:
+            fits.append((c, (2**63 - 1) // _MICROS_PER[dtype.unit]))
+    if not fits:
+        return table
+    damage = (
+        table[DAMAGE]
+        if DAMAGE in table.column_names
+        else pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
+    )
+    for c, bound in fits:
+        ticks = pc.cast(table[c], pa.int64())
+        bad = pc.fill_null(pc.greater(pc.abs(ticks), bound), False)
+        if not pc.any(bad).as_py():
+            continue
+        unit = table.schema.field(c).type.unit
+        value = pc.binary_join_element_wise(pc.cast(ticks, pa.string()), unit, "")
+        note = pc.binary_join_element_wise("out_of_range_timestamp", value, c, "\t")
+        damage = pc.if_else(pc.and_(bad, pc.is_null(damage)), note, damage)
+        nulled = pc.if_else(bad, pa.scalar(None, table.schema.field(c).type), table[c])
+        table = table.set_column(table.schema.get_field_index(c), c, nulled)
+    if DAMAGE in table.column_names:
+        return table.set_column(table.schema.get_field_index(DAMAGE), DAMAGE, damage)
+    return table.append_column(DAMAGE, damage)
+
+
+def _is_text(dtype: pa.DataType) -> bool:
+    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
+
+
+def _trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``column`` without :data:`~royalroad.io.sqlparts.TRIMMED` (and NUL) at either
+    end, an empty value null."""
+    trimmed = pc.utf8_trim(column, characters="\x00" + sp.TRIMMED)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, column.type), trimmed)
+
+
 def open_values(raw: RawTable, cmap: ColumnMap) -> list[tuple[str, int]]:
     """Outcome values read as open only because the mapping treats unknown values as
     open (``other = "open"``): 見積提出済, ヒアリング… with their row counts, most
@@ -389,13 +466,15 @@ def open_values(raw: RawTable, cmap: ColumnMap) -> list[tuple[str, int]]:
         return []
     known = {sp.norm_value(v) for vals in cmap.outcome_values.values() for v in vals}
     counts: dict[str, int] = {}
-    table = raw.table
-    if DAMAGE in table.column_names:  # a damaged row is quarantined, not read as open
-        table = table.filter(pc.is_null(table[DAMAGE]))
+    damaged = None
+    if DAMAGE in raw.table.column_names:  # a damaged row is quarantined, not read as open
+        damaged = pc.is_null(raw.column(DAMAGE))
     for c in cmap.fields.get("outcome", ()):
-        col = table[c]
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        col = raw.column(c)
+        if not _is_text(col.type):
             continue
+        if damaged is not None:
+            col = col.filter(damaged)
         for item in pc.value_counts(col).to_pylist():
             value, n = item["values"], item["counts"]
             if value is None or not value.strip() or sp.norm_value(value) in known:
@@ -409,8 +488,7 @@ def _opt_label(cmap: ColumnMap, field: str) -> str | None:
     return " | ".join(cmap.fields[field]) if field in cmap.fields else None
 
 
-def _outcome_expr(cmap: ColumnMap, dtype, table: pa.Table, clean: dict[str, str]) -> str:
-    cols = cmap.fields["outcome"]
+def _outcome_expr(cmap: ColumnMap, dtype, raw: RawTable, clean: dict[str, str]) -> str:
     return sp.coalesce(
         [
             sp.outcome(
@@ -418,19 +496,19 @@ def _outcome_expr(cmap: ColumnMap, dtype, table: pa.Table, clean: dict[str, str]
                 dtype(c),
                 cmap.outcome_values,
                 cmap.other_outcome,
-                _distinct(table, clean.get(c, c)),
+                _distinct(raw, c),
             )
-            for c in cols
+            for c in cmap.fields["outcome"]
         ]
     )
 
 
-def _distinct(table: pa.Table, column: str) -> list[str | None] | None:
-    """Distinct values of a string column (a handful for an outcome column)."""
-    col = table[column]
-    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+def _distinct(raw: RawTable, column: str) -> list[str | None] | None:
+    """Distinct trimmed values of a text column (a handful for an outcome column)."""
+    col = raw.column(column)
+    if not _is_text(col.type):
         return None
-    return pc.unique(col).to_pylist()
+    return pc.unique(_trimmed(col)).to_pylist()
 
 
 def _number(cmap: ColumnMap, dtype, col) -> str:
