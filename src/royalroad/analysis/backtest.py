@@ -57,7 +57,7 @@ def as_of_workspace(ws: Workspace, cutoff: dt.datetime, every: int = 1) -> Works
     1 keeps one lead in ``every`` (by a hash of its id) and their events.
     """
     c = f"TIMESTAMP '{cutoff:%Y-%m-%d %H:%M:%S}'"
-    sampled = f"hash(lead_id) % {int(every)} = 0" if every > 1 else "TRUE"
+    sampled = sample_filter(every)
     src = ws.con
     new = connect()
     leads = src.sql(
@@ -81,7 +81,7 @@ def as_of_workspace(ws: Workspace, cutoff: dt.datetime, every: int = 1) -> Works
             FROM events e
             LEFT JOIN (SELECT lead_id, closed_at FROM leads
                        WHERE created_at IS NULL OR created_at <= {c}) l USING (lead_id)
-            WHERE {sampled.replace("lead_id", "e.lead_id")}"""
+            WHERE {sample_filter(every, "e.lead_id")}"""
     ).to_arrow_table()
     new.register("_events", events)
     new.execute("CREATE TABLE events AS SELECT * FROM _events")
@@ -95,6 +95,11 @@ def as_of_workspace(ws: Workspace, cutoff: dt.datetime, every: int = 1) -> Works
         new.execute(f"CREATE TABLE {name} AS SELECT * FROM _t")
         new.unregister("_t")
     return Workspace(new)
+
+
+def sample_filter(every: int, column: str = "lead_id") -> str:
+    """SQL keeping one lead in ``every`` by a hash of its id (all leads when 1)."""
+    return f"hash({column}) % {int(every)} = 0" if every > 1 else "TRUE"
 
 
 def _has(ws: Workspace, table: str, column: str) -> bool:
@@ -165,15 +170,18 @@ def backtest(
         stack.close()
     finally:
         past.close()
-    truth = dict(
-        ws.con.execute(
-            "SELECT lead_id, outcome FROM leads WHERE outcome IN ('won', 'lost')"
-        ).fetchall()
-    )
-    rows = pd.DataFrame(nxt.rows())
+    # the outcomes known today of the (sampled) leads: numbers only, no rendered rows
+    truth = ws.con.execute(
+        "SELECT lead_id, outcome FROM leads WHERE outcome IN ('won', 'lost') AND "
+        + sample_filter(every)
+    ).df()
+    rows = nxt.leads.select(["lead_id", "current_win_rate", "status", "stalled"]).to_pandas()
     open_at_cut = len(rows)
-    rows["outcome"] = rows.lead_id.map(truth)
-    scored = rows[rows.outcome.notna()].sort_values("lead_id", kind="stable").reset_index(drop=True)
+    scored = (
+        rows.merge(truth, on="lead_id", how="inner", validate="one_to_one")
+        .sort_values("lead_id", kind="stable")
+        .reset_index(drop=True)
+    )
     if len(scored) < MIN_SCORED:
         raise InputError(
             "backtest.too_few", cutoff=f"{cut:%Y-%m-%d}", n=len(scored), need=MIN_SCORED
