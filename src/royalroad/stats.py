@@ -8,7 +8,8 @@ Tests compare each function with scipy/statsmodels to 1e-9.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 from scipy.stats import fisher_exact
@@ -17,6 +18,22 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 Z95 = 1.959963984540054
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the model fits inside on one BLAS thread.
+
+    The design matrices are small (tens of thousands of cells by ~50 terms): a
+    multithreaded BLAS spends its time waking and spinning threads that fight DuckDB's
+    for the same cores. On 2 cores the six P(win) fits at 10M events took 21 s with
+    OpenBLAS's default threads and 1.2 s on one. The limit is lifted on exit, so a
+    caller's own numpy work keeps its threads.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def finite(x) -> float | None:

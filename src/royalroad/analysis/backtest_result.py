@@ -75,7 +75,10 @@ class Recalibration:
             import statsmodels.api as sm
 
             z = np.log(np.clip(p, 1e-6, 1 - 1e-6) / (1 - np.clip(p, 1e-6, 1 - 1e-6)))
-            res = sm.GLM(y, sm.add_constant(z), family=sm.families.Binomial()).fit()
+            from royalroad.stats import one_blas_thread
+
+            with one_blas_thread():
+                res = sm.GLM(y, sm.add_constant(z), family=sm.families.Binomial()).fit()
             a, b = (float(v) for v in res.params)
             return cls("platt", {"a": a, "b": b})
         return cls("none")

@@ -24,6 +24,7 @@ import pandas as pd
 from royalroad.analysis import journeys as j
 from royalroad.analysis.forecast import segments_for
 from royalroad.engine import Workspace
+from royalroad.stats import one_blas_thread
 
 TOP_ACTIVITIES = 20
 LOOKBACK_DAYS = 90
@@ -117,6 +118,7 @@ def snapshot_logit(
     x_train, x_score = (x_train - mu) / sd, (x_score - mu) / sd
     y = (train.outcome == "won").to_numpy(float)
     model = sm.GLM(y, sm.add_constant(x_train, has_constant="add"), family=sm.families.Binomial())
-    res = model.fit_regularized(alpha=RIDGE, L1_wt=0.0)
-    p = model.predict(res.params, sm.add_constant(x_score, has_constant="add"))
+    with one_blas_thread():
+        res = model.fit_regularized(alpha=RIDGE, L1_wt=0.0)
+        p = model.predict(res.params, sm.add_constant(x_score, has_constant="add"))
     return dict(zip(score.lead_id, np.asarray(p, dtype=float), strict=True))

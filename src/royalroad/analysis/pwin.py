@@ -289,9 +289,11 @@ def _glm(cells: pd.DataFrame, columns: list[str], chain, base: float, n_seg: int
         # rank-deficient; IRLS then takes the minimum-norm solution (pinv), whose
         # predictions and their variances are still unique. Nothing to warn the user of.
         warnings.simplefilter("ignore", SingularMatrixWarning)
-        res = sm.GLM(
-            np.vstack([y, prior_y]), np.vstack([x, prior]), family=sm.families.Binomial()
-        ).fit(method="irls", tol=1e-10)
+        with stats.one_blas_thread():
+            res = sm.GLM(
+                np.vstack([y, prior_y]), np.vstack([x, prior]), family=sm.families.Binomial()
+            ).fit(method="irls", tol=1e-10)
+            cov = np.asarray(res.cov_params(), dtype=float)
     beta = np.asarray(res.params, dtype=float)
     means = {
         g: float(np.average(x[:, idx] @ beta[idx], weights=weights))
@@ -303,7 +305,7 @@ def _glm(cells: pd.DataFrame, columns: list[str], chain, base: float, n_seg: int
     code = full.groupby(groups, sort=True, dropna=False).ngroup().to_numpy()
     y_full = np.column_stack([full.won.to_numpy(float), full.lost.to_numpy(float)])
     deviance = float(res.deviance) - _deviance(y, mu) + _deviance(y_full, mu[code])
-    return _Fit(columns, beta, np.asarray(res.cov_params(), dtype=float), deviance, means)
+    return _Fit(columns, beta, cov, deviance, means)
 
 
 def _collapsed(cells: pd.DataFrame, columns: Sequence[str]) -> list[str]:
