@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from royalroad.analysis import milestones as m
+from royalroad.backends import median
 
 DAY = 86400.0
 
@@ -51,11 +52,9 @@ def mention_counts(scoped: ir.Table, texts: ir.Table, pairs: ir.Table, key: str)
         open=j.lead_key.nunique(where=before & (j.outcome == "open")),
         notes_closed=j.count(where=before & closed),
         notes_after=j.count(where=j.mark == "after_close"),
-        to_close=((close - ts) / DAY).median(where=before & closed),
-        position=((ts - created) / (close - created)).median(
-            where=before & closed & (close > created)
-        ),
-        day=((ts - created) / DAY).median(where=before),
+        to_close=median((close - ts) / DAY, before & closed),
+        position=median((ts - created) / (close - created), before & closed & (close > created)),
+        day=median((ts - created) / DAY, before),
     )
 
 
