@@ -136,7 +136,13 @@ class RemoteWorkspace(Workspace):
 
         ev = self._raw("events")
         return ev.select(
-            lead_id=ev.lead_id, ts=ev.ts, text=ibis.literal("", "string"), seq=ev.seq
+            lead_id=ev.lead_id,
+            ts=ev.ts,
+            text=ibis.literal("", "string"),
+            seq=ev.seq,
+            mark=ibis.literal("", "string"),
+            _file=ibis.literal("", "string"),
+            _line=ibis.literal(0, "int64"),
         ).limit(0)
 
     def group_activities(
@@ -366,7 +372,8 @@ def open_spark(
         spark.sql(
             "SELECT CAST(NULL AS STRING) AS lead_id, CAST(NULL AS TIMESTAMP) AS ts, "
             "CAST(NULL AS STRING) AS text, CAST(NULL AS BIGINT) AS seq, "
-            "CAST(NULL AS STRING) AS mark WHERE 1 = 0"
+            "CAST(NULL AS STRING) AS mark, CAST(NULL AS STRING) AS _file, "
+            "CAST(NULL AS BIGINT) AS _line WHERE 1 = 0"
         ).createOrReplaceTempView("notes")
         tables["notes"] = ("notes", None)
     ws = RemoteWorkspace(backend, tables, sources=sources, owns=own, stop=spark.stop)

@@ -168,9 +168,8 @@ def triggers(
 def has_notes(ws: Workspace) -> bool:
     """Whether any note was written before a close (or by the as-of date for open leads):
     what ``analyze`` asks before it mines the notes."""
-    from royalroad.engine import one_row
-
-    return bool(one_row(ws.con, "SELECT count(*) FROM notes WHERE mark IS NULL")[0])
+    notes = ws.table("notes")  # an engine without a notes table has an empty one
+    return bool(notes.filter(notes.mark.isnull()).count().execute())
 
 
 def check_options(min_count: int, prior: float, alpha: float) -> None:
