@@ -119,7 +119,8 @@ def _volume(text: str | None) -> float | None:
 
 
 def _has_data(inputs: Inputs) -> bool:
-    return inputs.given or inputs.workspace is not None
+    """Files, a workspace, or tables on another engine (``--engine spark`` / a URL)."""
+    return inputs.given or inputs.workspace is not None or inputs.engine != "duckdb"
 
 
 @app.command(help=t("plan.cmd.plan"))
