@@ -10,6 +10,7 @@ quarantined instead of crashing the engine.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +123,39 @@ def test_a_damaged_parquet_file_is_one_line_exit_2(tmp_path: Path) -> None:
     lines = [x for x in out.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and "bad.parquet" in lines[0], out.stderr
     assert not (tmp_path / "ws.duckdb").exists()  # no half-written workspace left
+
+
+def test_events_of_unknown_or_quarantined_leads_keep_their_raw_values(tmp_path: Path) -> None:
+    """Event rows keep their JSON only when they may be quarantined: their own problem,
+    or a lead that is not among the accepted ones. Those rows must still carry every
+    source value keyed by the source's headers."""
+    leads = _leads(4)
+    closed = leads["closed_at"].to_pylist()
+    closed[1] = dt.datetime(2023, 1, 1)  # closed before it was created: quarantined
+    leads = leads.set_column(3, "closed_at", pa.array(closed, pa.timestamp("us")))
+    pq.write_table(leads, tmp_path / "leads.parquet")
+    events = pa.table(
+        {
+            "lead_id": ["L0000", "L0001", "ZZZ", "L0002"],
+            "activity": ["call", "visit", "mail", " "],
+            "ts": [dt.datetime(2024, 2, 1, 9)] * 4,
+            "owner": ["a", "b", "c", "d"],
+        }
+    )
+    pq.write_table(events, tmp_path / "events.parquet")
+    ws = ingest(leads=tmp_path / "leads.parquet", events=tmp_path / "events.parquet", tz="UTC")
+    rows = ws.con.execute(
+        "SELECT line, reason, raw FROM quarantine WHERE table_name = 'events' ORDER BY line"
+    ).fetchall()
+    assert [(line, reason) for line, reason, _ in rows] == [
+        (2, "quarantined_lead"),
+        (3, "unknown_lead"),
+        (4, "missing_activity"),
+    ]
+    assert [json.loads(raw) for _, _, raw in rows] == [
+        {"lead_id": "L0001", "activity": "visit", "ts": "2024-02-01 09:00:00", "owner": "b"},
+        {"lead_id": "ZZZ", "activity": "mail", "ts": "2024-02-01 09:00:00", "owner": "c"},
+        {"lead_id": "L0002", "activity": " ", "ts": "2024-02-01 09:00:00", "owner": "d"},
+    ]
+    assert ws.con.execute("SELECT lead_id FROM events").fetchall() == [("L0000",)]
+    ws.close()

@@ -290,7 +290,14 @@ def _load(
         pending[idx] = None  # the raw table is no longer needed once staged
         raw, cmap = item.raw, item.cmap
         step("load.step.validate")
-        name = stage(con, raw, cmap, file_idx=idx, settings=settings)
+        # leads are staged first: an event row of an accepted lead keeps no raw JSON
+        accepted = [
+            f"SELECT lead_id FROM {s.table} WHERE _reason IS NULL"
+            for s in staged
+            if s.role == "leads"
+        ]
+        known = " UNION ALL ".join(accepted) if accepted and not log_mode else None
+        name = stage(con, raw, cmap, file_idx=idx, settings=settings, known_leads=known)
         staged.append(
             Staged(
                 item.role,
