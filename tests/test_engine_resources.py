@@ -98,3 +98,44 @@ def test_cli_memory_limit(tmp_path, monkeypatch):
     assert bad.exit_code == 2
     assert "--memory-limit lots: not a memory size" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_spill_is_capped_at_half_the_free_disk(tmp_path):
+    import shutil
+
+    con = engine.connect()
+    temp = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    cap = con.execute("SELECT current_setting('max_temp_directory_size')").fetchone()[0]
+    number, unit = cap.split()
+    shown = float(number) * {"MiB": 2**20, "GiB": 2**30, "TiB": 2**40}[unit]
+    free = shutil.disk_usage(os.path.dirname(temp)).free
+    assert abs(shown - max(2**30, free / 2)) / shown < 0.05
+
+
+def test_running_out_of_spill_space_is_one_line_not_a_bug(tmp_path, monkeypatch):
+    """A run that needs more spill space than allowed stops with a message naming the
+    two remedies, exit 1, and no traceback (it was reported as a bug in royalroad)."""
+    from royalroad.simulate import simulate
+
+    leads, events, _, _ = simulate("saas", leads=4000, seed=5).write(tmp_path / "csv")
+    monkeypatch.setattr(engine, "spill_cap", lambda folder: "1MiB")
+    result = CliRunner().invoke(
+        app,
+        [
+            "ingest",
+            "--leads",
+            str(leads),
+            "--events",
+            str(events),
+            "--memory-limit",
+            "8MB",
+            "--workspace",
+            str(tmp_path / "ws.duckdb"),
+            "--lang",
+            "en",
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    lines = [x for x in result.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "--memory-limit" in lines[0] and "TMPDIR" in lines[0] and "bug" not in lines[0]

@@ -186,7 +186,29 @@ def set_resources(con: duckdb.DuckDBPyConnection, memory_limit: str | None = Non
     con.execute(f"SET threads = {cpu_count()}")
     # a shared instance already spilling keeps its directory
     with contextlib.suppress(duckdb.Error):
-        con.execute(f"SET temp_directory = '{spill_directory()}'")
+        folder = spill_directory()
+        con.execute(f"SET temp_directory = '{folder}'")
+        con.execute(f"SET max_temp_directory_size = '{spill_cap(folder)}'")
+
+
+SPILL_SHARE = 0.5
+"""Share of the free disk space under the temporary folder DuckDB may spill into (at
+least 1 GiB): a run that needs more stops with a message instead of filling the disk
+other programs write to (DuckDB's own default is 90%)."""
+
+
+def spill_cap(folder: str) -> str:
+    """:data:`SPILL_SHARE` of the free space on the file system of ``folder``."""
+    import shutil
+
+    probe = folder
+    while probe and not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    try:
+        free = shutil.disk_usage(probe or ".").free
+    except OSError:
+        return "90%"
+    return f"{max(2**30, int(free * SPILL_SHARE)) // 2**20}MiB"
 
 
 def cpu_count() -> int:

@@ -197,6 +197,11 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             if os.environ.get("ROYALROAD_DEBUG"):
                 raise
+            duckdb = sys.modules.get("duckdb")
+            if duckdb is not None and isinstance(exc, duckdb.OutOfMemoryException):
+                # memory or spill space ran out: a limit of this machine, not a bug
+                print_error(t("error.out_of_resources", detail=str(exc).splitlines()[0]))
+                raise typer.Exit(1) from None
             detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             print_error(t("error.internal", detail=detail))
             raise typer.Exit(1) from None
