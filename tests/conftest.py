@@ -120,3 +120,54 @@ def shared_data() -> Path:
             f"shared test data not found at {SHARED_DATA} (clone shared/ beside the repository)"
         )
     return SHARED_DATA
+
+
+# ---------------------------------------------------------------- engine parity
+
+SMALL_DATA = {
+    # a few hundred leads: compiling whole-stage code costs more than running it, and
+    # one shuffle partition is enough
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.shuffle.partitions": "1",
+}
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One Spark ``local[2]`` session for the whole test session (starting one costs
+    5–20 s); the ``--engine spark`` commands run in it too (they use the active one)."""
+    import shutil
+
+    pytest.importorskip("pyspark", reason="the spark extra: pip install 'royalroad[spark]'")
+    if shutil.which("java") is None:
+        pytest.fail("Spark needs Java: apt-get install default-jre-headless (.ci/run does)")
+    from royalroad.remote import spark_session
+
+    session = spark_session("local[2]", SMALL_DATA)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def parity_duck(tmp_path_factory):
+    """The parity data set (``tests/parity.py``) ingested into DuckDB, once for the
+    Spark and the PostgreSQL parity tests: ``(workspace, csv folder)``."""
+    from parity import LEADS, SCENARIO, SEED
+
+    from royalroad.io.load import ingest
+    from royalroad.simulate import simulate
+
+    root = tmp_path_factory.mktemp("parity")
+    leads, events, notes, _ = simulate(SCENARIO, leads=LEADS, seed=SEED).write(root / "csv")
+    ws = ingest(leads=leads, events=events, notes=notes)
+    yield ws, root
+    ws.close()
+
+
+@pytest.fixture(scope="session")
+def parity_reference(parity_duck):
+    """DuckDB's answers on the parity data set (``parity.analyses``), computed once: what
+    every other engine must give, number for number."""
+    from parity import analyses
+
+    return analyses(parity_duck[0])

@@ -1,17 +1,17 @@
-"""Spark local[2] gives DuckDB's answers: goals, paths, next best actions, funnel.
+"""Spark local[2] gives DuckDB's answers: goals, paths, next best actions, funnel, reps,
+the reverse plan, track and the triggers in the notes.
 
 The canonical tables of one simulated dataset are ingested into DuckDB, written to
 Parquet (``royalroad.remote.export_parquet``) and read by Spark where they lie; each
 engine then runs the same analysis code on its own tables. One SparkSession serves
-the module (starting one costs 5–20 s).
+the whole test session (``conftest.spark``: starting one costs 5–20 s), and DuckDB's
+answers are computed once for every engine (``conftest.parity_reference``).
 """
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from parity import LEADS, SCENARIO, SEED, analyses, differences, n_numbers
+from parity import ANALYSES, analyses, covered, differences
 
 pytestmark = [
     pytest.mark.spark,
@@ -19,47 +19,23 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
 
-SMALL_DATA = {
-    # a few hundred leads: compiling whole-stage code costs more than running it, and
-    # one shuffle partition is enough
-    "spark.sql.codegen.wholeStage": "false",
-    "spark.sql.shuffle.partitions": "1",
-}
-
 pyspark = pytest.importorskip("pyspark", reason="the spark extra: pip install 'royalroad[spark]'")
 
 
 @pytest.fixture(scope="module")
-def spark():
-    if shutil.which("java") is None:
-        pytest.fail("Spark needs Java: apt-get install default-jre-headless (.ci/run does)")
-    from royalroad.remote import spark_session
-
-    session = spark_session("local[2]", SMALL_DATA)
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
-def tables(tmp_path_factory):
-    """The simulated data ingested into DuckDB, and its canonical tables as Parquet."""
-    from royalroad.io.load import ingest
+def tables(parity_duck):
+    """The parity data's canonical tables as Parquet."""
     from royalroad.remote import export_parquet
-    from royalroad.simulate import simulate
 
-    root = tmp_path_factory.mktemp("spark_parity")
-    leads, events, notes, _ = simulate(SCENARIO, leads=LEADS, seed=SEED).write(root / "csv")
-    ws = ingest(leads=leads, events=events, notes=notes)
-    files = export_parquet(ws, root / "parquet")
-    yield ws, files
-    ws.close()
+    ws, root = parity_duck
+    return ws, export_parquet(ws, root / "parquet")
 
 
 @pytest.fixture(scope="module")
-def results(spark, tables):
+def results(spark, tables, parity_reference):
     from royalroad.remote import open_spark
 
-    duck, files = tables
+    _, files = tables
     rs = open_spark(
         leads=str(files["leads"]),
         events=str(files["events"]),
@@ -68,14 +44,13 @@ def results(spark, tables):
         session=spark,
     )
     assert rs.engine == "pyspark"
-    return analyses(duck), analyses(rs)
+    return parity_reference, analyses(rs)
 
 
-@pytest.mark.parametrize("analysis", ["goals", "paths", "next", "funnel"])
+@pytest.mark.parametrize("analysis", ANALYSES)
 def test_spark_equals_duckdb(results, analysis):
     duck, spark = results
-    ints, floats = n_numbers(duck[analysis])
-    assert ints > 10 and floats > 10, (ints, floats)  # the comparison covers real numbers
+    covered(duck[analysis], analysis)  # the comparison covers real numbers
     assert differences(duck[analysis], spark[analysis]) == []
 
 
@@ -93,4 +68,25 @@ def test_spark_session_of_the_caller_is_left_running(spark, tables):
     ws = open_spark(leads=str(files["leads"]), events=str(files["events"]), session=spark)
     assert ws.outcome_counts() == tables[0].outcome_counts()
     ws.close()
+    assert spark.range(3).count() == 3
+
+
+def test_cli_engine_spark_reads_the_parquet_in_the_running_session(spark, tables):
+    """``validate --engine spark`` on the exported Parquet: the command opens the files
+    in the session already running (and leaves it running), with ``meta.parquet`` read
+    from beside the leads; the other commands open their tables the same way."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from royalroad.cli import app
+
+    duck, files = tables
+    paths = [f"--{t}={files[t]}" for t in ("leads", "events", "notes")]
+    got = CliRunner().invoke(app, ["validate", "--engine", "spark", *paths, "--format", "json"])
+    assert got.exit_code == 0, got.output
+    summary = json.loads(got.stdout)
+    assert (summary["won"], summary["lost"], summary["open"]) == duck.outcome_counts()
+    assert summary["notes"] == duck.con.execute("SELECT count(*) FROM notes").fetchone()[0]
+    assert summary["as_of"] == duck.meta()["as_of"]
     assert spark.range(3).count() == 3
