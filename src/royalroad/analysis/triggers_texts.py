@@ -10,6 +10,12 @@ Arrow tables the engine joins back to the notes:
 
 Counting leads per term and outcome then happens in the engine
 (:mod:`royalroad.analysis.triggers_queries`), however many notes there are.
+
+On Spark or a warehouse too, tokenising runs here: the distinct texts are collected
+into Python (a row per distinct text, not per note; the examples later fetch up to
+eight more per top term and outcome), and the three tables go back as the engine's
+temporary tables (:meth:`~royalroad.engine.Workspace.materialized`: cached
+DataFrames on Spark).
 """
 
 from __future__ import annotations
