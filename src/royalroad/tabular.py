@@ -4,7 +4,7 @@ Pure string building with every cell escaped, so that result types can render
 themselves without importing a presenter (imports flow one way: analyses never
 import the report). The report and the app have their own, richer views.
 
->>> html_table(["a", "b"], [["<x>", 1]], caption="T")[:60]
+>>> html_table(["a", "b"], [["<x>", 1]], caption="T")[:62]
 '<table class="royalroad"><caption>T</caption><thead><tr><th>a<'
 """
 

@@ -23,7 +23,10 @@ from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from royalroad.analysis import journeys as j
 from royalroad.backends import ordered_collect
@@ -115,12 +118,7 @@ def dfg(ws: Workspace, *, scope: str = "all", variants: bool = True) -> ProcessM
     var: dict[tuple[str, ...], int] = {}
     if variants:
         table = variant_counts(ev, native=ws.ibis.name == "duckdb").to_pyarrow()
-        var = {
-            tuple(map(str, p)): int(n)
-            for p, n in zip(
-                table.column("path").to_pylist(), table.column("n").to_pylist(), strict=True
-            )
-        }
+        var = _variant_dict(table.column("path"), table.column("n"))
     return ProcessMap(
         edges=edges,
         start_activities=dict(start),
@@ -129,6 +127,35 @@ def dfg(ws: Workspace, *, scope: str = "all", variants: bool = True) -> ProcessM
         events=int(df.n.sum()),
         cases=int(sum(start.values())),
     )
+
+
+def _variant_dict(paths: pa.ChunkedArray, counts: pa.ChunkedArray) -> dict[tuple[str, ...], int]:
+    """Arrow lists of activities (names or dictionary codes) as a dict of name tuples.
+
+    The names are decoded once per distinct activity and sliced per variant: at 10M
+    events (290k variants) ``to_pylist`` then ``tuple(map(str, …))`` per variant took
+    ~6 s, as long as the two queries.
+
+    >>> lists = pa.chunked_array([pa.array([["a", "b"], ["a"]])])
+    >>> _variant_dict(lists, pa.chunked_array([pa.array([3, 1])]))
+    {('a', 'b'): 3, ('a',): 1}
+    >>> _variant_dict(pa.chunked_array([], pa.list_(pa.string())), pa.chunked_array([], pa.int64()))
+    {}
+    """
+    lists = paths.combine_chunks()
+    values = pc.list_flatten(lists)
+    if pa.types.is_dictionary(values.type):
+        names = [str(v) for v in values.dictionary.to_pylist()]
+        flat = [names[i] for i in values.indices.to_numpy(zero_copy_only=False)]
+    else:
+        flat = [str(v) for v in values.to_pylist()]
+    ends = np.cumsum(pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False))
+    starts = ends - pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False)
+    n = counts.to_numpy()
+    return {
+        tuple(flat[a:b]): int(k)
+        for a, b, k in zip(starts.tolist(), ends.tolist(), n.tolist(), strict=True)
+    }
 
 
 __all__ = ["ProcessMap", "dfg", "dfg_counts", "variant_counts"]
