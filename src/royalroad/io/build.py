@@ -64,9 +64,9 @@ class Builder:
             return None
         if len(tables) == 1:  # one file: no copy of (possibly) ten million rows
             return tables[0]
-        name = f"all_{role}"
+        name = f"{sp.STAGE}.all_{role}"
         body = " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in tables)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {body}")
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {body}")
         return name
 
     def _columns(self, table: str) -> list[str]:
@@ -99,7 +99,7 @@ class Builder:
         # the new reasons are joined back by position: sorting the wide rows of a file
         # with thousands of columns took time quadratic in the number of columns.
         self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {table}_r AS
+            CREATE OR REPLACE TABLE {table}_r AS
             SELECT CASE WHEN _reason IS NULL AND _rn > 1 THEN struct_pack(
                   reason := CASE WHEN _payload = _first_payload THEN 'duplicate_lead'
                                  ELSE 'conflicting_lead' END,
@@ -117,7 +117,7 @@ class Builder:
             )
             ORDER BY _pos""")
         self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {out} AS
+            CREATE OR REPLACE TABLE {out} AS
             SELECT t.* EXCLUDE (_reason), r._reason
             FROM {table} t POSITIONAL JOIN {table}_r r""")
         return out
@@ -150,7 +150,7 @@ class Builder:
             # In file order; the staging rows almost always are already, and sorting
             # wide rows again costs time quadratic in their number of columns.
             order = "" if self._in_file_order(leads_stg) else "ORDER BY _file_idx, _line"
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE leads_ok AS
+            con.execute(f"""CREATE OR REPLACE TABLE {sp.STAGE}.leads_ok AS
                 SELECT * EXCLUDE (_reason, _raw, _file_idx, _file, _line), _file, _line
                 FROM {leads_stg} WHERE _reason IS NULL
                 {order}""")
@@ -164,17 +164,17 @@ class Builder:
         # left out of every analysis (Workspace.table), as its events are.
         # The key is numbered over a narrow projection and joined back by position (the
         # rows keep leads_ok's order): sorting wide rows is quadratic in their columns.
-        con.execute("""CREATE OR REPLACE TEMP TABLE lead_keys AS
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE lead_keys AS
             SELECT CAST(row_number() OVER (ORDER BY lead_id) AS INTEGER) AS lead_key,
               rowid AS _pos
-            FROM leads_ok ORDER BY _pos""")
+            FROM {sp.STAGE}.leads_ok ORDER BY _pos""")
         con.execute(f"""CREATE OR REPLACE TABLE leads AS
             SELECT l.* REPLACE (
                 CASE WHEN closed_at > {cutoff} THEN 'open' ELSE outcome END AS outcome,
                 CASE WHEN closed_at > {cutoff} THEN NULL ELSE closed_at END AS closed_at),
               CASE WHEN created_at > {cutoff} THEN 'after_as_of' END AS mark,
               k.lead_key
-            FROM leads_ok l POSITIONAL JOIN (SELECT lead_key FROM lead_keys) k""")
+            FROM {sp.STAGE}.leads_ok l POSITIONAL JOIN (SELECT lead_key FROM lead_keys) k""")
         self._events(events_stg, cutoff)
         self._notes(notes_stg, cutoff)
         self._quarantine(
@@ -277,7 +277,7 @@ class Builder:
         )
         order = "coalesce(t._file_idx * 1e12 + t._line, e._order)" if traces_stg else "e._order"
         self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE leads_ok AS
+            CREATE OR REPLACE TABLE {sp.STAGE}.leads_ok AS
             WITH e AS (
               SELECT lead_id,
                 min(ts) AS created_at,
@@ -304,9 +304,10 @@ class Builder:
         con = self.con
         if as_of is None:
             # The latest timestamp, future outliers aside (royalroad.io.asof).
+            ok = f"{sp.STAGE}.leads_ok"
             parts = [
-                "SELECT created_at AS ts, _file, _line, FALSE AS is_close FROM leads_ok",
-                "SELECT closed_at, _file, _line, outcome IN ('won', 'lost') FROM leads_ok",
+                f"SELECT created_at AS ts, _file, _line, FALSE AS is_close FROM {ok}",
+                f"SELECT closed_at, _file, _line, outcome IN ('won', 'lost') FROM {ok}",
             ]
             if events_stg:
                 parts.append(

@@ -14,9 +14,12 @@ The result is a :class:`~royalroad.engine.Workspace` holding ``leads``, ``events
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from royalroad.engine import Workspace, connect
 from royalroad.errors import InputError
+from royalroad.io import sqlparts as sp
 from royalroad.io.build import Builder, Staged
 from royalroad.io.footer import split_footer
 from royalroad.io.guards import Limits, limits_from
@@ -158,26 +162,27 @@ def ingest(
         _remove_db(scratch)
     con = connect(scratch, memory_limit=memory_limit)
     try:
-        _load(
-            con,
-            step,
-            lead_paths,
-            event_paths,
-            note_paths,
-            sheet=sheet,
-            tables=tables,
-            encoding=encoding,
-            preset=preset,
-            config=config,
-            won=won_t,
-            lost=lost_t,
-            tz=tz,
-            dayfirst=dayfirst,
-            log_mode=log_mode,
-            lifecycle=lifecycle,
-            as_of=as_of,
-            limits=limits,
-        )
+        with _staging(con):
+            _load(
+                con,
+                step,
+                lead_paths,
+                event_paths,
+                note_paths,
+                sheet=sheet,
+                tables=tables,
+                encoding=encoding,
+                preset=preset,
+                config=config,
+                won=won_t,
+                lost=lost_t,
+                tz=tz,
+                dayfirst=dayfirst,
+                log_mode=log_mode,
+                lifecycle=lifecycle,
+                as_of=as_of,
+                limits=limits,
+            )
         Workspace(con).check_learnable()
     except BaseException:
         con.close()
@@ -221,6 +226,20 @@ class _Pending:
     role: str
     raw: RawTable
     cmap: ColumnMap
+
+
+@contextlib.contextmanager
+def _staging(con) -> Iterator[None]:
+    """Attach :data:`~royalroad.io.sqlparts.STAGE`, a database file in the temporary
+    folder for the staging tables, and delete it when the build is done (or failed)."""
+    folder = tempfile.mkdtemp(prefix="royalroad-stage-")
+    try:
+        con.execute(f"ATTACH {sp.lit(os.path.join(folder, 'stage.duckdb'))} AS {sp.STAGE}")
+        yield
+    finally:
+        with contextlib.suppress(Exception):  # an invalidated database cannot detach
+            con.execute(f"DETACH {sp.STAGE}")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _load(

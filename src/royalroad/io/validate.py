@@ -113,7 +113,8 @@ def stage(
     settings: Settings,
     known_leads: str | None = None,
 ) -> str:
-    """Create ``stg_<role>_<file_idx>`` from one raw source; return its name.
+    """Create ``rr_stage.stg_<role>_<file_idx>`` (:data:`~royalroad.io.sqlparts.STAGE`)
+    from one raw source; return its name.
 
     ``_raw`` (the row's values as JSON, for the quarantine) is built for every row,
     except for events when ``known_leads`` is given: a query of the lead ids already
@@ -373,7 +374,7 @@ def stage(
     base = f"SELECT {', '.join(select + inner + extra_sql + extra_src)} FROM {view}"
     for layer in layers:
         base = f"SELECT *, {layer} FROM ({base})"
-    name = f"stg_{role}_{file_idx}"
+    name = f"{sp.STAGE}.stg_{role}_{file_idx}"
     if lazy_raw:
         rows = (
             f"SELECT _file_idx, _file, _line, {', '.join(carried)}, "
@@ -390,7 +391,7 @@ def stage(
         out_cols = ["_file_idx", "_file", "_line", "_raw", *canonical, *extra_out]
         body = f"SELECT {', '.join(out_cols)}, {_reason_case(checks)} AS _reason FROM ({base})"
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {body}")
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS {body}")
     finally:
         con.unregister(view)
     if failed:  # a page the footer promised but the file cannot give: a damaged file
