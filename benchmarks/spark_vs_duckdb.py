@@ -56,6 +56,49 @@ def run_analyses(ws) -> tuple[dict, dict[str, float]]:
     return results, secs
 
 
+class PeakRSS:
+    """Peak resident memory of this process and its descendants (the Spark JVM),
+    sampled from /proc every 0.2 s while a phase runs."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _tree_rss() -> int:
+        pids, total = [os.getpid()], 0
+        while pids:
+            pid = pids.pop()
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                continue
+            total += next(
+                (int(x.split()[1]) * 1024 for x in status.splitlines() if x.startswith("VmRSS")),
+                0,
+            )
+            pids += [int(k) for k in kids]
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, self._tree_rss())
+
+    def __enter__(self) -> PeakRSS:
+        self.peak = self._tree_rss()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._tree_rss())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=1_000_000)
@@ -81,20 +124,22 @@ def main() -> None:
     files, export_s = timed(export_parquet, ws, work / "canonical")
 
     load_duck = os.getloadavg()
-    duck, duck_s = run_analyses(ws)
+    with PeakRSS() as rss_duck:
+        duck, duck_s = run_analyses(ws)
     load_duck = (load_duck, os.getloadavg())
 
     load_spark = os.getloadavg()
-    session, start_s = timed(spark_session, a.master)
-    rs, open_s = timed(
-        open_spark,
-        leads=str(files["leads"]),
-        events=str(files["events"]),
-        notes=str(files["notes"]),
-        meta=str(files["meta"]),
-        session=session,
-    )
-    spark, spark_s = run_analyses(rs)
+    with PeakRSS() as rss_spark:  # Python and the JVM together
+        session, start_s = timed(spark_session, a.master)
+        rs, open_s = timed(
+            open_spark,
+            leads=str(files["leads"]),
+            events=str(files["events"]),
+            notes=str(files["notes"]),
+            meta=str(files["meta"]),
+            session=session,
+        )
+        spark, spark_s = run_analyses(rs)
     load_spark = (load_spark, os.getloadavg())
     session.stop()
 
@@ -110,6 +155,8 @@ def main() -> None:
         "spark_s": spark_s,
         "load_duckdb": load_duck,
         "load_spark": load_spark,
+        "peak_rss_gb_duckdb": rss_duck.peak / 1e9,
+        "peak_rss_gb_spark": rss_spark.peak / 1e9,
         "same_answers": {k: not v for k, v in diffs.items()},
         "differences": {k: v[:5] for k, v in diffs.items() if v},
     }
@@ -122,6 +169,10 @@ def main() -> None:
     for k in ("goals", "paths", "next", "funnel", "total"):
         print(f"| {k} | {duck_s[k]:.1f} | {spark_s[k]:.1f} | {spark_s[k] / duck_s[k]:.1f}× |")
     print(f"| Spark session start / open + contract check | — | {start_s:.1f} / {open_s:.1f} | |")
+    print(
+        f"peak RSS (process tree): DuckDB {rss_duck.peak / 1e9:.2f} GB, "
+        f"Spark (Python + JVM) {rss_spark.peak / 1e9:.2f} GB"
+    )
     print(f"load average (1/5/15 min) before/after DuckDB: {load_duck}; Spark: {load_spark}")
     print("same answers:", figures["same_answers"])
 
