@@ -9,10 +9,20 @@ the advice points at them, from a cut-off, for lead after lead.
 
 ``pytest -m slow -s tests/test_nba_backtest.py`` prints the table quoted in
 docs/statistics.md.
+
+Each (scenario, seed) is backtested once per test session and shared by the tests that
+pool it (the three-seed test's seeds are the first three of the ten-seed test's). The
+seeds run in two worker processes (one per core), as in tests/test_plan_calibration.py;
+a backtest is deterministic, so where it runs does not change its rows.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -59,11 +69,42 @@ def backtest(scenario: str, seed: int, tmp: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["status", "did", "won"])
 
 
-def _check(scenario: str, seeds: range, tmp: Path, min_better: int) -> None:
+COLUMNS = ["status", "did", "won"]
+_done: dict[tuple[str, int], pd.DataFrame] = {}
+"""Backtests already run in this session, by (scenario, seed)."""
+
+
+def backtests(scenario: str, seeds: range) -> list[pd.DataFrame]:
+    """The backtest of each seed, running the ones not yet run in two worker processes."""
+    todo = [s for s in seeds if (scenario, s) not in _done]
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, __file__, scenario, *(str(s) for s in half)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for half in (todo[0::2], todo[1::2])
+        if half
+    ]
+    for w in workers:
+        out, err = w.communicate(timeout=600)
+        assert w.returncode == 0, err
+        for line in out.splitlines():
+            if line.startswith("{"):
+                doc = json.loads(line)
+                df = pd.DataFrame([tuple(r) for r in doc["rows"]], columns=COLUMNS)
+                _done[scenario, doc["seed"]] = df.astype({"did": bool, "won": bool})
+    assert all((scenario, s) in _done for s in seeds), (scenario, list(seeds))
+    return [_done[scenario, s] for s in seeds]
+
+
+def _check(scenario: str, seeds: range, min_better: int) -> None:
     per_seed = []
     frames = []
-    for seed in seeds:
-        df = backtest(scenario, seed, tmp)
+    for seed, df in zip(seeds, backtests(scenario, seeds), strict=True):
         rates = df.groupby("did").won.mean()
         per_seed.append((seed, rates.get(True), rates.get(False), int(df.did.sum()), len(df)))
         frames.append(df)
@@ -86,11 +127,19 @@ def _check(scenario: str, seeds: range, tmp: Path, min_better: int) -> None:
         assert part[True] > part[False], (scenario, status, part)
 
 
-def test_backtest_manufacturing_three_seeds(tmp_path):
-    _check("manufacturing", range(3), tmp_path, min_better=3)
+def test_backtest_manufacturing_three_seeds():
+    _check("manufacturing", range(3), min_better=3)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["manufacturing", "saas"])
-def test_backtest_ten_seeds(scenario, tmp_path):
-    _check(scenario, range(10), tmp_path, min_better=8)
+def test_backtest_ten_seeds(scenario):
+    _check(scenario, range(10), min_better=8)
+
+
+if __name__ == "__main__":  # a worker: one JSON line per seed of one scenario
+    for arg in sys.argv[2:]:
+        with tempfile.TemporaryDirectory() as folder:
+            df = backtest(sys.argv[1], int(arg), Path(folder))
+        rows = [[str(a), bool(b), bool(c)] for a, b, c in df.itertuples(index=False)]
+        print(json.dumps({"seed": int(arg), "rows": rows}), flush=True)
