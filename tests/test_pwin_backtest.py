@@ -9,9 +9,18 @@ score's minus 0.01 and the Brier score at most the lead score's.
 Every metric is recomputed here from the per-lead scores with numpy and scipy, not
 read from the result. The benchmark ``benchmarks/pwin_backtest.py`` prints the same
 figures at 20,000 leads per data set.
+
+The seeds of a scenario run in two worker processes (one per core), as in
+tests/test_plan_calibration.py; each worker pickles its per-lead scores, which are
+read back exactly.
 """
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -37,17 +46,35 @@ def _largest_decile_gap(p: np.ndarray, y: np.ndarray) -> float:
     return max(abs(p[i].mean() - y[i].mean()) for i in np.array_split(order, 10) if len(i) >= 50)
 
 
+def scores(scenario: str, seed: int, tmp: Path) -> pd.DataFrame:
+    """The backtest's per-lead scores of one simulated data set."""
+    simulate(scenario, leads=LEADS, seed=seed).write(tmp)
+    ws = rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv")
+    try:
+        return rr.backtest(ws, adjust=["industry"]).scores
+    finally:
+        ws.close()
+
+
 @pytest.fixture(scope="module", params=["manufacturing", "saas"])
 def pooled(request, tmp_path_factory) -> pd.DataFrame:
-    frames = []
-    for seed in SEEDS:
-        tmp = tmp_path_factory.mktemp(f"{request.param}{seed}")
-        simulate(request.param, leads=LEADS, seed=seed).write(tmp)
-        ws = rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv")
-        try:
-            frames.append(rr.backtest(ws, adjust=["industry"]).scores)
-        finally:
-            ws.close()
+    folders = {seed: tmp_path_factory.mktemp(f"{request.param}{seed}") for seed in SEEDS}
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, __file__, request.param]
+            + [f"{seed}={folders[seed]}" for seed in half],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for half in (SEEDS[0::2], SEEDS[1::2])
+    ]
+    for w in workers:
+        _, err = w.communicate(timeout=600)
+        assert w.returncode == 0, err
+    frames = [pd.read_pickle(folders[seed] / "scores.pkl") for seed in SEEDS]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -71,3 +98,9 @@ def test_at_least_as_good_as_a_standard_lead_score(pooled):
     assert np.mean((ours - y) ** 2) <= np.mean((score - y) ** 2)
     # and far better than knowing only the base rate
     assert np.mean((ours - y) ** 2) < np.mean((pooled.base_rate.to_numpy(float) - y) ** 2)
+
+
+if __name__ == "__main__":  # a worker: SCENARIO SEED=FOLDER …, scores pickled in FOLDER
+    for arg in sys.argv[2:]:
+        seed, folder = arg.split("=", 1)
+        scores(sys.argv[1], int(seed), Path(folder)).to_pickle(Path(folder) / "scores.pkl")
