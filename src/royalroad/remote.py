@@ -483,7 +483,10 @@ def export_parquet(ws: Workspace, out: str | Path) -> dict[str, Path]:
     written = {}
     for name in EXPORTED:
         path = root / f"{name}.parquet"
-        ws.con.execute(f"COPY ({_select_text(ws, name)}) TO '{path}' (FORMAT parquet)").fetchall()
+        # events in source order (their physical order may differ by a few rows)
+        order = " ORDER BY seq" if name == "events" else ""
+        query = f"{_select_text(ws, name)}{order}"
+        ws.con.execute(f"COPY ({query}) TO '{path}' (FORMAT parquet)").fetchall()
         written[name] = path
     return written
 
