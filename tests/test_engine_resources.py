@@ -119,6 +119,8 @@ def test_running_out_of_spill_space_is_one_line_not_a_bug(tmp_path, monkeypatch)
 
     leads, events, _, _ = simulate("saas", leads=4000, seed=5).write(tmp_path / "csv")
     monkeypatch.setattr(engine, "spill_cap", lambda folder: "1MiB")
+    # --memory-limit sets the process default: restored after the test
+    monkeypatch.setattr(engine, "_process_memory_limit", None)
     result = CliRunner().invoke(
         app,
         [
