@@ -237,8 +237,10 @@ def test_materialized_chain_is_dropped_after_use_and_after_an_error(simulated):
     try:
 
         def temps():
+            # intermediate tables: TEMP, or in the workspace's scratch database file
             return ws.con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE temporary"
+                "SELECT table_name FROM duckdb_tables() "
+                "WHERE temporary OR database_name LIKE 'rr_scratch%'"
             ).fetchall()
 
         analyse_paths(ws)
