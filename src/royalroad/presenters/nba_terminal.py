@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from royalroad.analysis.nba_result import CLOSE, KEEP, NextResult
+from royalroad.analysis.nba_result import CLOSE, KEEP, NextResult, priority
 from royalroad.i18n import t
 
 
@@ -89,16 +89,6 @@ def _whole_points(points: list[float], total: int) -> list[int]:
             out[i] += 1
         return out
     return [round(x) for x in points]  # the adjustments do not add up: show each as is
-
-
-def priority(row: dict) -> tuple:
-    """This week's order: stalled first, then sales-ready, then the longest idle."""
-    return (
-        not row["stalled"],
-        row["status"] != "sales_ready",
-        -(row["days_idle"] or 0),
-        row["lead_id"],
-    )
 
 
 def render_next(
