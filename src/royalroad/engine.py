@@ -215,6 +215,23 @@ def spill_cap(folder: str) -> str:
     return f"{max(2**30, int(free * SPILL_SHARE)) // 2**20}MiB"
 
 
+def attach_scratch(con: duckdb.DuckDBPyConnection, name: str, prefix: str) -> str:
+    """Attach a new DuckDB file, in a fresh folder under the temporary folder, as
+    ``name``; return the folder (the caller removes it when done). Tables there are
+    compressed and on disk, where TEMP tables sit uncompressed in memory. Raises
+    ``duckdb.Error`` when it cannot be attached (a read-only instance)."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix=prefix)
+    path = os.path.join(folder, "scratch.duckdb").replace("'", "''")
+    try:
+        con.execute(f"ATTACH '{path}' AS {name}")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
 def cpu_count() -> int:
     """Cores this process may run on (its CPU affinity where the OS has one)."""
     try:
@@ -535,14 +552,10 @@ class Workspace:
         raw: at 100M events the goal search's occurrence table spilled past 28 GiB.
         None (TEMP tables) when it cannot be attached."""
         if self._scratch_name is None:
-            import tempfile
-
-            folder = tempfile.mkdtemp(prefix="royalroad-scratch-")
             name = f"rr_scratch_{next(_SCRATCH_NUMBERS)}"
             try:
-                self.con.execute(f"ATTACH '{os.path.join(folder, 'scratch.duckdb')}' AS {name}")
+                folder = attach_scratch(self.con, name, "royalroad-scratch-")
             except duckdb.Error:
-                shutil.rmtree(folder, ignore_errors=True)
                 self._scratch_name = ""
                 return None
             self._scratch_name, self._scratch_dir = name, folder

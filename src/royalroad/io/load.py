@@ -18,14 +18,13 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from royalroad.engine import Workspace, connect
+from royalroad.engine import Workspace, attach_scratch, connect
 from royalroad.errors import InputError
 from royalroad.io import sqlparts as sp
 from royalroad.io.build import Builder, Staged
@@ -232,9 +231,8 @@ class _Pending:
 def _staging(con) -> Iterator[None]:
     """Attach :data:`~royalroad.io.sqlparts.STAGE`, a database file in the temporary
     folder for the staging tables, and delete it when the build is done (or failed)."""
-    folder = tempfile.mkdtemp(prefix="royalroad-stage-")
+    folder = attach_scratch(con, sp.STAGE, "royalroad-stage-")
     try:
-        con.execute(f"ATTACH {sp.lit(os.path.join(folder, 'stage.duckdb'))} AS {sp.STAGE}")
         yield
     finally:
         with contextlib.suppress(Exception):  # an invalidated database cannot detach
