@@ -76,6 +76,29 @@ def test_single_counts_equal_pandas(manufacturing):
         assert (c.won, c.lost, c.open) == _counts(rows, leads), c.label()
 
 
+def test_medians_one_per_query_equal_pandas_and_the_single_query(manufacturing, monkeypatch):
+    """Past ``MEDIAN_VALUES_PER_QUERY`` the medians run a few per query (100M events):
+    here one per query, forced, against pandas and against the default run."""
+    from royalroad.analysis import milestones
+
+    tmp, ws, _, result = manufacturing
+    monkeypatch.setattr(milestones, "MEDIAN_VALUES_PER_QUERY", 1)
+    split = discover_goals(ws, pairs=6, adjust=["industry"])
+    leads, ev = _pandas_journeys(tmp)
+    assert [c.key for c in split.candidates] == [c.key for c in result.candidates]
+    checked = 0
+    for c, d in zip(result.candidates, split.candidates, strict=True):
+        assert (d.won, d.lost, d.open) == (c.won, c.lost, c.open)
+        assert d.median_days_to_reach == c.median_days_to_reach
+        if c.then is None:
+            rows = ev[(ev.activity == c.activity) & (ev.k == c.min_count)]
+            if c.within_days is not None:
+                rows = rows[rows.day <= c.within_days]
+            assert d.median_days_to_reach == pytest.approx(rows.day.median(), abs=1e-9)
+            checked += 1
+    assert checked > 50
+
+
 def test_pair_counts_equal_pandas(manufacturing):
     tmp, _, _, result = manufacturing
     leads, ev = _pandas_journeys(tmp)

@@ -132,13 +132,13 @@ def test_activity_enum_keeps_every_name_and_sorts_by_name(small):
 
 
 def strip_keys(src, dst):
-    """A copy of the workspace without the stored keys: lead_key and pos dropped,
+    """A copy of the workspace without the stored keys: lead_key, pos and occ dropped,
     activity a plain VARCHAR again."""
     shutil.copy(src, dst)
     ws = open_workspace(dst)
     con = ws.con
     con.execute(
-        "CREATE TABLE ev2 AS SELECT * EXCLUDE (lead_key, pos) "
+        "CREATE TABLE ev2 AS SELECT * EXCLUDE (lead_key, pos, occ) "
         "REPLACE (CAST(activity AS VARCHAR) AS activity) "
         "FROM events ORDER BY seq"
     )
@@ -230,6 +230,35 @@ def test_keys_computed_in_the_query_equal_the_stored_ones(small, tmp_path):
     stored = small.con.execute("SELECT seq, pos FROM events ORDER BY seq").df()
     assert derived.pos.isna().tolist() == stored.pos.isna().tolist()
     assert derived.pos.dropna().astype(int).tolist() == stored.pos.dropna().astype(int).tolist()
+
+
+def expected_occ(ev: pd.DataFrame) -> pd.Series:
+    """Occurrence of each usable event's activity in its lead's journey, by (ts, seq)."""
+    usable = ev[ev["mark"].isna()].sort_values(["lead_id", "ts", "seq"])
+    occ = usable.groupby(["lead_id", "activity"], sort=False).cumcount() + 1
+    return occ.reindex(ev.index)
+
+
+def test_occurrences_stored_and_computed_in_the_query_equal_pandas(simulated, tmp_path):
+    ws = open_workspace(simulated / "ws.duckdb", read_only=True)
+    try:
+        ev = ws.con.execute(
+            "SELECT lead_id, CAST(activity AS VARCHAR) AS activity, ts, seq, mark, occ "
+            "FROM events ORDER BY seq"
+        ).df()
+    finally:
+        ws.close()
+    want = expected_occ(ev)
+    assert want.max() >= 3  # repeats are there to be counted
+    assert ev.occ.isna().tolist() == want.isna().tolist()
+    assert ev.occ.dropna().astype(int).tolist() == want.dropna().astype(int).tolist()
+    plain = strip_keys(simulated / "ws.duckdb", tmp_path / "plain.duckdb")
+    try:
+        derived = plain.table("events").select("seq", "occ").to_pandas().sort_values("seq")
+    finally:
+        plain.close()
+    assert derived.occ.isna().tolist() == want.isna().tolist()
+    assert derived.occ.dropna().astype(int).tolist() == want.dropna().astype(int).tolist()
 
 
 def test_materialized_chain_is_dropped_after_use_and_after_an_error(simulated):

@@ -218,14 +218,15 @@ def spill_cap(folder: str) -> str:
 def attach_scratch(con: duckdb.DuckDBPyConnection, name: str, prefix: str) -> str:
     """Attach a new DuckDB file, in a fresh folder under the temporary folder, as
     ``name``; return the folder (the caller removes it when done). Tables there are
-    compressed and on disk, where TEMP tables sit uncompressed in memory. Raises
-    ``duckdb.Error`` when it cannot be attached (a read-only instance)."""
+    compressed and on disk, where TEMP tables sit uncompressed in memory. Attached
+    read-write even when ``con`` reads its own database read-only (an attached file
+    otherwise inherits that mode). Raises ``duckdb.Error`` when it cannot be attached."""
     import tempfile
 
     folder = tempfile.mkdtemp(prefix=prefix)
     path = os.path.join(folder, "scratch.duckdb").replace("'", "''")
     try:
-        con.execute(f"ATTACH '{path}' AS {name}")
+        con.execute(f"ATTACH '{path}' AS {name} (READ_ONLY FALSE)")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -363,7 +364,7 @@ class Workspace:
         if name == "events" and self._grouping is not None:
             g = self._grouping
             act = t.activity.cast("string")
-            t = t.mutate(activity=act.isin(list(g.kept)).ifelse(act, g.label))
+            t = number_occurrences(t.mutate(activity=act.isin(list(g.kept)).ifelse(act, g.label)))
         if name == "events" and self._extra_events is not None:
             t = with_extra_events(t, self._extra_events)
         return t
@@ -647,7 +648,33 @@ def journey_keys(t: ir.Table, name: str) -> ir.Table:
         complete = t.mark.isnull() | (t.mark != "not_complete")
         w = ibis.window(group_by=[t.lead_key, complete], order_by=[t.ts, t.seq])
         t = t.mutate(pos=complete.ifelse(ibis.row_number().over(w) + 1, ibis.null("int64")))
+    if name == "events" and "occ" not in t.columns:
+        t = number_occurrences(t)
     return t
+
+
+def number_occurrences(events: ir.Table) -> ir.Table:
+    """``occ``: each usable event's occurrence (1, 2, …) of its activity in its lead's
+    journey, by ``pos``; NULL for events with a mark.
+
+    ``ingest`` stores it (see the loader); this computes it in the query for a table
+    that lacks it, or again after the activities change (a grouping, added events).
+
+    Examples
+    --------
+    >>> import ibis
+    >>> t = ibis.memtable({"lead_key": [1, 1, 1, 2], "activity": ["a", "b", "a", "a"],
+    ...                    "pos": [1, 2, 3, 1], "mark": [None, None, None, "after_close"]})
+    >>> number_occurrences(t).order_by(["lead_key", "pos"]).occ.to_list()
+    [1, 1, 2, None]
+    """
+    import ibis
+
+    t = events.drop("occ") if "occ" in events.columns else events
+    usable = t.mark.isnull()
+    w = ibis.window(group_by=[t.lead_key, t.activity, usable], order_by=t.pos)
+    occ = (ibis.row_number().over(w) + 1).cast("int32")
+    return t.mutate(occ=usable.ifelse(occ, ibis.null("int32")))
 
 
 def with_extra_events(events: ir.Table, extra: ir.Table) -> ir.Table:
@@ -675,7 +702,8 @@ def with_extra_events(events: ir.Table, extra: ir.Table) -> ir.Table:
     complete = u.pos.notnull()
     w = ibis.window(group_by=[u.lead_key, complete], order_by=[u.ts, u._extra, u.pos])
     pos = (ibis.row_number().over(w) + 1).cast(schema["pos"])
-    return u.mutate(pos=complete.ifelse(pos, ibis.null(schema["pos"]))).drop("_extra")
+    u = u.mutate(pos=complete.ifelse(pos, ibis.null(schema["pos"]))).drop("_extra")
+    return number_occurrences(u) if "occ" in u.columns else u
 
 
 def open_workspace(

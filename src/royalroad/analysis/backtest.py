@@ -71,7 +71,8 @@ def as_of_workspace(ws: Workspace, cutoff: dt.datetime, every: int = 1) -> Works
     new.register("_leads", leads)
     new.execute("CREATE TABLE leads AS SELECT * FROM _leads")
     new.unregister("_leads")
-    drop = ", pos" if _has(ws, "events", "pos") else ""
+    # the journey keys follow the marks, which change at the cut-off: numbered again
+    drop = "".join(f", {c}" for c in ("pos", "occ") if _has(ws, "events", c))
     events = src.sql(
         f"""SELECT e.* EXCLUDE (mark{drop}),
               CASE WHEN e.mark = 'not_complete' THEN 'not_complete'

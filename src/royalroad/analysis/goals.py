@@ -144,7 +144,7 @@ def discover_goals(
             "lead_key", "activity", "pos", "outcome", "day", "close_day", "k"
         )
         occ = stack.enter_context(ws.materialized(numbered, "occ"))
-        singles = m.single_counts(occ, grid).execute()
+        singles = m.single_counts(occ, grid)
         profile = m.activity_profile(events, leads).execute()
         proxies = _proxies(singles, profile, len(grid) - 1, set(not_proxy))
         proxy_acts = {p.activity: p for p in proxies}
@@ -155,7 +155,7 @@ def discover_goals(
             if len(top) > 1
             else None
         )
-        pair_df = m.pair_counts(preach, grid).execute() if preach is not None else None
+        pair_df = m.pair_counts(preach, grid) if preach is not None else None
 
         adj = strata_.adjusted(ws, max_count, grid, top, adjust) if adjust else None
 

@@ -254,9 +254,9 @@ def adjusted(ws: Workspace, max_count: int, grid, top, adjust) -> dict:
     leads = m.with_periods(ws.table("leads"), seg)
     e_s = m.journey(ws.table("events"), leads, seg)
     occ_s = m.with_occurrence(e_s, max_count)
-    singles = m.single_counts(occ_s, grid, strata=seg).execute()
+    singles = m.single_counts(occ_s, grid, strata=seg)
     pairs = (
-        m.pair_counts(m.pair_reach(e_s, occ_s, top, seg), grid, strata=seg).execute()
+        m.pair_counts(m.pair_reach(e_s, occ_s, top, seg), grid, strata=seg)
         if len(top) > 1
         else None
     )

@@ -1,8 +1,10 @@
 """Milestone queries: Ibis expressions that count candidate milestones in the engine.
 
 A *milestone* is "activity A at least k times within d days of creation" or "A then
-B" (B after A). Every builder here takes Ibis tables and returns an Ibis expression;
-nothing executes here, so the same code runs on DuckDB, Spark or a warehouse.
+B" (B after A). Every builder here takes Ibis tables and returns an Ibis expression,
+so the same code runs on DuckDB, Spark or a warehouse; only the per-milestone counts
+(:func:`single_counts`, :func:`pair_counts`) execute, to bound their medians' memory
+(:func:`grouped`).
 
 Only events that feed milestones are used: ``mark IS NULL`` (strictly before the
 close for closed leads, not after the as-of date, complete lifecycle). Events are
@@ -14,19 +16,27 @@ partitioned on the integer ``lead_key``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
 
 from royalroad.backends import as_int, median
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 DAY = 86400.0
 OUTCOMES = ("won", "lost", "open")
 
 
 def journey(events: ir.Table, leads: ir.Table, segments: Sequence[str] = ()) -> ir.Table:
-    """Usable events with their lead's outcome, ``day`` since creation and ``close_day``."""
-    ev = events.filter(events.mark.isnull()).select("lead_key", "activity", "ts", "pos")
+    """Usable events with their lead's outcome, ``day`` since creation and ``close_day``.
+
+    ``events`` as :meth:`Workspace.table` gives them: with ``occ`` (stored, or numbered
+    in the query by :func:`royalroad.engine.journey_keys`).
+    """
+    ev = events.filter(events.mark.isnull()).select("lead_key", "activity", "ts", "pos", "occ")
     ld = leads.select("lead_key", "created_at", "outcome", "closed_at", *segments)
     e = ev.join(ld, "lead_key")
     created = e.created_at.epoch_seconds()
@@ -37,10 +47,13 @@ def journey(events: ir.Table, leads: ir.Table, segments: Sequence[str] = ()) -> 
 
 
 def with_occurrence(e: ir.Table, max_count: int) -> ir.Table:
-    """Number each lead's occurrences of an activity 1, 2, … in journey order; keep ≤ max_count."""
-    w = ibis.window(group_by=[e.lead_key, e.activity], order_by=e.pos)
-    e = e.mutate(k=ibis.row_number().over(w) + 1)
-    return e.filter(e.k <= max_count)
+    """Each lead's occurrences 1, 2, … of an activity as ``k`` (journey order); keep ≤ max_count.
+
+    The number is the workspace's ``occ`` (``royalroad.engine.number_occurrences``):
+    stored by ``ingest``, so no query sorts the events again to count them.
+    """
+    e = e.filter(e.occ <= max_count)
+    return e.mutate(k=e.occ).drop("occ")
 
 
 def _window_aggs(
@@ -59,9 +72,37 @@ def _window_aggs(
     return aggs
 
 
+MEDIAN_VALUES_PER_QUERY = 100_000_000
+"""Rows × medians that one query may aggregate. An exact median holds every value of
+its group until the end (DuckDB's quantile state), so the goal search's 15 medians
+over 100M occurrences passed 26 GiB of spill in one query; past this bound the
+medians are computed a few per query, over the same (materialised) table."""
+
+
+def grouped(t: ir.Table, by: Sequence[str], aggs: dict[str, ir.Value]) -> pd.DataFrame:
+    """``t.group_by(by).agg(**aggs)``, executed: in one query, or, when ``t`` has so
+    many rows that its medians would not fit (:data:`MEDIAN_VALUES_PER_QUERY`), the
+    counts with the first medians and the other medians in further queries, joined on
+    ``by`` (the same numbers: every query groups the same rows)."""
+    import ibis.expr.operations as ops
+
+    by = list(by)
+    medians = [n for n, v in aggs.items() if isinstance(v.op(), ops.Median)]
+    per_query = len(medians)
+    if per_query > 1:
+        rows = int(t.count().execute())
+        per_query = min(per_query, max(1, MEDIAN_VALUES_PER_QUERY // max(rows, 1)))
+    later = medians[per_query:]
+    df = t.group_by(by).agg(**{n: v for n, v in aggs.items() if n not in later}).execute()
+    for i in range(0, len(later), max(per_query, 1)):
+        part = t.group_by(by).agg(**{n: aggs[n] for n in later[i : i + per_query]}).execute()
+        df = df.merge(part, on=by, how="left", validate="one_to_one")
+    return df[[*by, *aggs]]
+
+
 def single_counts(
     occ: ir.Table, windows: Sequence[int | None], strata: Sequence[str] = ()
-) -> ir.Table:
+) -> pd.DataFrame:
     """Leads reaching "≥k × activity within d days", per (activity, k[, strata]) and outcome.
 
     With ``strata`` the medians are left out (they do not add up across strata).
@@ -70,7 +111,7 @@ def single_counts(
     if not strata:
         closed = occ.outcome.isin(["won", "lost"]) & (occ.close_day > 0)
         aggs["position"] = median(occ.day / occ.close_day, closed & (occ.k == 1))
-    return occ.group_by(["activity", "k", *strata]).agg(**aggs)
+    return grouped(occ, ["activity", "k", *strata], aggs)
 
 
 def pair_reach(
@@ -94,11 +135,9 @@ def pair_reach(
 
 def pair_counts(
     reach: ir.Table, windows: Sequence[int | None], strata: Sequence[str] = ()
-) -> ir.Table:
+) -> pd.DataFrame:
     """Leads reaching "A then B within d days", per (A, B[, strata]) and outcome."""
-    return reach.group_by(["a", "b", *strata]).agg(
-        **_window_aggs(reach, windows, medians=not strata)
-    )
+    return grouped(reach, ["a", "b", *strata], _window_aggs(reach, windows, medians=not strata))
 
 
 def activity_profile(events: ir.Table, leads: ir.Table) -> ir.Table:

@@ -49,7 +49,7 @@ TOP_SHARE = 1 / 3
 """The share of ranked reps whose leads the practices call "the best" (at least one)."""
 SMALL = 30
 """Reps with fewer leads than this in a rate lean mostly on the team's rate (a caveat)."""
-EVENT_FIXED = {"lead_id", "lead_key", "activity", "ts", "seq", "pos", "lifecycle", "mark"}
+EVENT_FIXED = {"lead_id", "lead_key", "activity", "ts", "seq", "pos", "occ", "lifecycle", "mark"}
 
 
 def analyse_reps(

@@ -344,7 +344,8 @@ class Builder:
         con = self.con
         if events_stg is None:
             con.execute("""CREATE OR REPLACE TABLE events (lead_id VARCHAR, lead_key INTEGER,
-                activity VARCHAR, ts TIMESTAMP, seq BIGINT, pos INTEGER, lifecycle VARCHAR,
+                activity VARCHAR, ts TIMESTAMP, seq BIGINT, pos INTEGER, occ INTEGER,
+                lifecycle VARCHAR,
                 mark VARCHAR, _file VARCHAR, _line BIGINT)""")
             return
         cols = [
@@ -371,6 +372,13 @@ class Builder:
         pos = """CASE WHEN mark IS DISTINCT FROM 'not_complete' THEN CAST(row_number() OVER (
                 PARTITION BY lead_key, mark IS DISTINCT FROM 'not_complete'
                 ORDER BY ts, seq) AS INTEGER) END"""
+        # occ: the event's occurrence (1, 2, …) of its activity in its lead's usable
+        # journey (mark IS NULL), in the same order; NULL for the other events. Every
+        # milestone query reads "the k-th A" from it: numbered in the analyses, that
+        # window sorted every event uncompressed and passed the spill cap at 100M.
+        occ = """CASE WHEN mark IS NULL THEN CAST(row_number() OVER (
+                PARTITION BY lead_key, activity, mark IS NULL
+                ORDER BY ts, seq) AS INTEGER) END"""
         # The keys (seq, pos, mark) are computed on a narrow projection and joined back
         # to the staged rows by position: sorting the whole rows (ids, names, extra
         # columns) three times spilled past 29 GiB at 100M events. The table keeps the
@@ -379,9 +387,9 @@ class Builder:
         keys = f"{sp.STAGE}.event_keys"
         con.execute(f"""
             CREATE OR REPLACE TABLE {keys} AS
-            SELECT rid, lead_key, seq, mark, {pos} AS pos
+            SELECT rid, lead_key, seq, mark, {pos} AS pos, {occ} AS occ
             FROM (
-              SELECT e.rowid AS rid, l.lead_key, e.ts, {mark} AS mark,
+              SELECT e.rowid AS rid, l.lead_key, e.ts, e.activity, {mark} AS mark,
                 row_number() OVER (ORDER BY e._file_idx, e._line) AS seq
               FROM {events_stg} e JOIN leads l USING (lead_id)
               WHERE e._reason IS NULL)
@@ -392,7 +400,7 @@ class Builder:
               CASE WHEN e.rid = k.rid THEN k.lead_key
                    ELSE error('events: staged rows and their keys out of step') END
                 AS lead_key,
-              CAST(e.activity AS activity_name) AS activity, e.ts, k.seq, k.pos,
+              CAST(e.activity AS activity_name) AS activity, e.ts, k.seq, k.pos, k.occ,
               e.lifecycle, k.mark{"".join(f", e.{sp.ident(c)}" for c in cols)}, e._file, e._line
             FROM (SELECT rowid AS rid, * FROM {events_stg} WHERE _reason IS NULL) e
             POSITIONAL JOIN {keys} k""")

@@ -53,7 +53,10 @@ CANONICAL: dict[str, tuple[str, ...]] = {
     "notes": ("lead_id", "ts", "text", "author"),
     "traces": ("lead_id", "amount"),
 }
-SYSTEM = frozenset({"_file", "_line", "_file_idx", "_raw", "_reason", "seq", "mark", EXTRA, DAMAGE})
+SYSTEM = frozenset(
+    {"_file", "_line", "_file_idx", "_raw", "_reason", "seq", "mark", "lead_key", "pos", "occ"}
+    | {EXTRA, DAMAGE}
+)
 
 
 @dataclass(frozen=True)
