@@ -290,7 +290,15 @@ def auc(p: np.ndarray, y: np.ndarray) -> float:
 def aalen_johansen_se(
     times: np.ndarray, won: np.ndarray, lost: np.ndarray, censored: np.ndarray
 ) -> np.ndarray:
-    """Standard error of :func:`aalen_johansen`'s cumulative incidence of ``won``.
+    """Standard error of :func:`aalen_johansen`'s cumulative incidence of ``won``
+    (the square root of :func:`aalen_johansen_var`)."""
+    return np.sqrt(aalen_johansen_var(times, won, lost, censored))
+
+
+def aalen_johansen_var(
+    times: np.ndarray, won: np.ndarray, lost: np.ndarray, censored: np.ndarray
+) -> np.ndarray:
+    """Variance of :func:`aalen_johansen`'s cumulative incidence of ``won``, per time.
 
     The delta-method variance of Marubini and Valsecchi (1995), as Stata's ``stcompet``
     and statsmodels' ``CumIncidenceRight`` compute it, on the same aggregated counts
@@ -312,7 +320,7 @@ def aalen_johansen_se(
         v += np.cumsum(s0**2 * rb)
         rc = np.where(n > 0, s0 * won / np.where(n > 0, n, 1.0), 0.0)
         v += -2 * cif * np.cumsum(rc) + 2 * np.cumsum(cif * rc)
-    return np.sqrt(np.maximum(v, 0.0))
+    return np.maximum(v, 0.0)
 
 
 def incidence_interval(

@@ -64,10 +64,9 @@ def incidence(
     """Aalen–Johansen cumulative incidence of ``event`` (``competing`` ends the lead
     otherwise; ``censored`` leads are still open), per distinct day, sorted ascending.
 
-    The variance is the delta-method one of Marubini and Valsecchi (1995), computed
-    from the counts per day exactly as statsmodels' ``CumIncidenceRight`` does from
-    one row per lead (a day where every lead at risk ends adds no term instead of a
-    division by zero).
+    The variance is :func:`royalroad.stats.aalen_johansen_var`'s, the delta-method one
+    of Marubini and Valsecchi (1995) computed from the counts per day as statsmodels'
+    ``CumIncidenceRight`` does from one row per lead.
     """
     t = np.asarray(days, dtype=float)
     d1 = np.asarray(event, dtype=float)
@@ -76,19 +75,8 @@ def incidence(
     if t.size == 0:
         return Incidence(t, t.copy(), t.copy(), math.nan, 0)
     times, cif1, cif2 = stats.aalen_johansen(t, d1, d2, c)
-    n = (d1 + d2 + c)[::-1].cumsum()[::-1]
-    da = d1 + d2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(np.where(n > 0, 1.0 - da / np.where(n > 0, n, 1.0), 1.0))
-        sp0 = np.r_[1.0, surv[:-1]] / np.where(n > 0, n, 1.0)
-        ip = cif1
-        ra = np.where(n > da, da / (n * (n - da)), 0.0)
-        v = ip**2 * np.cumsum(ra) - 2 * ip * np.cumsum(ip * ra) + np.cumsum(ip**2 * ra)
-        ra2 = np.where(n > 0, (n - d1) * d1 / np.where(n > 0, n, 1.0), 0.0)
-        v = v + np.cumsum(sp0**2 * ra2)
-        ra3 = np.where(n > 0, sp0 * d1 / np.where(n > 0, n, 1.0), 0.0)
-        v = v - 2 * ip * np.cumsum(ra3) + 2 * np.cumsum(ip * ra3)
-    return Incidence(times, cif1, cif2, float(max(v[-1], 0.0)), int((d1 + d2 + c).sum()))
+    v = stats.aalen_johansen_var(t, d1, d2, c)
+    return Incidence(times, cif1, cif2, float(v[-1]), int((d1 + d2 + c).sum()))
 
 
 def event_days(days: np.ndarray) -> np.ndarray:
