@@ -113,6 +113,59 @@ def write(tmp_path, monkeypatch):
     return _write
 
 
+# ---------------------------------------------------------------- simulated data sets
+
+
+@pytest.fixture(scope="session")
+def simulated(tmp_path_factory):
+    """``simulated(scenario, leads, seed)`` → a folder with the simulator's CSVs.
+
+    Written once per session for each (scenario, leads, seed) and shared by every
+    module that asks for the same set: **read only** (a test that edits the files
+    writes its own copy).
+    """
+    from royalroad.simulate import simulate
+
+    folders: dict[tuple[str, int, int], Path] = {}
+
+    def _simulated(scenario: str, leads: int, seed: int) -> Path:
+        key = (scenario, leads, seed)
+        if key not in folders:
+            folder = tmp_path_factory.mktemp(f"sim_{scenario}_{leads}_{seed}")
+            simulate(scenario, leads=leads, seed=seed).write(folder)
+            folders[key] = folder
+        return folders[key]
+
+    return _simulated
+
+
+@pytest.fixture(scope="session")
+def ingested(simulated):
+    """``ingested(scenario, leads, seed, notes=False)`` → a workspace file of that
+    simulated set (leads and events; the notes too when asked), ingested once per
+    session and closed: open it with ``read_only=True`` (command-line tests read it
+    too)."""
+    from royalroad.io.load import ingest
+
+    paths: dict[tuple[str, int, int, bool], Path] = {}
+
+    def _ingested(scenario: str, leads: int, seed: int, *, notes: bool = False) -> Path:
+        key = (scenario, leads, seed, notes)
+        if key not in paths:
+            folder = simulated(scenario, leads, seed)
+            path = folder / f"ws{'_notes' if notes else ''}.duckdb"
+            ingest(
+                leads=folder / "leads.csv",
+                events=folder / "events.csv",
+                notes=folder / "notes.csv" if notes else None,
+                workspace=path,
+            ).close()
+            paths[key] = path
+        return paths[key]
+
+    return _ingested
+
+
 @pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

@@ -15,10 +15,8 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-import royalroad as rr
 from royalroad.cli import app
 from royalroad.i18n import t
-from royalroad.simulate import simulate
 
 QUICK = ["--pairs", "0", "--max-count", "2", "--windows", "30"]
 PLAN = ["--target", "1.2億", "--period", "2025-04..2025-09", "--by", "quarter"]
@@ -31,12 +29,8 @@ def run(*args: str):
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("analyze_plan")
-    simulate("manufacturing", leads=1500, seed=3).write(tmp)
-    path = tmp / "ws.duckdb"
-    rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv", workspace=path).close()
-    return path
+def ws(ingested):
+    return ingested("manufacturing", 1500, 3)
 
 
 @pytest.fixture(scope="module")

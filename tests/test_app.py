@@ -40,12 +40,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory) -> Path:
-    from royalroad.simulate import simulate
-
-    out = tmp_path_factory.mktemp("sim")
-    simulate("manufacturing", leads=1500, seed=3).write(out)
-    return out
+def sim(simulated) -> Path:
+    return simulated("manufacturing", 1500, 3)
 
 
 def _records(path: Path) -> int:

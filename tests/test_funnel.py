@@ -28,7 +28,6 @@ import royalroad as rr
 from royalroad.analysis.journeys import START, WON
 from royalroad.cli import app
 from royalroad.errors import InputError
-from royalroad.simulate import simulate
 
 DAY = 86400.0
 TOL = 1e-9
@@ -139,14 +138,11 @@ def test_bad_options_are_one_line_input_errors(tiny):
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory):
+def sim(ingested):
     """3,000 simulated manufacturing leads in a workspace file, the goal and the road."""
-    tmp = tmp_path_factory.mktemp("funnel")
-    simulate("manufacturing", leads=3000, seed=5).write(tmp)
-    rr.ingest(
-        leads=tmp / "leads.csv", events=tmp / "events.csv", workspace=tmp / "ws.duckdb"
-    ).close()
-    ws = rr.open_workspace(tmp / "ws.duckdb", read_only=True)  # the CLI reads it too
+    path = ingested("manufacturing", 3000, 5)
+    tmp = path.parent
+    ws = rr.open_workspace(path, read_only=True)  # the CLI reads it too
     goals = rr.discover_goals(ws, pairs=6)
     paths = rr.analyse_paths(ws, goals=goals)
     yield tmp, ws, goals, paths

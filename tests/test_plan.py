@@ -29,7 +29,6 @@ import royalroad as rr
 from royalroad.analysis import plan_lags as lags
 from royalroad.analysis.plan_presets import preset, presets
 from royalroad.cli import app
-from royalroad.simulate import simulate
 
 L = 365.25 / 12  # the plan's average month, in days
 
@@ -267,9 +266,8 @@ def test_user_numbers_replace_the_data_and_are_labelled(hand):
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sim")
-    simulate("manufacturing", leads=1500, seed=3).write(folder)
+def sim(simulated):
+    folder = simulated("manufacturing", 1500, 3)
     ws = rr.ingest(leads=folder / "leads.csv", events=folder / "events.csv", as_of="2024-12-01")
     p = rr.plan(
         ws,

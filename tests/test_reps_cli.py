@@ -14,22 +14,14 @@ from functools import cache
 import pytest
 from typer.testing import CliRunner
 
-import royalroad as rr
-from royalroad.simulate import simulate
-
 LANGS = ("en", "ja")
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("reps_cli")
-    data = simulate("manufacturing", leads=1000, seed=3)
-    data.write(tmp)
-    rr.ingest(
-        leads=tmp / "leads.csv", events=tmp / "events.csv", workspace=tmp / "ws.duckdb"
-    ).close()
-    names = sorted(data.truth["reps"])
-    return tmp / "ws.duckdb", names
+def sim(ingested):
+    path = ingested("manufacturing", 1000, 3)
+    names = sorted(json.loads((path.parent / "truth.json").read_text(encoding="utf-8"))["reps"])
+    return path, names
 
 
 @pytest.fixture(scope="module")

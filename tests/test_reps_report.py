@@ -29,24 +29,19 @@ import royalroad as rr
 from royalroad.analysis.reps import analyse_reps
 from royalroad.analysis.reps_anon import Anonymiser, anonymiser
 from royalroad.i18n import catalogue, t
-from royalroad.simulate import simulate
 
 HOSTILE = "<b>佐藤</b> & [x](http://h/b.png)"
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory):
+def sim(ingested):
     """1,000 simulated leads: the pipeline's results (no backtest) and the reps result."""
-    tmp = tmp_path_factory.mktemp("reps_report")
-    data = simulate("manufacturing", leads=1000, seed=3)
-    data.write(tmp)
-    ws = rr.ingest(leads=tmp / "leads.csv", events=tmp / "events.csv", workspace=tmp / "ws.db")
-    try:
+    path = ingested("manufacturing", 1000, 3)
+    truth = json.loads((path.parent / "truth.json").read_text(encoding="utf-8"))
+    with rr.open_workspace(path, read_only=True) as ws:  # the command-line test opens it too
         results = rr.analyse(ws, backtest=False)
         reps = analyse_reps(ws, goals=results.goals, paths=results.paths)
-    finally:
-        ws.close()  # the command-line test opens it again
-    return Sim((results, reps, sorted(data.truth["reps"])), tmp / "ws.db")
+    return Sim((results, reps, sorted(truth["reps"])), path)
 
 
 class Sim(tuple):

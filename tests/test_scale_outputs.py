@@ -17,19 +17,13 @@ import royalroad as rr
 from royalroad import pipeline
 from royalroad.analysis.backtest import as_of_workspace
 from royalroad.report import sheets_journeys
-from royalroad.simulate import simulate
 
 CUT = "2025-01-01 00:00:00"
 
 
 @pytest.fixture(scope="module")
-def ws_path(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("scale")
-    simulate("saas", leads=3000, seed=5).write(tmp)
-    rr.ingest(
-        leads=tmp / "leads.csv", events=tmp / "events.csv", workspace=tmp / "ws.duckdb"
-    ).close()
-    return tmp / "ws.duckdb"
+def ws_path(ingested):
+    return ingested("saas", 3000, 5)
 
 
 def test_backtest_sample_is_one_lead_in_n_with_all_its_events(ws_path):
