@@ -99,13 +99,20 @@ def run(cmd: list[str], label: str) -> dict:
         sys.stderr.write(out + err)
         raise SystemExit(f"{label} failed with exit code {proc.returncode}")
     steps = [(float(m["at"]), m["text"]) for m in map(STEP.match, err.splitlines()) if m]
+    after = load()
+    print(
+        f"{label}: {wall:.1f} s wall, {usage.ru_utime + usage.ru_stime:.1f} CPU-s, "
+        f"{usage.ru_maxrss * 1024 / 1e9:.2f} GB peak, load {before:.1f} → {after:.1f}",
+        file=sys.stderr,
+        flush=True,
+    )
     return {
         "command": label,
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_rss_gb": usage.ru_maxrss * 1024 / 1e9,
         "load_before": before,
-        "load_after": load(),
+        "load_after": after,
         "steps": steps,
     }
 
@@ -120,6 +127,11 @@ def main() -> None:
     p.add_argument("--analyze-args", default="", help="more options for analyze")
     p.add_argument("--keep", action="store_true", help="keep the workspace and outputs")
     p.add_argument("--generate-only", action="store_true", help="write the Parquet files only")
+    p.add_argument(
+        "--reuse-workspace",
+        action="store_true",
+        help="analyze the workspace a --keep run (or a failed analyze) left; no ingest",
+    )
     a = p.parse_args()
     work = a.work or ROOT / "benchmarks" / "work" / f"e2e{a.events}"
     data = generate(work, a.events, a.seed, a.chunk_leads)
@@ -128,30 +140,38 @@ def main() -> None:
         return
     cli = str(Path(sys.executable).with_name("royalroad"))
     ws, out = work / "ws.duckdb", work / "out"
-    for stale in (ws, work / "ws.duckdb.wal"):
+    reuse = a.reuse_workspace and ws.exists()
+    for stale in () if reuse else (ws, work / "ws.duckdb.wal"):
         stale.unlink(missing_ok=True)
     shutil.rmtree(out, ignore_errors=True)
     extra = ["--memory-limit", a.memory_limit] if a.memory_limit else []
-    rows = [
-        run(
-            [
-                cli,
+    ingest = (
+        []
+        if reuse
+        else [
+            run(
+                [
+                    cli,
+                    "ingest",
+                    "--leads",
+                    str(work / "leads.parquet"),
+                    "--events",
+                    str(work / "events.parquet"),
+                    "--workspace",
+                    str(ws),
+                    "-q",
+                    "--max-rows",  # the default guards (20M rows, 1 GB a file) are below 30M events
+                    "1000000000",
+                    "--max-file-mb",
+                    "100000",
+                    *extra,
+                ],
                 "ingest",
-                "--leads",
-                str(work / "leads.parquet"),
-                "--events",
-                str(work / "events.parquet"),
-                "--workspace",
-                str(ws),
-                "-q",
-                "--max-rows",  # the default guards (20M rows, 1 GB a file) are below 30M events
-                "1000000000",
-                "--max-file-mb",
-                "100000",
-                *extra,
-            ],
-            "ingest",
-        ),
+            )
+        ]
+    )
+    rows = [
+        *ingest,
         run(
             [
                 cli,
