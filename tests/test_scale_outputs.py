@@ -117,3 +117,37 @@ def test_workbook_keeps_this_weeks_first_and_points_to_the_csv(written):
     assert values[-1].startswith(f"… {len(open_ids) - 30:,} more open leads")
     assert "next_actions.parquet" in values[-1]
     assert set(values[:-1]) <= open_ids
+
+
+def test_ordered_leads_and_owner_counts_equal_python(written):
+    """The report, workbook, results.json, terminal and app pick their leads in Arrow
+    (NextResult.ordered, owner_counts): the same as sorting every rendered row in Python."""
+    import pyarrow.compute as pc
+
+    from royalroad.analysis.nba_result import priority
+
+    nxt = written[0].next
+    rows = nxt.rows("en")
+    every = sorted(rows, key=priority)
+    ids = lambda rs: [r["lead_id"] for r in rs]
+    assert nxt.ordered("en") == every  # the same rendered dicts, in the same order
+    assert ids(nxt.ordered("en", 9)) == ids(every[:9])
+    assert nxt.ordered("en", 0) == []
+    ready = [r for r in every if r["status"] == "sales_ready"]
+    stalled = [r for r in every if r["stalled"] and r["status"] != "sales_ready"]
+    assert ready and stalled
+    is_ready = pc.field("status") == "sales_ready"
+    assert ids(nxt.ordered("en", 5, where=is_ready)) == ids(ready[:5])
+    assert ids(nxt.ordered("en", where=pc.field("stalled") & ~is_ready)) == ids(stalled)
+    assert nxt.count(is_ready) == len(ready)
+    owner = pd.Series([r["owner"] for r in rows]).value_counts().index[0]
+    mine = [r for r in every if r["owner"] == owner]
+    assert ids(nxt.ordered("en", 3, where=pc.field("owner") == owner)) == ids(mine[:3])
+    frame = pd.DataFrame(rows)
+    frame["ready"] = frame.status == "sales_ready"
+    want = []
+    for o, g in frame.groupby(frame.owner.fillna("\uffff"), sort=True):
+        n_ready = int(g.ready.sum())
+        o = None if o == "\uffff" else o
+        want.append((o, n_ready, len(g) - n_ready, int(g.stalled.astype(bool).sum())))
+    assert nxt.owner_counts() == want

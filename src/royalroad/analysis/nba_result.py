@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from royalroad.i18n import t
 
@@ -132,9 +133,6 @@ class NextResult:
     horizon_days: int
     owner_column: str | None
     forecast: Forecast | None = None
-    _rows: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-    """Rendered rows per language: the report, the workbook, the JSON and the CSV all
-    read them, and rendering 200k leads' labels once is enough."""
 
     def __repr__(self) -> str:
         return (
@@ -147,9 +145,6 @@ class NextResult:
         """The hand-off counts and this week's first leads, for Jupyter."""
         from royalroad.tabular import html_table, pct
 
-        def order(r: dict) -> tuple:
-            return (not r["stalled"], r["status"] != "sales_ready", -(r["days_idle"] or 0))
-
         rows = [
             (
                 r["lead_id"],
@@ -160,7 +155,7 @@ class NextResult:
                 pct(r["current_win_rate"]),
                 r["reason"],
             )
-            for r in sorted(self.rows(lang), key=order)[:top]
+            for r in self.ordered(lang, top)
         ]
         return html_table(
             ("lead", "owner", "status", "next action", "kind", "P(win) now", "why"),
@@ -202,20 +197,81 @@ class NextResult:
         return next((a for a in self.advice if a.s == s), None)
 
     def rows(self, lang: str | None = None) -> list[dict]:
-        """Per-lead rows with the state label, the reason and the P(win) adjustments
-        rendered in ``lang`` (fresh dicts: callers may change them)."""
+        """Every open lead's row, in the table's order, with the state label, the reason
+        and the P(win) adjustments rendered in ``lang``. One dict per lead: for a few
+        leads in this week's order, :meth:`ordered` renders only those."""
+        return self._render_rows(self.leads, lang)
+
+    def ordered(
+        self,
+        lang: str | None = None,
+        limit: int | None = None,
+        *,
+        where: pc.Expression | None = None,
+    ) -> list[dict]:
+        """The first ``limit`` open leads in this week's order (:func:`priority`:
+        stalled, then sales-ready, then the longest idle, then the lead id), only those
+        of them matching ``where`` (a ``pyarrow.compute`` expression on :attr:`leads`'
+        columns), rendered as :meth:`rows` renders them.
+
+        Filtered and sorted in Arrow: only the rows asked for become Python dicts (the
+        report, the workbook and results.json show a few of millions of open leads).
+        """
+        table = self.leads if where is None else self.leads.filter(where)
+        if limit is not None and limit <= 0:
+            return []
+        keys = pa.table(
+            {
+                "stalled": pc.fill_null(table.column("stalled"), False),
+                "ready": pc.fill_null(pc.equal(table.column("status"), "sales_ready"), False),
+                "idle": pc.fill_null(table.column("days_idle").cast(pa.float64()), 0.0),
+                "lead_id": table.column("lead_id").cast(pa.string()),
+            }
+        )
+        order = [
+            ("stalled", "descending"),
+            ("ready", "descending"),
+            ("idle", "descending"),
+            ("lead_id", "ascending"),
+        ]
+        idx = pc.sort_indices(keys, sort_keys=order)
+        if limit is not None:
+            idx = idx[:limit]
+        return self._render_rows(table.take(idx), lang)
+
+    def count(self, where: pc.Expression | None = None) -> int:
+        """Open leads matching ``where`` (all of them without it)."""
+        return self.leads.num_rows if where is None else self.leads.filter(where).num_rows
+
+    def owner_counts(self) -> list[tuple[str | None, int, int, int]]:
+        """(owner, sales-ready, other open, stalled) per owner, owners in name order
+        and leads without an owner last; counted in Arrow."""
+        t_ = self.leads.select(["owner", "status", "stalled"])
+        t_ = t_.append_column(
+            "ready", pc.fill_null(pc.equal(t_.column("status"), "sales_ready"), False).cast("int64")
+        )
+        t_ = t_.append_column("st", pc.fill_null(t_.column("stalled"), False).cast("int64"))
+        g = t_.group_by("owner").aggregate([("ready", "sum"), ("ready", "count"), ("st", "sum")])
+        out = [
+            (o, int(r), int(n) - int(r), int(s))
+            for o, r, n, s in zip(
+                g.column("owner").to_pylist(),
+                g.column("ready_sum").to_pylist(),
+                g.column("ready_count").to_pylist(),
+                g.column("st_sum").to_pylist(),
+                strict=True,
+            )
+        ]
+        return sorted(out, key=lambda c: (c[0] is None, c[0] or ""))
+
+    def _render_rows(self, table: pa.Table, lang: str | None) -> list[dict]:
         from royalroad.i18n import get_lang
 
-        key = lang or get_lang()
-        if key not in self._rows:
-            self._rows[key] = self._render_rows(lang)
-        return [dict(r) for r in self._rows[key]]
-
-    def _render_rows(self, lang: str | None) -> list[dict]:
+        lang = lang or get_lang()  # once, not from the environment per message
         by_s = {a.s: a for a in self.advice}
         factors = self._factor_names()
         out = []
-        for r in self.leads.to_pylist():
+        for r in table.to_pylist():
             a = by_s.get(r["s"])
             best = a.best if a else None
             internal = ("adj_", "seg_")  # shown through the adjustments
@@ -292,11 +348,13 @@ class NextResult:
         full list is then in ``leads_file`` (``leads_total`` says how many there are)."""
         from royalroad.analysis.goals_result import _clean
 
-        rows = self.rows(lang)
+        total = self.leads.num_rows
         extra: dict = {}
-        if limit is not None and len(rows) > limit:
-            rows = sorted(rows, key=priority)
-            extra = {"leads_total": len(rows), "leads_file": leads_file}
+        if limit is not None and total > limit:
+            rows = self.ordered(lang, limit)
+            extra = {"leads_total": total, "leads_file": leads_file}
+        else:
+            rows = self.rows(lang)
         return _clean(
             {
                 "goal": self.goal,
@@ -311,7 +369,7 @@ class NextResult:
                 "owner_column": self.owner_column,
                 "forecast": self.forecast.to_dict() if self.forecast else None,
                 "advice": [a.to_dict(lang) for a in self.advice],
-                "leads": rows if limit is None else rows[:limit],
+                "leads": rows,
                 **extra,
             }
         )

@@ -8,22 +8,37 @@ import io
 from royalroad.analysis.nba_result import NextResult
 from royalroad.i18n import t
 
+SHOWN = 2_000
+"""Open leads the tab's table shows (this week's first); the CSV has every one."""
 
-def actions_frame(nxt: NextResult, lang: str, owner: str | None = None, *, all_: bool = True):
-    """Open leads in this week's order (stalled, sales-ready, longest idle first), with
-    translated headers; only ``owner``'s when ``all_`` is False."""
+
+def owner_filter(owner: str | None):
+    """Arrow expression: the leads of ``owner`` (None: those without one)."""
+    import pyarrow.compute as pc
+
+    return pc.field("owner").is_null() if owner is None else pc.field("owner") == owner
+
+
+def actions_frame(
+    nxt: NextResult,
+    lang: str,
+    owner: str | None = None,
+    *,
+    all_: bool = True,
+    limit: int | None = SHOWN,
+):
+    """The first ``limit`` open leads in this week's order (stalled, sales-ready,
+    longest idle first), with translated headers; only ``owner``'s when ``all_`` is
+    False."""
     import pandas as pd
 
     from royalroad.presenters.nba_terminal import (
         action_label,
         gain_text,
-        priority,
         pwin_breakdown,
     )
 
-    rows = sorted(nxt.rows(lang), key=priority)
-    if not all_:
-        rows = [r for r in rows if r["owner"] == owner]
+    rows = nxt.ordered(lang, limit, where=None if all_ else owner_filter(owner))
     out = []
     for r in rows:
         row = {t("nba.col.lead", lang=lang): r["lead_id"]}
@@ -79,6 +94,9 @@ def render(st, nxt: NextResult, lang: str) -> None:
         all_ = picked == everyone
         owner = None if all_ or picked == nobody else picked
     st.dataframe(actions_frame(nxt, lang, owner, all_=all_), hide_index=True, width="stretch")
+    total = nxt.count(None if all_ else owner_filter(owner))
+    if total > SHOWN:
+        st.caption(t("app.actions.more", lang=lang, shown=f"{SHOWN:,}", n=f"{total:,}"))
     st.download_button(
         t("app.actions.download", lang=lang),
         csv_bytes(nxt, owner, all_=all_),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
+import pyarrow.compute as pc
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from royalroad.analysis.nba_result import CLOSE, KEEP, NextResult, priority
+from royalroad.analysis.nba_result import CLOSE, KEEP, NextResult
 from royalroad.i18n import t
 
 
@@ -106,11 +107,10 @@ def render_next(
             )
         )
     )
-    rows = sorted(result.rows(), key=priority)
-    if owner is not None:
-        rows = [r for r in rows if r["owner"] == owner]
+    mine = None if owner is None else pc.field("owner") == owner
+    rows = result.ordered(limit=top, where=mine)
     table = Table(
-        title=t("nba.table_title", top=min(top, len(rows)), n=f"{len(rows):,}"),
+        title=t("nba.table_title", top=len(rows), n=f"{result.count(mine):,}"),
         title_justify="left",
     )
     keys = ["nba.col.lead"]
@@ -127,7 +127,7 @@ def render_next(
     for key in keys:
         table.add_column(t(key), overflow="fold")
     reasons: dict[str, str] = {}
-    for r in rows[:top]:
+    for r in rows:
         cells = [escape(str(r["lead_id"]))]
         if result.owner_column:
             cells.append(escape(r["owner"] or "–"))
@@ -151,7 +151,7 @@ def render_next(
         console.print(f"[bold]{t('nba.why')}[/bold]")
         for state, reason in reasons.items():
             console.print(f"  • {escape(state)}: {escape(reason)}")
-    made_up = [(r["lead_id"], pwin_breakdown(r)) for r in rows[:top]]
+    made_up = [(r["lead_id"], pwin_breakdown(r)) for r in rows]
     if any(text for _, text in made_up):
         console.print(f"[bold]{t('pwin.breakdown_heading')}[/bold]")
         for lead, text in made_up:

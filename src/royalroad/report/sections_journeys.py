@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from royalroad.analysis.nba_result import NextResult
+from royalroad.analysis.nba_result import NextResult, priority
 from royalroad.analysis.paths_result import PathsResult, RoadStep, SingleActivity, Variant
 from royalroad.i18n import t
 from royalroad.report.charts import Chart, removal, sankey
@@ -117,15 +117,14 @@ def _pct(x: float | None) -> str:
 
 
 def actions(nxt: NextResult, lang: str, top: int = 25) -> ActionsSection:
+    import pyarrow.compute as pc
+
     from royalroad.presenters.nba_terminal import (
         action_label,
         gain_text,
         kind_text,
-        priority,
         pwin_breakdown,
     )
-
-    rows = sorted(nxt.rows(lang), key=priority)
 
     def lead(r: dict) -> LeadRow:
         return LeadRow(
@@ -147,16 +146,14 @@ def actions(nxt: NextResult, lang: str, top: int = 25) -> ActionsSection:
         # an owner's leads together, owners in name order, each in this week's order
         return sorted(items, key=lambda r: (r["owner"] is None, r["owner"] or "", priority(r)))
 
-    ready = [r for r in rows if r["status"] == "sales_ready"]
-    stalled = [r for r in rows if r["stalled"] and r["status"] != "sales_ready"]
-    owners: dict[str | None, list[int]] = {}
-    for r in rows:
-        c = owners.setdefault(r["owner"], [0, 0, 0])
-        c[0 if r["status"] == "sales_ready" else 1] += 1
-        c[2] += bool(r["stalled"])
+    # the first ``top`` of each list, chosen and counted in Arrow: only they are rendered
+    is_ready = pc.field("status") == "sales_ready"
+    is_stalled = pc.field("stalled") & ~is_ready
+    ready = nxt.ordered(lang, top, where=is_ready)
+    stalled = nxt.ordered(lang, top, where=is_stalled)
     owner_rows = tuple(
         OwnerRow(o if o is not None else t("report.actions.no_owner", lang=lang), *c)
-        for o, c in sorted(owners.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+        for o, *c in nxt.owner_counts()
     )
     advice = []
     for a in nxt.advice:
@@ -187,10 +184,10 @@ def actions(nxt: NextResult, lang: str, top: int = 25) -> ActionsSection:
         summary=summary,
         has_owner=nxt.owner_column is not None,
         owners=owner_rows if nxt.owner_column is not None else (),
-        handoff=tuple(lead(r) for r in by_owner(ready[:top])),
-        handoff_total=len(ready),
-        stalled=tuple(lead(r) for r in by_owner(stalled[:top])),
-        stalled_total=len(stalled),
+        handoff=tuple(lead(r) for r in by_owner(ready)),
+        handoff_total=nxt.count(is_ready),
+        stalled=tuple(lead(r) for r in by_owner(stalled)),
+        stalled_total=nxt.count(is_stalled),
         advice=tuple(advice),
         total=nxt.leads.num_rows,
     )

@@ -101,7 +101,7 @@ def next_actions(nxt: NextResult, lang: str, limit: int = SHEET_LEADS) -> Table:
     """Open leads in this week's order (stalled, then sales-ready, then longest idle),
     with the columns of the CRM CSV: owner, action and why, status translated. At most
     ``limit`` of them, then a last line naming :data:`LEADS_FILE` (every open lead)."""
-    from royalroad.presenters.nba_terminal import action_label, priority, whole_adjustments
+    from royalroad.presenters.nba_terminal import action_label, whole_adjustments
 
     columns = (
         Column("lead_id"),
@@ -120,7 +120,8 @@ def next_actions(nxt: NextResult, lang: str, limit: int = SHEET_LEADS) -> Table:
         Column("second_action"),
         Column("status_code"),
     )
-    ordered = sorted(nxt.rows(lang), key=priority)
+    ordered = nxt.ordered(lang, limit)
+    total = nxt.leads.num_rows
     rows = tuple(
         (
             r["lead_id"],
@@ -144,9 +145,9 @@ def next_actions(nxt: NextResult, lang: str, limit: int = SHEET_LEADS) -> Table:
             action_label(r["second_action"], lang) if r["second_action"] else None,
             r["status"],
         )
-        for r in ordered[:limit]
+        for r in ordered
     )
-    if len(ordered) > limit:
-        more = t("excel.more_leads", lang=lang, n=f"{len(ordered) - limit:,}", file=LEADS_FILE)
+    if total > limit:
+        more = t("excel.more_leads", lang=lang, n=f"{total - limit:,}", file=LEADS_FILE)
         rows += ((more, *[None] * (len(columns) - 1)),)
     return Table("next_actions", columns, rows, freeze_cols=1)
