@@ -376,6 +376,7 @@ class Builder:
         # journey (mark IS NULL), in the same order; NULL for the other events. Every
         # milestone query reads "the k-th A" from it: numbered in the analyses, that
         # window sorted every event uncompressed and passed the spill cap at 100M.
+        # Partitioned on the ENUM, not the name: a 1-byte key instead of a string.
         occ = """CASE WHEN mark IS NULL THEN CAST(row_number() OVER (
                 PARTITION BY lead_key, activity, mark IS NULL
                 ORDER BY ts, seq) AS INTEGER) END"""
@@ -389,7 +390,8 @@ class Builder:
             CREATE OR REPLACE TABLE {keys} AS
             SELECT rid, lead_key, seq, mark, {pos} AS pos, {occ} AS occ
             FROM (
-              SELECT e.rowid AS rid, l.lead_key, e.ts, e.activity, {mark} AS mark,
+              SELECT e.rowid AS rid, l.lead_key, e.ts,
+                CAST(e.activity AS activity_name) AS activity, {mark} AS mark,
                 row_number() OVER (ORDER BY e._file_idx, e._line) AS seq
               FROM {events_stg} e JOIN leads l USING (lead_id)
               WHERE e._reason IS NULL)
