@@ -144,71 +144,42 @@ def _named(t: ir.Table, *metrics: str) -> ir.Table:
 
 
 def edges(o: ir.Table) -> ir.Table:
-    """Every transition of the chain with counts by outcome, distinct leads and gap statistics.
+    """Every transition of the chain with counts by outcome: what the Markov chain and
+    the royal road read (:func:`dfg` without the median gap).
 
     Internal edges are activity → next activity (the directly-follows graph). A
     journey also starts (``▶start`` → first activity) and, when the lead is closed,
     ends (last activity → ``■won`` / ``■lost``); an open lead's journey ends in
-    ``■open``: censored, not lost (the chain keeps it apart).
-
-    ``o`` is the chain (:func:`ordered` with ``first_only``): each state occurs at most
-    once in a lead's journey, so each edge leaves it at most once, and an edge's
-    distinct leads are its transitions (``leads`` = ``count``, ``won_leads`` = ``won``,
-    ``lost_leads`` = ``lost``; the tests count distinct leads independently). One
-    aggregation per part, each reading the transitions once: a per-(edge, lead)
-    aggregation joined to the gaps' made DuckDB keep the 59M transitions of 100M
-    events as a shared CTE and spill past 35 GiB. Start edges and the others are
-    aggregated separately and the small results unioned.
+    ``■open``: censored, not lost (the chain keeps it apart). The chain's edges once
+    also carried distinct leads and gap quantiles that nothing read; at 100M events
+    that query (59M transitions, a per-lead aggregation joined to the quantiles)
+    spilled past 35 GiB.
     """
-    parts = []
-    for u in _transitions(o):
-        won = u.count(where=u.outcome == "won")
-        lost = u.count(where=u.outcome == "lost")
-        g = u.group_by(["state", "nxt", "ending"]).agg(
-            count=u.count(),
-            won=won,
-            lost=lost,
-            open=u.count(where=u.outcome == "open"),
-            leads=u.count(),
-            won_leads=won,
-            lost_leads=lost,
-            median_hours=u.hours.median(),
-            p90_hours=u.hours.quantile(0.9),
-        )
-        parts.append(
-            _named(
-                g,
-                "count",
-                "won",
-                "lost",
-                "open",
-                "leads",
-                "won_leads",
-                "lost_leads",
-                "median_hours",
-                "p90_hours",
-            )
-        )
-    return parts[0].union(parts[1])
+    return _grouped_transitions(o, median=False)
 
 
 def dfg(o: ir.Table) -> ir.Table:
-    """The directly-follows view of :func:`edges`: counts by outcome and median gap only.
+    """The directly-follows view: counts by outcome and the median gap in hours, per
+    transition; what the process-mining view (DFG, start / end activities) reads."""
+    return _grouped_transitions(o, median=True)
 
-    The same rows and values as those columns of :func:`edges`, without the distinct
-    leads and the 90th percentile: what the process-mining view (DFG, start / end
-    activities) reads.
-    """
+
+def _grouped_transitions(o: ir.Table, *, median: bool) -> ir.Table:
+    """:func:`_transitions` grouped per edge: start edges and the others aggregated
+    separately and the small results unioned, so that the windowed events are not
+    copied into one union."""
     parts = []
     for u in _transitions(o):
-        g = u.group_by(["state", "nxt", "ending"]).agg(
-            count=u.count(),
-            won=u.count(where=u.outcome == "won"),
-            lost=u.count(where=u.outcome == "lost"),
-            open=u.count(where=u.outcome == "open"),
-            median_hours=u.hours.median(),
-        )
-        parts.append(_named(g, "count", "won", "lost", "open", "median_hours"))
+        aggs = {
+            "count": u.count(),
+            "won": u.count(where=u.outcome == "won"),
+            "lost": u.count(where=u.outcome == "lost"),
+            "open": u.count(where=u.outcome == "open"),
+        }
+        if median:
+            aggs["median_hours"] = u.hours.median()
+        g = u.group_by(["state", "nxt", "ending"]).agg(**aggs)
+        parts.append(_named(g, *aggs))
     return parts[0].union(parts[1])
 
 

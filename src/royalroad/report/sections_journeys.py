@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from royalroad.analysis.nba_result import NextResult, priority
+from royalroad.analysis.nba_result import NextResult
 from royalroad.analysis.paths_result import PathsResult, RoadStep, SingleActivity, Variant
 from royalroad.i18n import t
 from royalroad.report.charts import Chart, removal, sankey
@@ -143,8 +143,9 @@ def actions(nxt: NextResult, lang: str, top: int = 25) -> ActionsSection:
         )
 
     def by_owner(items: list[dict]) -> list[dict]:
-        # an owner's leads together, owners in name order, each in this week's order
-        return sorted(items, key=lambda r: (r["owner"] is None, r["owner"] or "", priority(r)))
+        # an owner's leads together, owners in name order; the sort is stable, so each
+        # owner's leads stay in this week's order (ordered() gave them so)
+        return sorted(items, key=lambda r: (r["owner"] is None, r["owner"] or ""))
 
     # the first ``top`` of each list, chosen and counted in Arrow: only they are rendered
     is_ready = pc.field("status") == "sales_ready"
